@@ -1,0 +1,58 @@
+"""The exception family, one per layer (ARCHITECTURE §4.10).
+
+Every error carries a one-line message that names the file (and line where there is
+one); the CLI prints ``str(error)`` and never a traceback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class PylintImageError(Exception):
+    """Base of every error this project raises on purpose."""
+
+    def __init__(self, message: str, path: str | Path | None = None, line: int | None = None) -> None:
+        self.message = message
+        self.path = str(path) if path is not None else None
+        self.line = line
+        super().__init__(self.format())
+
+    def format(self) -> str:
+        """Return ``path:line: message`` (parts omitted when unknown)."""
+        where = self.path or ""
+        if where and self.line is not None:
+            where = f"{where}:{self.line}"
+        return f"{where}: {self.message}" if where else self.message
+
+
+class InputError(PylintImageError):
+    """A file could not be read as a Dockerfile (missing, binary, not UTF-8, a directory...)."""
+
+
+class ParseError(PylintImageError):
+    """A Dockerfile is malformed; the linter reports it as a ``parse-error`` finding."""
+
+
+class ConfigError(PylintImageError):
+    """A configuration file or option is invalid."""
+
+
+class PluginLoadError(PylintImageError):
+    """A rule or formatter entry point failed to load or validate."""
+
+
+class SourceError(PylintImageError):
+    """An image source (OCI layout, docker archive, daemon image) is unreadable or hostile."""
+
+
+class BuildError(PylintImageError):
+    """An image build failed or no builder is available."""
+
+
+class SandboxUnavailable(PylintImageError):
+    """This host cannot run the sandbox (no namespaces, no cgroups, not Linux)."""
+
+
+class SandboxError(PylintImageError):
+    """The sandbox failed while setting up or running a container."""
