@@ -1,0 +1,168 @@
+"""What rules yield (Violation) and what the engine emits (Finding, Notification)."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Union
+
+from .model.span import Span
+
+
+class Severity(enum.Enum):
+    """Finding severity; ordered from most to least severe."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+    STYLE = "style"
+
+    @property
+    def rank(self) -> int:
+        """0 for ERROR up to 3 for STYLE (lower is more severe)."""
+        return _RANK[self]
+
+    def at_least(self, threshold: Severity) -> bool:
+        """True when this severity is as severe as ``threshold`` or more."""
+        return self.rank <= threshold.rank
+
+    @property
+    def sarif_level(self) -> str:
+        """SARIF ``level``: error/warning/note/note (hadolint's mapping)."""
+        return {"error": "error", "warning": "warning"}.get(self.value, "note")
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        """Parse a severity name case-insensitively; raise ValueError when unknown."""
+        try:
+            return cls(text.strip().lower())
+        except ValueError:
+            names = ", ".join(s.value for s in cls)
+            raise ValueError(f"unknown severity {text!r} (expected one of {names})") from None
+
+
+_RANK = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2, Severity.STYLE: 3}
+
+
+@dataclass(frozen=True, slots=True)
+class SourceLocation:
+    """A region of a source file (a Dockerfile, a config or spec file)."""
+
+    path: Path
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class ImageLocation:
+    """A place inside an image: optionally a path, the layer and the Dockerfile line that made it."""
+
+    image: str
+    path_in_image: str | None = None
+    layer_digest: str | None = None
+    source: SourceLocation | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RuntimeLocation:
+    """A probe run against an image, optionally tied to the Dockerfile line it judges."""
+
+    image: str
+    probe: str
+    source: SourceLocation | None = None
+
+
+Location = Union[SourceLocation, ImageLocation, RuntimeLocation]
+
+
+def source_of(location: Location | None) -> SourceLocation | None:
+    """Return the Dockerfile (or other source) location of any location kind, if any."""
+    if isinstance(location, SourceLocation):
+        return location
+    if isinstance(location, (ImageLocation, RuntimeLocation)):
+        return location.source
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Edit:
+    """Replace the text under ``span`` with ``replacement``."""
+
+    span: Span
+    replacement: str
+
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    """A set of edits; only ``safe`` fixes are applied by ``--fix``."""
+
+    title: str
+    edits: tuple[Edit, ...]
+    safe: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """What a rule yields: where and what; the engine adds code, severity and identity.
+
+    ``where`` is a Span (for Dockerfile rules: a region of the linted file), or a full
+    Location (image and runtime rules).
+    """
+
+    where: Span | Location
+    message: str
+    fix: Fix | None = None
+    related: tuple[Location, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Suppression:
+    """Why a finding is suppressed: the pragma that covers it."""
+
+    kind: str  # "inSource" (a pragma) or "external" (config/baseline)
+    justification: str
+    location: SourceLocation | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A violation stamped by the engine with the rule's identity and a stable fingerprint."""
+
+    code: str
+    name: str
+    severity: Severity
+    location: Location
+    message: str
+    fingerprint: str
+    fix_hint: str | None = None
+    fix: Fix | None = None
+    suppressed: Suppression | None = None
+    related: tuple[Location, ...] = ()
+
+    @property
+    def source(self) -> SourceLocation | None:
+        """The source-file location of this finding, whatever its kind."""
+        return source_of(self.location)
+
+    def sort_key(self) -> tuple:
+        """Order by file, line, column, code."""
+        src = self.source
+        if src is None:
+            image = getattr(self.location, "image", "")
+            return (image, 0, 0, self.code, self.message)
+        return (str(src.path), src.span.start_line, src.span.start_col, self.code, self.message)
+
+
+@dataclass(frozen=True, slots=True)
+class Notification:
+    """A message about the tool's run rather than the subject (SARIF toolExecutionNotifications).
+
+    Ids in use: ``rule-crashed``, ``config-error``, ``input-error``, ``plugin-error``,
+    ``sandbox-unavailable``, ``skipped-not-applicable``, ``builder-unavailable``.
+    """
+
+    id: str
+    level: str  # "error" | "warning" | "note"
+    message: str
+    location: Location | None = None
+    rule: str | None = None

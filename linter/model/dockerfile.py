@@ -1,0 +1,185 @@
+"""The Dockerfile model: frozen, stage-aware, with 1-based spans for everything."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from .span import Span
+
+Form = Literal["shell", "exec", "none"]
+
+
+@dataclass(frozen=True, slots=True)
+class Directives:
+    """Parser directives read from the top of the file (``# syntax=``, ``# escape=``, ``# check=``)."""
+
+    syntax: str | None = None
+    escape: str = "\\"
+    check: str | None = None
+    spans: Mapping[str, Span] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Heredoc:
+    """A here-document attached to an instruction: its body is content, never instructions."""
+
+    name: str
+    body: str
+    strip_tabs: bool  # ``<<-EOF`` strips leading tabs from body lines
+    quoted: bool  # ``<<'EOF'`` / ``<<"EOF"`` disables expansion in the body
+    span: Span  # from the first body line to the terminator line (inclusive)
+    body_start_line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Comment:
+    """A whole-line comment (pragmas and fixture markers are comments)."""
+
+    text: str  # without the leading ``#`` and surrounding whitespace
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Flag:
+    """An instruction flag such as ``--from=builder`` with its own span."""
+
+    name: str
+    value: str | None
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Arg:
+    """One argument token of an instruction, with its span in the source."""
+
+    text: str
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class ImageRef:
+    """A base image reference as written in FROM, classified after variable resolution."""
+
+    raw: str  # as written, before variable resolution
+    resolved: str  # after ARG resolution (equal to raw when nothing to resolve)
+    registry: str | None  # None means Docker Hub
+    repository: str  # e.g. "library/python" for "python"; "" for scratch
+    tag: str | None
+    digest: str | None
+    is_scratch: bool
+    is_stage_alias: bool
+    has_variables: bool  # something remained unresolved after ARG resolution
+
+    @property
+    def is_docker_hub(self) -> bool:
+        """True when the image lives on Docker Hub."""
+        return self.registry is None
+
+    @property
+    def is_official(self) -> bool:
+        """True for ``library/NAME`` on Docker Hub (the official-images namespace)."""
+        return self.is_docker_hub and self.repository.startswith("library/")
+
+
+@dataclass(frozen=True, slots=True)
+class Instruction:
+    """One Dockerfile instruction with spans for the keyword and each argument."""
+
+    keyword: str  # upper-cased
+    raw: str  # the source text of the instruction lines (continuations and heredocs included)
+    value: str  # arguments with continuation lines joined (heredoc bodies excluded)
+    span: Span
+    keyword_span: Span
+    keyword_as_written: str
+    flags: tuple[Flag, ...] = ()
+    form: Form = "none"
+    args: tuple[Arg, ...] = ()  # exec form: the JSON array items; otherwise whitespace tokens
+    heredocs: tuple[Heredoc, ...] = ()
+    stage_index: int | None = None  # None for global ARGs before the first FROM
+    onbuild: Instruction | None = None  # the trigger instruction of ONBUILD
+    index: int = 0  # position among all instructions of the file
+
+    def flag(self, name: str) -> str | None:
+        """Return the value of flag ``--name`` (last wins), or None when absent."""
+        value = None
+        for f in self.flags:
+            if f.name == name:
+                value = f.value if f.value is not None else ""
+        return value
+
+    def has_flag(self, name: str) -> bool:
+        """True when flag ``--name`` is present."""
+        return any(f.name == name for f in self.flags)
+
+    @property
+    def arg_text(self) -> str:
+        """The argument text after the flags (shell command, JSON array, or key/value list)."""
+        return self.value_after_flags
+
+    @property
+    def value_after_flags(self) -> str:
+        """``value`` with leading ``--flag`` tokens removed."""
+        rest = self.value.lstrip()
+        for _ in self.flags:
+            parts = rest.split(None, 1)
+            rest = parts[1].lstrip() if len(parts) > 1 else ""
+        return rest
+
+    @property
+    def line(self) -> int:
+        """The first line of the instruction."""
+        return self.span.start_line
+
+
+@dataclass(frozen=True, slots=True)
+class Stage:
+    """A build stage: the FROM instruction and everything up to the next FROM."""
+
+    index: int
+    name: str | None  # the ``AS name``, as written
+    base: ImageRef
+    platform: str | None
+    from_instruction: Instruction
+    instructions: tuple[Instruction, ...]  # including the FROM
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Dockerfile:
+    """A parsed Dockerfile: directives, global ARGs, stages and comments."""
+
+    path: Path
+    text: str
+    directives: Directives
+    global_args: tuple[Instruction, ...]
+    stages: tuple[Stage, ...]
+    comments: tuple[Comment, ...]
+    lines: tuple[str, ...]  # the file split into lines, without line terminators
+    build_args: Mapping[str, str] = field(default_factory=dict)  # --build-arg overrides
+
+    def instructions(self) -> Iterator[Instruction]:
+        """Yield every instruction in file order (global ARGs first)."""
+        yield from self.global_args
+        for stage in self.stages:
+            yield from stage.instructions
+
+    @property
+    def final_stage(self) -> Stage | None:
+        """The last stage (the one ``docker build`` without ``--target`` produces)."""
+        return self.stages[-1] if self.stages else None
+
+    def stage(self, name_or_index: str | int) -> Stage | None:
+        """Find a stage by name (case-insensitive, as BuildKit does) or by index."""
+        for s in self.stages:
+            if isinstance(name_or_index, int) and s.index == name_or_index:
+                return s
+            if isinstance(name_or_index, str) and s.name and s.name.lower() == name_or_index.lower():
+                return s
+        return None
+
+    def line(self, n: int) -> str:
+        """Return line ``n`` (1-based) of the source, or '' when out of range."""
+        return self.lines[n - 1] if 1 <= n <= len(self.lines) else ""

@@ -1,0 +1,130 @@
+"""The rule plugin surface: metadata, the Rule protocol, the context a check receives."""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from .findings import Severity, Violation
+
+if TYPE_CHECKING:
+    from .model.dockerfile import Dockerfile
+
+CODE_RE = re.compile(r"^[A-Z]{2,4}[0-9]{3,4}$")
+NAME_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+REQUIRED_DOC_HEADINGS = ("What it does", "Why is this bad?", "Example", "Use instead")
+
+
+class Target(enum.Enum):
+    """What a rule judges: a Dockerfile, a built image, or a sandbox run."""
+
+    DOCKERFILE = "dockerfile"
+    IMAGE = "image"
+    RUNTIME = "runtime"
+
+
+class Status(enum.Enum):
+    """Lifecycle of a rule (ruff's RuleStatus)."""
+
+    PREVIEW = "preview"
+    STABLE = "stable"
+    DEPRECATED = "deprecated"
+    REMOVED = "removed"
+
+
+@dataclass(frozen=True, slots=True)
+class Needs:
+    """Inputs an image or runtime rule needs: file contents to keep, probes to run."""
+
+    paths: tuple[str, ...] = ()
+    globs: tuple[str, ...] = ()
+    probes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RuleMeta:
+    """A rule's identity and defaults.
+
+    ``aliases`` holds equivalent ids of other tools (``DL3006``, ``FromAsCasing``,
+    ``DS001``, ``CKV_DOCKER_7``) and old codes of ours; they work in ``--select``,
+    ``--ignore`` and pragmas.  ``options`` is a dataclass type whose fields (with
+    defaults) are the rule's settings; config keys use kebab-case of the field names.
+    """
+
+    code: str
+    name: str
+    severity: Severity
+    target: Target
+    summary: str  # one line, shown in `pylint-image rules` and SARIF shortDescription
+    fix_title: str | None = None
+    tags: frozenset[str] = frozenset()
+    status: Status = Status.STABLE
+    since: str = "0.1.0"
+    needs: Needs = Needs()
+    options: type | None = None
+    aliases: tuple[str, ...] = ()
+    security_severity: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Settings that are not owned by one rule."""
+
+    trusted_registries: tuple[str, ...] = ()
+    build_args: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What a check receives besides its subject.
+
+    ``dockerfile`` is the linted file for Dockerfile rules, and the linked Dockerfile
+    (``--dockerfile``) for image and runtime rules, else None.
+    """
+
+    options: Any
+    settings: Settings
+    dockerfile: Dockerfile | None = None
+    image_name: str = ""
+
+
+@runtime_checkable
+class Rule(Protocol):
+    """A rule: metadata, its Markdown doc, and a check that yields violations.
+
+    ``check(subject, ctx)`` is called once per subject (a Dockerfile, an Image or a
+    RuntimeRun according to ``meta.target``).  It must not mutate the subject, print,
+    or raise on valid input; an exception is reported as a ``rule-crashed``
+    notification and the other rules still run.
+    """
+
+    meta: RuleMeta
+    doc: str
+
+    def check(self, subject: Any, ctx: Context) -> Iterable[Violation]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class _FunctionRule:
+    meta: RuleMeta
+    doc: str
+    fn: Callable[[Any, Context], Iterable[Violation]]
+
+    def check(self, subject: Any, ctx: Context) -> Iterable[Violation]:
+        return self.fn(subject, ctx)
+
+
+def rule(*, meta: RuleMeta, check: Callable[[Any, Context], Iterable[Violation]], doc: str | None = None) -> Rule:
+    """Make a rule object from metadata and a check function (pure: registers nothing).
+
+    The doc defaults to the docstring of the module that defines ``check``.
+    """
+    if doc is None:
+        import sys
+
+        module = sys.modules.get(check.__module__)
+        doc = (module.__doc__ if module else None) or ""
+    return _FunctionRule(meta=meta, doc=doc, fn=check)
