@@ -1,0 +1,268 @@
+"""The composition root: parse argv, load config and plugins, run, format, set the exit code.
+
+Exit codes: 0 nothing at or above ``--fail-on``; 1 findings; 2 usage, config or input
+error; 3 tool or infrastructure error (a plugin failed to load, no builder, no sandbox).
+This is the only module that imports ``pylint_image.runner`` (lazily, for ``verify``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from .config import FAIL_ON, Config
+from .errors import PylintImageError, ConfigError, PluginLoadError
+from .findings import Finding, Notification, Severity
+from .report import Report
+
+SUBCOMMANDS = ("check", "rules", "rule", "image", "verify")
+FORMATS_HELP = "output format: text, json, sarif, github (or a plugin's)"
+
+
+class UsageError(PylintImageError):
+    """Bad command-line usage (exit code 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2, no usage dump
+        raise UsageError(message)
+
+
+def tool_version() -> str:
+    """The installed version of pylint-image."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("pylint-image")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+def add_common(p: argparse.ArgumentParser) -> None:
+    """Options shared by every command that produces a report."""
+    p.add_argument("-f", "--format", default="text", help=FORMATS_HELP)
+    p.add_argument("-o", "--output", type=Path, help="write the report to FILE instead of stdout")
+    p.add_argument("--select", help="comma-separated rule codes, prefixes, names or foreign ids to enable")
+    p.add_argument("--ignore", help="comma-separated rules to disable")
+    p.add_argument("--fail-on", choices=FAIL_ON, help="lowest severity that makes the exit code 1")
+    p.add_argument("--config", type=Path, help="config file (.pylint-image.yaml or pyproject.toml)")
+    p.add_argument("--build-arg", action="append", default=[], metavar="K=V", help="override an ARG default")
+    p.add_argument("--no-color", action="store_true", help="never colour the output")
+    p.add_argument("--concise", action="store_true", help="one line per finding")
+    p.add_argument("--preview", action="store_true", help="enable preview rules")
+    p.add_argument("--require-plugins", default="", help="fail unless these plugin distributions are installed")
+    p.add_argument("--disable-plugin", action="append", default=[], help="do not load this plugin distribution")
+
+
+def lint_parser() -> argparse.ArgumentParser:
+    """The parser of the default command: lint Dockerfiles."""
+    p = _Parser(prog="pylint-image", description="Lint Dockerfiles and Containerfiles. Other commands: "
+                "rules, rule NAME, image SOURCE, verify [PATH].")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="files or directories; '-' reads stdin")
+    p.add_argument("--version", action="store_true", help="print the version and the loaded plugins")
+    p.add_argument("--stdin-filename", default="Dockerfile", help="name to report for '-'")
+    p.add_argument("--fix", action="store_true", help="apply safe fixes in place")
+    p.add_argument("-j", "--jobs", type=int, default=None, help="worker processes (default: CPUs)")
+    add_common(p)
+    return p
+
+
+def _csv(value: str | None) -> tuple[str, ...] | None:
+    return None if value is None else tuple(v.strip() for v in value.split(",") if v.strip())
+
+
+def build_args_of(values: Sequence[str]) -> dict[str, str]:
+    """Parse ``--build-arg K=V`` values (``K`` alone takes the value from the environment)."""
+    result: dict[str, str] = {}
+    for item in values:
+        key, sep, val = item.partition("=")
+        if not key:
+            raise UsageError(f"--build-arg needs K=V, got {item!r}")
+        if sep:
+            result[key] = val
+        elif key in os.environ:
+            result[key] = os.environ[key]
+    return result
+
+
+def setup(args: argparse.Namespace):
+    """Load plugins and config, apply CLI overrides; return (registry, config)."""
+    import dataclasses
+
+    from .config import build_config, load_config
+    from .plugins import load_registry
+
+    registry = load_registry(disabled=args.disable_plugin, required=_csv(args.require_plugins) or ())
+    config = load_config(args.config, Path.cwd(), registry.rules)
+    overrides: dict = {}
+    if args.select is not None or args.ignore is not None or args.preview:
+        table = {"select": list(_csv(args.select) or config.selection.select),
+                 "ignore": list(_csv(args.ignore) or ()) + list(config.selection.ignore)}
+        checked = build_config(table, registry.rules)  # validates tokens: typos are usage errors
+        overrides["selection"] = dataclasses.replace(
+            config.selection, select=checked.selection.select, ignore=checked.selection.ignore,
+            preview=args.preview or config.selection.preview)
+    if args.fail_on:
+        overrides["fail_on"] = args.fail_on
+    return registry, dataclasses.replace(config, **overrides) if overrides else config
+
+
+def exit_code(report: Report, config: Config) -> int:
+    """1 when a visible finding is at or above the fail-on threshold, else 0."""
+    if config.fail_on == "never":
+        return 0
+    threshold = Severity(config.fail_on)
+    return 1 if any(f.severity.at_least(threshold) for f in report.visible()) else 0
+
+
+def render(report: Report, args: argparse.Namespace) -> None:
+    """Render the report with the chosen formatter to --output or stdout."""
+    from .plugins import load_formatter
+
+    cls = load_formatter(args.format)
+    color = False if (args.no_color or args.output) else None
+    formatter = cls(color=color, concise=args.concise)
+    if not formatter.keeps_suppressed:
+        report = _without_suppressed(report)
+    if args.output:
+        try:
+            with open(args.output, "w", encoding="utf-8") as stream:
+                formatter.render(report, stream)
+        except OSError as exc:
+            raise UsageError(f"{args.output}: cannot write report: {exc.strerror}") from None
+    else:
+        formatter.render(report, sys.stdout)
+        sys.stdout.flush()
+
+
+def _without_suppressed(report: Report) -> Report:
+    import dataclasses
+
+    return dataclasses.replace(report, findings=report.visible(),
+                               timings={**report.timings, "suppressed": float(len(report.findings) - len(report.visible()))})
+
+
+def run_lint(args: argparse.Namespace) -> int:
+    """The default command: lint files and directories."""
+    from .lint import FileResult, discover, lint_many, lint_one
+
+    if args.version:
+        return print_version(sys.stdout)
+    if not args.paths:
+        raise UsageError("no PATH given (try: pylint-image Dockerfile)")
+    started = time.perf_counter()
+    registry, config = setup(args)
+    build_args = build_args_of(args.build_arg)
+    root = Path.cwd()
+    results: list[FileResult] = []
+    file_paths = [p for p in args.paths if p != "-"]
+    files, errors = discover(file_paths)
+    if "-" in args.paths:
+        text = _read_stdin()
+        results.append(lint_one(Path(args.stdin_filename), root, registry, config, build_args, text=text))
+    results.extend(lint_many(files, root, registry, config, build_args, args.jobs))
+    for r in results:
+        if r.error:
+            errors.append(r.error)
+    findings: list[Finding] = [f for r in results for f in r.outcome.findings]
+    notes: list[Notification] = list(registry.warnings) + [n for r in results for n in r.outcome.notifications]
+    notes.extend(Notification("input-error", "error", e) for e in errors)
+    if args.fix:
+        _fix_files(results, findings)
+    report = Report(
+        findings=tuple(sorted(findings, key=Finding.sort_key)), notifications=tuple(notes),
+        rules=registry.rules, targets=tuple(r.display for r in results), tool_version=tool_version(),
+        root=root, timings={"total_s": time.perf_counter() - started},
+        sources={r.display: r.text for r in results if r.text is not None},
+    )
+    render(report, args)
+    for e in errors:
+        print(f"pylint-image: error: {e}", file=sys.stderr)
+    return 2 if errors else exit_code(report, config)
+
+
+def _read_stdin() -> str:
+    data = sys.stdin.buffer.read()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UsageError("<stdin>: not valid UTF-8 text") from None
+
+
+def _fix_files(results, findings: list[Finding]) -> None:
+    from .fixes import apply_fixes
+
+    for r in results:
+        if r.text is None or not r.path.exists():
+            continue
+        mine = [f for f in findings if f.source is not None and f.source.path == r.path]
+        new_text, count = apply_fixes(r.text, mine)
+        if count:
+            r.path.write_text(new_text, encoding="utf-8")
+            r.text = new_text
+
+
+def print_version(stream: TextIO) -> int:
+    """Print the tool version and every plugin distribution with its version."""
+    from .plugins import FORMATTERS_GROUP, RULES_GROUP, find
+
+    stream.write(f"pylint-image {tool_version()}\n")
+    for group in (RULES_GROUP, FORMATTERS_GROUP):
+        for p in find(group):
+            stream.write(f"  {group}: {p.dist} {p.version} [{p.name}]\n")
+    return 0
+
+
+def run_subcommand(name: str, argv: list[str]) -> int:
+    """Dispatch ``rules``, ``rule``, ``image`` and ``verify``."""
+    if name == "check":
+        return run_lint(lint_parser().parse_args(argv))
+    if name in ("rules", "rule"):
+        from .cli_docs import run_docs_command
+
+        return run_docs_command(name, argv, _Parser)
+    if name == "image":
+        from . import cli_image as module
+    else:
+        from ..runner import cli as module  # the only import of runner (§4.2)
+    p = _Parser(prog=f"pylint-image {name}", description=module.__doc__)
+    module.add_arguments(p)
+    add_common(p)
+    args = p.parse_args(argv)
+    registry, config = setup(args)
+    report = module.run(args, registry, config)
+    render(report, args)
+    errors = [n for n in report.notifications if n.id in ("input-error", "source-error", "build-error")]
+    for n in errors:
+        print(f"pylint-image: error: {n.message}", file=sys.stderr)
+    infra = [n for n in report.notifications if n.id in getattr(module, "FATAL_NOTIFICATIONS", ())]
+    return 3 if infra else 2 if errors else exit_code(report, config)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``pylint-image`` console script."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if argv and argv[0] in SUBCOMMANDS:
+            return run_subcommand(argv[0], argv[1:])
+        return run_lint(lint_parser().parse_args(argv))
+    except PluginLoadError as exc:
+        print(f"pylint-image: error: {exc}", file=sys.stderr)
+        return 3
+    except (UsageError, ConfigError, PylintImageError) as exc:
+        print(f"pylint-image: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("pylint-image: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,226 @@
+"""Run enabled rules on one subject, stamp violations into findings, apply suppressions.
+
+Rules only yield ``Violation``s; code, severity, location, fingerprint and suppression
+state are added here, so a rule can never misreport its own identity.  A rule that
+raises becomes a ``rule-crashed`` notification and the other rules still run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .config import Config
+from .errors import ConfigError, ParseError
+from .findings import (Finding, ImageLocation, Location, Notification, RuntimeLocation, SourceLocation,
+                       Suppression, Violation, source_of)
+from .model.dockerfile import Dockerfile
+from .model.span import Span
+from .plugins import Registry
+from .ruleapi import Context, Rule, Settings, Target
+from .suppressions import Pragma, collect_pragmas
+
+PARSE_ERROR = "DF0001"
+UNUSED_SUPPRESSION = "DF0002"
+
+
+@dataclass(slots=True)
+class Outcome:
+    """Findings and notifications for one subject."""
+
+    findings: list[Finding] = field(default_factory=list)
+    notifications: list[Notification] = field(default_factory=list)
+
+
+def enabled_rules(registry: Registry, config: Config, target: Target) -> list[Rule]:
+    """Rules of ``target`` that the configuration enables, in code order."""
+    return [r for r in registry.by_target(target) if config.selection.enabled(r)]
+
+
+def fingerprint(code: str, path: str, text: str, occurrence: int) -> str:
+    """A line-number-free identity: code, path, normalized instruction text, occurrence index."""
+    norm = " ".join(text.split())
+    digest = hashlib.sha256(f"{code}\0{path}\0{norm}\0{occurrence}".encode()).hexdigest()
+    return digest[:32]
+
+
+def _context_text(location: Location, dockerfile: Dockerfile | None) -> str:
+    """The text a fingerprint is based on: the source lines under the span, else image path."""
+    src = source_of(location)
+    if src is not None and dockerfile is not None:
+        span = src.span
+        return "\n".join(dockerfile.lines[span.start_line - 1 : span.end_line])
+    if isinstance(location, ImageLocation):
+        return f"{location.path_in_image or ''}"
+    if isinstance(location, RuntimeLocation):
+        return location.probe
+    return ""
+
+
+class _Stamper:
+    """Turns violations of one subject into findings with stable fingerprints."""
+
+    def __init__(self, display: str, dockerfile: Dockerfile | None, config: Config) -> None:
+        self.display = display
+        self.dockerfile = dockerfile
+        self.config = config
+        self.seen: dict[tuple[str, str], int] = {}
+
+    def stamp(self, rule: Rule, v: Violation, location: Location) -> Finding:
+        meta = rule.meta
+        text = _context_text(location, self.dockerfile)
+        occurrence = self.seen.get((meta.code, text), 0)
+        self.seen[(meta.code, text)] = occurrence + 1
+        return Finding(
+            code=meta.code, name=meta.name, severity=self.config.selection.severity_of(rule),
+            location=location, message=v.message, fingerprint=fingerprint(meta.code, self.display, text, occurrence),
+            fix_hint=meta.fix_title, fix=v.fix, related=v.related,
+        )
+
+
+def _run_one(rule: Rule, subject: Any, ctx: Context, where: str) -> tuple[list[Violation], Notification | None]:
+    try:
+        return list(rule.check(subject, ctx)), None
+    except ConfigError:
+        raise
+    except Exception as exc:  # a crashing rule must not abort the others (§4.10)
+        msg = f"rule {rule.meta.code} ({rule.meta.name}) crashed on {where}: {type(exc).__name__}: {exc}"
+        return [], Notification("rule-crashed", "error", msg, rule=rule.meta.code)
+
+
+def settings_of(config: Config, build_args: Mapping[str, str] | None = None) -> Settings:
+    """The cross-rule settings for one run."""
+    return Settings(trusted_registries=config.trusted_registries, build_args=dict(build_args or {}))
+
+
+def lint_dockerfile(dockerfile: Dockerfile, display: str, registry: Registry, config: Config) -> Outcome:
+    """Run every enabled Dockerfile rule on a parsed file and apply its pragmas."""
+    out = Outcome()
+    stamper = _Stamper(display, dockerfile, config)
+    settings = settings_of(config, dockerfile.build_args)
+    rules = enabled_rules(registry, config, Target.DOCKERFILE)
+    for rule in rules:
+        ctx = Context(options=config.options_for(rule), settings=settings, dockerfile=dockerfile)
+        violations, note = _run_one(rule, dockerfile, ctx, display)
+        if note:
+            out.notifications.append(note)
+        for v in violations:
+            loc = v.where if not isinstance(v.where, Span) else SourceLocation(dockerfile.path, v.where)
+            out.findings.append(stamper.stamp(rule, v, loc))
+    out.findings = apply_pragmas(out.findings, dockerfile, registry, config, stamper)
+    return out
+
+
+def parse_error_outcome(error: ParseError, path: Path, display: str, registry: Registry, config: Config) -> Outcome:
+    """Turn a ParseError into a ``parse-error`` finding at the offending line."""
+    out = Outcome()
+    rules = [r for r in registry.lookup(PARSE_ERROR) if config.selection.enabled(r)]
+    line = error.line or 1
+    loc = SourceLocation(path, Span(line, 1, line, 2))
+    for rule in rules:
+        out.findings.append(_Stamper(display, None, config).stamp(rule, Violation(loc, error.message), loc))
+    if not rules:
+        out.notifications.append(Notification("parse-error", "error", error.format()))
+    return out
+
+
+def apply_pragmas(findings: Sequence[Finding], dockerfile: Dockerfile, registry: Registry, config: Config,
+                  stamper: _Stamper) -> list[Finding]:
+    """Mark findings covered by a pragma as suppressed and report unused or unknown pragmas."""
+    pragmas = collect_pragmas(dockerfile)
+    result: list[Finding] = []
+    for f in findings:
+        src = f.source
+        pragma, token = _covering(pragmas, f, registry, src.span.start_line) if src else (None, None)
+        if pragma is not None and token is not None:
+            pragma.used.add(token)
+            f = dataclasses.replace(f, suppressed=Suppression("inSource", pragma.justification,
+                                                              SourceLocation(dockerfile.path, pragma.span)))
+        result.append(f)
+    result.extend(_unused(pragmas, dockerfile, registry, config, stamper))
+    return result
+
+
+def _covering(pragmas: Iterable[Pragma], f: Finding, registry: Registry, line: int) -> tuple[Pragma | None, str | None]:
+    for p in pragmas:
+        if not p.covers(line):
+            continue
+        for token in p.tokens:
+            if any(r.meta.code == f.code for r in registry.lookup(token)):
+                return p, token
+    return None, None
+
+
+def _unused(pragmas: Iterable[Pragma], dockerfile: Dockerfile, registry: Registry, config: Config,
+            stamper: _Stamper) -> Iterable[Finding]:
+    rules = [r for r in registry.lookup(UNUSED_SUPPRESSION) if config.selection.enabled(r)]
+    if not rules:
+        return
+    for p in pragmas:
+        for token in p.tokens:
+            if token in p.used:
+                continue
+            named = registry.lookup(token)
+            if not named:
+                if p.tool == "hadolint":
+                    continue  # hadolint codes we deliberately do not carry over: nothing to judge
+                message = f"suppression names unknown rule '{token}'"
+            elif all(config.selection.enabled(r) and r.meta.target is Target.DOCKERFILE for r in named):
+                message = f"unused suppression: '{token}' reports nothing here"
+            else:
+                continue  # a disabled rule cannot prove the pragma useless
+            loc = SourceLocation(dockerfile.path, p.span)
+            yield stamper.stamp(rules[0], Violation(loc, message), loc)
+
+
+def run_rules(subject: Any, target: Target, registry: Registry, config: Config, *, display: str,
+              dockerfile: Dockerfile | None = None, image_name: str = "",
+              provenance: Mapping[str, SourceLocation] | None = None) -> Outcome:
+    """Run IMAGE or RUNTIME rules on ``subject``; fill Dockerfile lines from ``provenance``.
+
+    ``provenance`` maps layer digests (diff ids or blob digests) to the instruction that
+    made the layer.  Pragmas of a linked Dockerfile apply to findings that land on it.
+    """
+    out = Outcome()
+    stamper = _Stamper(display, dockerfile, config)
+    settings = settings_of(config, dockerfile.build_args if dockerfile else None)
+    for rule in enabled_rules(registry, config, target):
+        ctx = Context(options=config.options_for(rule), settings=settings, dockerfile=dockerfile,
+                      image_name=image_name)
+        violations, note = _run_one(rule, subject, ctx, display)
+        if note:
+            out.notifications.append(note)
+        for v in violations:
+            out.findings.append(stamper.stamp(rule, v, _locate(v, image_name, dockerfile, provenance)))
+    if dockerfile is not None:
+        pragmas = collect_pragmas(dockerfile)
+        out.findings = [_suppress_linked(f, pragmas, registry, dockerfile) for f in out.findings]
+    return out
+
+
+def _locate(v: Violation, image: str, dockerfile: Dockerfile | None,
+            provenance: Mapping[str, SourceLocation] | None) -> Location:
+    where = v.where
+    if isinstance(where, Span):
+        src = SourceLocation(dockerfile.path, where) if dockerfile else None
+        return ImageLocation(image, source=src)
+    if isinstance(where, ImageLocation) and where.source is None and provenance and where.layer_digest:
+        src = provenance.get(where.layer_digest)
+        if src is not None:
+            return dataclasses.replace(where, source=src)
+    return where
+
+
+def _suppress_linked(f: Finding, pragmas: list[Pragma], registry: Registry, dockerfile: Dockerfile) -> Finding:
+    src = f.source
+    if src is None:
+        return f
+    pragma, token = _covering(pragmas, f, registry, src.span.start_line)
+    if pragma is None or token is None:
+        return f
+    return dataclasses.replace(f, suppressed=Suppression("inSource", pragma.justification,
+                                                         SourceLocation(dockerfile.path, pragma.span)))

@@ -1,0 +1,126 @@
+"""Lint Dockerfiles: find them, parse and check each (in parallel when there are many), build a Report."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .config import Config
+from .engine import Outcome, lint_dockerfile, parse_error_outcome
+from .errors import InputError, ParseError
+from .plugins import Registry
+
+DOCKERFILE_PATTERNS = ("Dockerfile", "Dockerfile.*", "*.Dockerfile", "*.dockerfile", "Containerfile", "Containerfile.*")
+_SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", ".tox"}
+PARALLEL_THRESHOLD = 48  # below this, process start-up costs more than it saves
+
+
+def is_dockerfile_name(name: str) -> bool:
+    """True when a file name looks like a Dockerfile or Containerfile."""
+    return any(fnmatch.fnmatchcase(name, pattern) for pattern in DOCKERFILE_PATTERNS)
+
+
+def discover(paths: Sequence[str]) -> tuple[list[Path], list[str]]:
+    """Expand directories into Dockerfiles; return (files, errors) keeping command-line order."""
+    files: list[Path] = []
+    errors: list[str] = []
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            found = sorted(_walk(p))
+            if not found:
+                errors.append(f"{raw}: no Dockerfiles found in this directory")
+            files.extend(found)
+        elif p.exists() or p.is_symlink():
+            files.append(p)
+        else:
+            errors.append(f"{raw}: no such file or directory")
+    return files, errors
+
+
+def _walk(root: Path) -> Iterator[Path]:
+    for folder, dirs, names in os.walk(root):
+        dirs[:] = [d for d in dirs if d not in _SKIP_DIRS]
+        for name in names:
+            if is_dockerfile_name(name):
+                yield Path(folder) / name
+
+
+@dataclass(slots=True)
+class FileResult:
+    """What linting one file produced: its text (for code frames), outcome or an input error."""
+
+    path: Path
+    display: str
+    text: str | None = None
+    outcome: Outcome = field(default_factory=Outcome)
+    error: str | None = None
+
+
+def display_path(path: Path, root: Path) -> str:
+    """The path as shown and fingerprinted: relative to ``root`` when inside it, POSIX style."""
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def lint_one(path: Path, root: Path, registry: Registry, config: Config, build_args: Mapping[str, str],
+             text: str | None = None) -> FileResult:
+    """Parse and lint one file; input errors become ``error``, parse errors a parse-error finding."""
+    from .parse import parse_dockerfile
+
+    display = display_path(path, root) if text is None else path.as_posix()
+    result = FileResult(path, display)
+    try:
+        dockerfile = parse_dockerfile(path, text, build_args=build_args)
+    except InputError as exc:
+        result.error = exc.format()
+        return result
+    except ParseError as exc:
+        result.text = text if text is not None else _read_quietly(path)
+        result.outcome = parse_error_outcome(exc, path, display, registry, config)
+        return result
+    result.text = dockerfile.text
+    result.outcome = lint_dockerfile(dockerfile, display, registry, config)
+    return result
+
+
+def _read_quietly(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+# Set in the parent right before the pool forks; workers inherit it (no pickling of rules).
+_WORKER: tuple[Path, Registry, Config, Mapping[str, str]] | None = None
+
+
+def _work(path: Path) -> FileResult:
+    assert _WORKER is not None
+    root, registry, config, build_args = _WORKER
+    return lint_one(path, root, registry, config, build_args)
+
+
+def lint_many(files: Sequence[Path], root: Path, registry: Registry, config: Config,
+              build_args: Mapping[str, str], jobs: int | None = None) -> list[FileResult]:
+    """Lint files, forking worker processes when there are many and more than one CPU."""
+    global _WORKER
+    jobs = jobs if jobs is not None else (os.cpu_count() or 1)
+    if jobs <= 1 or len(files) < PARALLEL_THRESHOLD or not hasattr(os, "fork"):
+        return [lint_one(f, root, registry, config, build_args) for f in files]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    _WORKER = (root, registry, config, build_args)
+    try:
+        ctx = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+            chunk = max(1, len(files) // (jobs * 4))
+            return list(pool.map(_work, files, chunksize=chunk))
+    finally:
+        _WORKER = None

@@ -1,0 +1,158 @@
+"""Find, load and validate rule and formatter plugins (entry points) into an immutable registry.
+
+Three steps after flake8's finder: ``find`` reads metadata only, ``load`` imports, and
+``validate`` checks codes, names, prefix ownership, duplicates and docs.  Built-in rules
+come through the same ``pylint_image.rules`` group as third-party ones.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from importlib import metadata
+from typing import Any
+
+from .errors import PluginLoadError
+from .findings import Notification
+from .ruleapi import CODE_RE, NAME_RE, REQUIRED_DOC_HEADINGS, Rule, RuleMeta, Target
+
+RULES_GROUP = "pylint_image.rules"
+FORMATTERS_GROUP = "pylint_image.formatters"
+BUILTIN_DIST = "pylint-image"
+RESERVED_PREFIXES = ("DF", "IM", "RT")
+
+
+@dataclass(frozen=True, slots=True)
+class Plugin:
+    """An entry point and the distribution that ships it."""
+
+    dist: str
+    version: str
+    name: str
+    value: str
+    entry_point: metadata.EntryPoint
+
+    @property
+    def label(self) -> str:
+        return f"{self.dist}[{self.name}]"
+
+
+@dataclass(frozen=True, slots=True)
+class Registry:
+    """Every loaded rule, and the plugin distributions they came from."""
+
+    rules: tuple[Rule, ...]
+    origins: dict[str, str]  # rule code -> distribution
+    plugins: tuple[Plugin, ...]
+    warnings: tuple[Notification, ...] = ()
+
+    def lookup(self, token: str) -> tuple[Rule, ...]:
+        """Rules named by ``token``: their code, name or one of their aliases (exact)."""
+        t = token.strip()
+        up = t.upper()
+        return tuple(r for r in self.rules
+                     if r.meta.code == up or r.meta.name == t or up in (a.upper() for a in r.meta.aliases))
+
+    def by_target(self, target: Target) -> tuple[Rule, ...]:
+        """Rules that judge ``target``."""
+        return tuple(r for r in self.rules if r.meta.target is target)
+
+
+def find(group: str) -> list[Plugin]:
+    """List the entry points of ``group`` with their distributions, sorted, without importing."""
+    found: list[Plugin] = []
+    for dist in metadata.distributions():
+        for ep in dist.entry_points:
+            if ep.group == group:
+                found.append(Plugin(dist.metadata["Name"], dist.version, ep.name, ep.value, ep))
+    # Duplicate dist-info folders (editable + stale) must not load a plugin twice.
+    unique = {(p.dist.lower(), p.name): p for p in found}
+    return sorted(unique.values(), key=lambda p: (p.dist != BUILTIN_DIST, p.dist.lower(), p.name))
+
+
+def load(plugin: Plugin) -> tuple[Rule, ...]:
+    """Import one rules entry point; it may be a rule or an iterable of rules."""
+    try:
+        obj = plugin.entry_point.load()
+    except Exception as exc:  # any import-time failure of foreign code is a load error
+        raise PluginLoadError(f"plugin {plugin.label} failed to load: {type(exc).__name__}: {exc}") from exc
+    items: Iterable[Any] = (obj,) if hasattr(obj, "meta") else obj
+    try:
+        rules = tuple(items)
+    except TypeError:
+        raise PluginLoadError(f"plugin {plugin.label} is neither a rule nor an iterable of rules") from None
+    for r in rules:
+        if not isinstance(getattr(r, "meta", None), RuleMeta) or not callable(getattr(r, "check", None)):
+            raise PluginLoadError(f"plugin {plugin.label} exports {r!r}, which is not a rule")
+    return rules
+
+
+def missing_doc_headings(doc: str) -> list[str]:
+    """Required Markdown headings absent from a rule doc."""
+    present = {m.group(1).strip() for m in re.finditer(r"^##\s+(.+?)\s*$", doc or "", re.MULTILINE)}
+    return [h for h in REQUIRED_DOC_HEADINGS if h not in present]
+
+
+def validate(loaded: list[tuple[Plugin, tuple[Rule, ...]]]) -> Registry:
+    """Check codes, names, prefixes and docs across all plugins and build the registry."""
+    origins: dict[str, str] = {}
+    names: dict[str, str] = {}
+    prefix_owner: dict[str, str] = {}
+    warnings: list[Notification] = []
+    rules: list[Rule] = []
+    for plugin, plugin_rules in loaded:
+        builtin = plugin.dist == BUILTIN_DIST
+        for r in plugin_rules:
+            m = r.meta
+            if not CODE_RE.match(m.code):
+                raise PluginLoadError(f"plugin {plugin.label}: bad rule code {m.code!r} (2-4 capitals + 3-4 digits)")
+            if not NAME_RE.match(m.name):
+                raise PluginLoadError(f"plugin {plugin.label}: rule {m.code} name {m.name!r} is not kebab-case")
+            if not isinstance(m.target, Target):
+                raise PluginLoadError(f"plugin {plugin.label}: rule {m.code} has unknown target {m.target!r}")
+            prefix = re.match(r"[A-Z]+", m.code).group(0)  # type: ignore[union-attr]
+            if not builtin and prefix in RESERVED_PREFIXES:
+                raise PluginLoadError(f"plugin {plugin.label}: prefix {prefix} is reserved for pylint-image")
+            owner = prefix_owner.setdefault(prefix, plugin.dist)
+            if owner != plugin.dist:
+                raise PluginLoadError(f"plugin {plugin.label}: prefix {prefix} already belongs to {owner}")
+            if m.code in origins:
+                raise PluginLoadError(f"rule code {m.code} is defined by both {origins[m.code]} and {plugin.dist}")
+            if m.name in names:
+                raise PluginLoadError(f"rule name {m.name} is used by both {names[m.name]} and {m.code}")
+            missing = missing_doc_headings(r.doc)
+            if missing and builtin:
+                raise PluginLoadError(f"built-in rule {m.code} doc lacks: {', '.join(missing)}")
+            if missing:
+                warnings.append(Notification("plugin-warning", "warning",
+                                             f"rule {m.code} from {plugin.dist} has no doc section(s): "
+                                             f"{', '.join(missing)}", rule=m.code))
+            origins[m.code] = plugin.dist
+            names[m.name] = m.code
+            rules.append(r)
+    rules.sort(key=lambda r: r.meta.code)
+    return Registry(tuple(rules), origins, tuple(p for p, _ in loaded), tuple(warnings))
+
+
+def load_registry(*, disabled: Iterable[str] = (), required: Iterable[str] = ()) -> Registry:
+    """Find, load and validate every rule plugin; ``disabled`` names distributions to skip."""
+    blocked = {d.lower() for d in disabled}
+    plugins = [p for p in find(RULES_GROUP) if p.dist.lower() not in blocked]
+    present = {p.dist.lower() for p in plugins}
+    for name in required:
+        if name.lower() not in present:
+            raise PluginLoadError(f"required plugin distribution '{name}' is not installed")
+    return validate([(p, load(p)) for p in plugins])
+
+
+def load_formatter(name: str) -> type:
+    """Import the formatter class registered under ``name``."""
+    for plugin in find(FORMATTERS_GROUP):
+        if plugin.name == name:
+            try:
+                return plugin.entry_point.load()
+            except Exception as exc:  # a broken third-party formatter is a load error
+                raise PluginLoadError(f"formatter {plugin.label} failed to load: {exc}") from exc
+    known = ", ".join(sorted({p.name for p in find(FORMATTERS_GROUP)}))
+    raise PluginLoadError(f"unknown format '{name}' (available: {known})")
