@@ -1,0 +1,248 @@
+"""Image model: config, history, layers, file entries and the merged read-only file tree.
+
+Everything here is pure data built by ``linter.oci``; rules read it and never mutate it.
+Paths inside an image are always absolute, normalized POSIX paths (``/etc/passwd``).
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from types import MappingProxyType
+
+
+
+def _empty() -> Mapping[str, str]:
+    """Return a fresh read-only empty mapping (dataclass defaults must not be shared)."""
+    return MappingProxyType({})
+
+
+class FileKind(Enum):
+    """The tar entry type of a file, as the image stores it."""
+
+    FILE = "file"
+    DIR = "dir"
+    SYMLINK = "symlink"
+    HARDLINK = "hardlink"
+    CHAR = "char"
+    BLOCK = "block"
+    FIFO = "fifo"
+
+
+@dataclass(frozen=True, slots=True)
+class FileEntry:
+    """One file as a layer's tar records it (mode includes setuid/setgid/sticky bits)."""
+
+    path: str
+    kind: FileKind
+    mode: int
+    uid: int
+    gid: int
+    size: int
+    linkname: str = ""
+    layer_index: int = -1
+
+    @property
+    def is_setuid(self) -> bool:
+        """True when the setuid or setgid bit is set on a regular file."""
+        return self.kind is FileKind.FILE and bool(self.mode & 0o6000)
+
+
+@dataclass(frozen=True, slots=True)
+class Anomaly:
+    """Something hostile or suspicious found in a layer (path traversal, device file...)."""
+
+    layer_index: int
+    path: str
+    kind: str
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Healthcheck:
+    """The HEALTHCHECK of an image config (durations in nanoseconds, as Docker stores them)."""
+
+    test: tuple[str, ...]
+    interval: int = 0
+    timeout: int = 0
+    start_period: int = 0
+    retries: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ImageConfig:
+    """The runtime configuration an image carries (``config`` in the OCI image config)."""
+
+    user: str = ""
+    env: tuple[str, ...] = ()
+    entrypoint: tuple[str, ...] | None = None
+    cmd: tuple[str, ...] | None = None
+    workdir: str = ""
+    exposed_ports: tuple[str, ...] = ()
+    volumes: tuple[str, ...] = ()
+    labels: Mapping[str, str] = field(default_factory=_empty)
+    healthcheck: Healthcheck | None = None
+    stop_signal: str = ""
+    shell: tuple[str, ...] | None = None
+    architecture: str = ""
+    os: str = ""
+
+    def env_dict(self) -> dict[str, str]:
+        """Return ``env`` as a dict (a later duplicate wins, as in Docker)."""
+        out: dict[str, str] = {}
+        for item in self.env:
+            key, _, value = item.partition("=")
+            out[key] = value
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    """One ``history`` record of the image config."""
+
+    created_by: str = ""
+    empty_layer: bool = False
+    comment: str = ""
+    created: str = ""
+    author: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Layer:
+    """One filesystem layer: digests, sizes, the history entry that made it, and its entries.
+
+    ``digest`` and ``size`` describe the blob as stored (possibly compressed); ``diff_id`` and
+    ``uncompressed_size`` describe the tar stream.  ``whiteouts`` are the paths the layer
+    deletes from lower layers and ``opaque_dirs`` the directories it empties.
+    """
+
+    index: int
+    digest: str
+    diff_id: str
+    size: int
+    uncompressed_size: int
+    media_type: str
+    history_index: int | None = None
+    created_by: str = ""
+    entries: tuple[FileEntry, ...] = ()
+    whiteouts: tuple[str, ...] = ()
+    opaque_dirs: tuple[str, ...] = ()
+
+    @property
+    def files_size(self) -> int:
+        """Sum of the sizes of the regular files this layer adds."""
+        return sum(e.size for e in self.entries if e.kind is FileKind.FILE)
+
+
+@dataclass(frozen=True, slots=True)
+class Shadowed:
+    """A file a later layer overwrote or deleted: its bytes still ship in the image."""
+
+    entry: FileEntry
+    by_layer: int
+    deleted: bool
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class FileTree:
+    """The merged filesystem after whiteouts and opaque directories, read-only.
+
+    ``contents`` holds bytes only for small regular files that some rule declared in its
+    needs; ``touched`` records, per path, every layer index that wrote or deleted it.
+    """
+
+    entries: Mapping[str, FileEntry]
+    children: Mapping[str, frozenset[str]]
+    contents: Mapping[str, bytes] = field(default_factory=_empty)
+    touched: Mapping[str, tuple[int, ...]] = field(default_factory=_empty)
+    shadowed: tuple[Shadowed, ...] = ()
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def __contains__(self, path: object) -> bool:
+        return isinstance(path, str) and normalize(path) in self.entries
+
+    def stat(self, path: str) -> FileEntry | None:
+        """Return the entry at ``path`` (without following symlinks), or None."""
+        return self.entries.get(normalize(path))
+
+    def has_content(self, path: str) -> bool:
+        """True when the bytes of ``path`` were loaded (it matched some rule's needs)."""
+        return normalize(path) in self.contents
+
+    def read(self, path: str) -> bytes:
+        """Return the bytes of a needed small regular file; KeyError when not loaded."""
+        key = normalize(path)
+        try:
+            return self.contents[key]
+        except KeyError:
+            raise KeyError(f"{key}: content not loaded (not in any rule's needs, "
+                           "not a regular file, or over the size cap)") from None
+
+    def listdir(self, path: str) -> tuple[str, ...]:
+        """Return the sorted child names of directory ``path`` (empty when none)."""
+        return tuple(sorted(self.children.get(normalize(path), ())))
+
+    def walk(self, prefix: str = "/") -> Iterator[FileEntry]:
+        """Yield every entry under ``prefix`` (inclusive) in sorted path order."""
+        root = normalize(prefix)
+        stack = [root]
+        while stack:
+            current = stack.pop()
+            entry = self.entries.get(current)
+            if entry is not None:
+                yield entry
+            names = self.children.get(current, ())
+            base = "" if current == "/" else current
+            stack.extend(f"{base}/{name}" for name in sorted(names, reverse=True))
+
+    def layers_touching(self, path: str) -> tuple[int, ...]:
+        """Return the indices of the layers that wrote or deleted ``path``, in order."""
+        return self.touched.get(normalize(path), ())
+
+
+@dataclass(frozen=True, slots=True)
+class Image:
+    """A built image: where it came from, its config, history, layers and merged files."""
+
+    ref: str
+    digest: str
+    config: ImageConfig
+    history: tuple[HistoryEntry, ...]
+    layers: tuple[Layer, ...]
+    files: FileTree
+    manifest_digest: str = ""
+    annotations: Mapping[str, str] = field(default_factory=_empty)
+    anomalies: tuple[Anomaly, ...] = ()
+
+    @property
+    def size(self) -> int:
+        """Total uncompressed size of all layers (what ``docker images`` calls SIZE)."""
+        return sum(layer.uncompressed_size for layer in self.layers)
+
+    @property
+    def compressed_size(self) -> int:
+        """Total stored size of all layer blobs."""
+        return sum(layer.size for layer in self.layers)
+
+    @property
+    def base_name(self) -> str:
+        """The ``org.opencontainers.image.base.name`` annotation or label, or ``""``."""
+        key = "org.opencontainers.image.base.name"
+        return self.annotations.get(key) or self.config.labels.get(key, "")
+
+    @property
+    def base_digest(self) -> str:
+        """The ``org.opencontainers.image.base.digest`` annotation or label, or ``""``."""
+        key = "org.opencontainers.image.base.digest"
+        return self.annotations.get(key) or self.config.labels.get(key, "")
+
+
+def normalize(path: str) -> str:
+    """Return ``path`` as an absolute, normalized in-image path (``./a//b/`` -> ``/a/b``)."""
+    norm = posixpath.normpath("/" + path.lstrip("/"))
+    # normpath keeps a leading "//" (POSIX allows it to be special); images never mean that.
+    return "/" + norm.lstrip("/")

@@ -1,0 +1,110 @@
+"""Load an image from a ``docker save`` tar read strictly sequentially (a pipe).
+
+``docker save`` may write layers before ``manifest.json``, and a pipe cannot seek back, so
+every layer member is scanned as it passes (file listing and digests, never its bytes)
+and keyed by member name; small JSON members are kept whole.  Once the stream ends, the
+manifest resolves names to layers.  The caller owns the process that produces the stream
+(``linter/`` never spawns one): e.g. ``subprocess.Popen(["docker", "save", NAME],
+stdout=PIPE).stdout``.
+"""
+
+from __future__ import annotations
+
+import io
+import posixpath
+import tarfile
+from typing import BinaryIO
+
+from pylint_image.linter.errors import SourceError
+from pylint_image.linter.model.image import Image
+from pylint_image.linter.oci.config import assemble, with_ref
+from pylint_image.linter.oci.layer import NO_NEEDS, ContentNeeds, LayerScan, scan_blob
+from pylint_image.linter.oci.resolve import JSON_LIMIT, blob_path, resolve_any
+from pylint_image.linter.oci.streams import CHUNK, HashingReader, PrefixedReader, read_head, sniff
+
+
+class _StreamStore:
+    """The small blobs and the layer scans collected from one sequential pass."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.small: dict[str, bytes] = {}
+        self.scans: dict[str, LayerScan] = {}
+        self.links: dict[str, str] = {}
+        self.other: set[str] = set()
+
+    def resolve(self, blob: str) -> str:
+        """Return the member name ``blob`` refers to, following symlinks and hard links."""
+        name = _clean(blob_path(blob, self.name) if ":" in blob else blob)
+        for _hop in range(8):
+            if name not in self.links:
+                return name
+            name = self.links[name]
+        raise SourceError(f"{self.name}: link loop at {blob}")
+
+    def exists(self, blob: str) -> bool:
+        """True when the stream had a member named ``blob``."""
+        name = self.resolve(blob)
+        return name in self.small or name in self.scans or name in self.other
+
+    def open(self, blob: str) -> BinaryIO:
+        """Open a small (JSON) blob kept from the stream."""
+        name = self.resolve(blob)
+        if name not in self.small:
+            raise SourceError(f"{self.name}: missing blob {blob}")
+        return io.BytesIO(self.small[name])
+
+    def scan(self, blob: str) -> LayerScan:
+        """Return the scan of the layer member ``blob``; SourceError when there was none."""
+        name = self.resolve(blob)
+        if name not in self.scans:
+            raise SourceError(f"{self.name}: missing layer blob {blob}")
+        return self.scans[name]
+
+
+def load_image_stream(stream: BinaryIO, ref: str = "", needs: ContentNeeds = NO_NEEDS,
+                      name: str = "") -> Image:
+    """Read a docker-save (or OCI layout) tar from a non-seekable stream into an Image."""
+    store = _StreamStore(name or ref or "<stream>")
+    try:
+        with tarfile.open(fileobj=stream, mode="r|", bufsize=CHUNK) as tar:
+            for member in tar:
+                _collect(tar, member, store, needs)
+    except tarfile.ReadError as exc:
+        raise SourceError(f"{store.name}: not a readable docker-save tar ({exc})") from None
+    except (EOFError, tarfile.StreamError) as exc:
+        raise SourceError(f"{store.name}: truncated docker-save stream ({exc})") from None
+    parts = with_ref(resolve_any(store, ref), store.name)  # type: ignore[arg-type]
+    return assemble(parts, [store.scan(layer.blob) for layer in parts.layers])
+
+
+def _collect(tar: tarfile.TarFile, member: tarfile.TarInfo, store: _StreamStore,
+             needs: ContentNeeds) -> None:
+    name = _clean(member.name)
+    if member.issym():
+        # docker save writes a repeated layer as a symlink to its first copy.
+        store.links[name] = _clean(posixpath.join(posixpath.dirname(name), member.linkname))
+        return
+    if member.islnk():
+        store.links[name] = _clean(member.linkname)
+        return
+    if not member.isfile():
+        return
+    handle = tar.extractfile(member)
+    if handle is None:
+        return
+    head = read_head(handle, 512)  # type: ignore[arg-type]
+    if sniff(head) != "unknown":
+        store.scans[name] = scan_blob(PrefixedReader(head, handle), f"{store.name}:{name}",  # type: ignore[arg-type]
+                                      needs)
+    elif member.size <= JSON_LIMIT:
+        store.small[name] = head + handle.read()
+    else:
+        # Neither a layer nor JSON we understand (e.g. a foreign attachment): skip, hashed
+        # only so the pass stays sequential.
+        HashingReader(handle).drain()  # type: ignore[arg-type]
+        store.other.add(name)
+
+
+def _clean(name: str) -> str:
+    return posixpath.normpath(name.lstrip("/")).removeprefix("./")

@@ -1,0 +1,171 @@
+"""Binary stream helpers: sha256 while reading, compression sniffing, bounded reads.
+
+Layers are never held in memory: every helper here reads in fixed-size chunks, and the
+hash of a blob is computed on the bytes as they pass through.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zlib
+from typing import BinaryIO
+
+from pylint_image.linter.errors import SourceError
+
+CHUNK = 1 << 20
+GZIP_MAGIC = b"\x1f\x8b"
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+
+
+class HashingReader:
+    """Read-only wrapper that hashes (sha256) and counts every byte read through it."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self._raw = raw
+        self._hash = hashlib.sha256()
+        self.count = 0
+
+    def read(self, size: int = -1) -> bytes:
+        """Read up to ``size`` bytes (all remaining when negative) and hash them."""
+        data = self._raw.read(size)
+        self._hash.update(data)
+        self.count += len(data)
+        return data
+
+    def readable(self) -> bool:
+        """Always True: this is a reader."""
+        return True
+
+    def drain(self) -> None:
+        """Read (and hash) the rest of the stream without keeping it."""
+        while self.read(CHUNK):
+            pass
+
+    @property
+    def digest(self) -> str:
+        """The ``sha256:<hex>`` digest of the bytes read so far."""
+        return "sha256:" + self._hash.hexdigest()
+
+
+class PrefixedReader:
+    """A reader that first returns already-consumed ``prefix`` bytes, then the stream."""
+
+    def __init__(self, prefix: bytes, raw: BinaryIO) -> None:
+        self._prefix = prefix
+        self._raw = raw
+
+    def read(self, size: int = -1) -> bytes:
+        """Read up to ``size`` bytes (all remaining when negative)."""
+        if not self._prefix:
+            return self._raw.read(size)
+        if size < 0:
+            head, self._prefix = self._prefix, b""
+            return head + self._raw.read()
+        head, self._prefix = self._prefix[:size], self._prefix[size:]
+        return head
+
+    def readable(self) -> bool:
+        """Always True: this is a reader."""
+        return True
+
+
+class _GzipReader:
+    """Streaming gzip decompressor reader; truncated or corrupt input raises SourceError."""
+
+    def __init__(self, raw: BinaryIO, name: str) -> None:
+        self._raw = raw
+        self._engine = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        self._name = name
+        self._pending = b""
+        self._eof = False
+
+    def readable(self) -> bool:
+        """Always True: this is a reader."""
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        """Return up to ``size`` decompressed bytes; b"" only at the true end."""
+        want = CHUNK if size < 0 else size
+        while len(self._pending) < want and not self._eof:
+            self._pending += self._fill(want)
+        out, self._pending = self._pending[:want], self._pending[want:]
+        return out
+
+    def _fill(self, want: int) -> bytes:
+        engine = self._engine
+        # Leftover input is decompressed before reading more, so output stays bounded by
+        # ``want`` (a gzip bomb cannot make one read allocate more than that).
+        data = engine.unconsumed_tail
+        if not data:
+            data = self._raw.read(CHUNK)
+            if not data:
+                self._eof = True
+                if not engine.eof:
+                    raise SourceError(f"{self._name}: truncated gzip stream")
+                return b""
+        try:
+            out = engine.decompress(data, max(want, 1 << 16))
+            if engine.eof and engine.unused_data:
+                # Concatenated gzip members are valid gzip: start the next member.
+                rest = engine.unused_data
+                self._engine = engine = zlib.decompressobj(16 + zlib.MAX_WBITS)
+                out += engine.decompress(rest, max(want, 1 << 16))
+        except zlib.error as exc:
+            raise SourceError(f"{self._name}: corrupt gzip data ({exc})") from None
+        return out
+
+
+def sniff(head: bytes) -> str:
+    """Return ``gzip``, ``zstd``, ``tar`` or ``unknown`` from a blob's first bytes."""
+    if head.startswith(GZIP_MAGIC):
+        return "gzip"
+    if head.startswith(ZSTD_MAGIC):
+        return "zstd"
+    if len(head) >= 262 and head[257:262] == b"ustar":
+        return "tar"
+    # An empty tar (two zero blocks) or an old v7 tar has no ustar magic.
+    if len(head) >= 512 and head[:512] == bytes(512):
+        return "tar"
+    return "unknown"
+
+
+def read_head(raw: BinaryIO, size: int = 512) -> bytes:
+    """Read exactly ``size`` bytes, or fewer only at end of stream."""
+    parts: list[bytes] = []
+    got = 0
+    while got < size:
+        data = raw.read(size - got)
+        if not data:
+            break
+        parts.append(data)
+        got += len(data)
+    return b"".join(parts)
+
+
+def decompressed(raw: BinaryIO, compression: str, name: str) -> BinaryIO:
+    """Wrap ``raw`` so reads return the uncompressed tar stream."""
+    if compression == "gzip":
+        return _GzipReader(raw, name)  # type: ignore[return-value]
+    if compression == "zstd":
+        try:
+            import zstandard  # noqa: PLC0415 - optional: only when the module is installed
+        except ImportError:
+            raise SourceError(f"{name}: zstd-compressed layer but the 'zstandard' module "
+                              "is not installed") from None
+        reader = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
+        return reader  # type: ignore[no-any-return]
+    return raw
+
+
+def read_small(raw: BinaryIO, limit: int, name: str) -> bytes:
+    """Read a whole small blob (JSON), refusing anything over ``limit`` bytes."""
+    data = raw.read(limit + 1)
+    if len(data) > limit:
+        raise SourceError(f"{name}: larger than {limit} bytes, refusing to read it as JSON")
+    return data
+
+
+def check_digest(name: str, expected: str, actual: str) -> None:
+    """Raise SourceError when a blob's digest differs from the one its descriptor names."""
+    if expected and expected != actual:
+        raise SourceError(f"{name}: digest mismatch (expected {expected}, got {actual})")
