@@ -1,0 +1,61 @@
+"""The built-in registry is complete, sorted and well-formed (ARCHITECTURE §4.11)."""
+
+from __future__ import annotations
+
+import importlib
+import re
+from pathlib import Path
+
+import pylint_image.rules as builtin
+from pylint_image.linter.plugins import missing_doc_headings
+from pylint_image.linter.ruleapi import CODE_RE, NAME_RE, Target
+
+RULES_DIR = Path(builtin.__file__).resolve().parent
+FOLDERS = {Target.DOCKERFILE: "dockerfile", Target.IMAGE: "image", Target.RUNTIME: "runtime"}
+PREFIX = {Target.DOCKERFILE: "DF", Target.IMAGE: "IM", Target.RUNTIME: "RT"}
+
+
+def test_codes_and_names_are_unique_and_well_formed() -> None:
+    codes = [r.meta.code for r in builtin.BUILTIN_RULES]
+    names = [r.meta.name for r in builtin.BUILTIN_RULES]
+    assert len(set(codes)) == len(codes)
+    assert len(set(names)) == len(names)
+    for r in builtin.BUILTIN_RULES:
+        assert CODE_RE.match(r.meta.code) and r.meta.code.startswith(PREFIX[r.meta.target]), r.meta.code
+        assert NAME_RE.match(r.meta.name), r.meta.name
+        assert r.meta.summary and not r.meta.summary.endswith("."), r.meta.code
+
+
+def test_builtin_rules_are_sorted_by_code() -> None:
+    codes = [r.meta.code for r in builtin.BUILTIN_RULES]
+    assert codes == sorted(codes)
+
+
+def test_every_rule_module_is_registered_and_named_after_its_rule() -> None:
+    registered = {id(r) for r in builtin.BUILTIN_RULES}
+    for target, folder in FOLDERS.items():
+        for module_path in sorted((RULES_DIR / folder).glob("*.py")):
+            if module_path.name == "__init__.py":
+                continue
+            module = importlib.import_module(f"pylint_image.rules.{folder}.{module_path.stem}")
+            rule = module.RULE
+            assert id(rule) in registered, f"{module_path.name} is not in BUILTIN_RULES"
+            expected = f"{rule.meta.code.lower()}_{rule.meta.name.replace('-', '_')}"
+            assert module_path.stem == expected, f"{module_path.name} should be {expected}.py"
+            assert rule.meta.target is target
+
+
+def test_every_builtin_doc_has_the_required_headings() -> None:
+    for r in builtin.BUILTIN_RULES:
+        assert not missing_doc_headings(r.doc), (r.meta.code, missing_doc_headings(r.doc))
+
+
+def test_removed_codes_are_not_reused() -> None:
+    codes = {r.meta.code for r in builtin.BUILTIN_RULES}
+    assert not codes & set(getattr(builtin, "REMOVED_CODES", {}))
+
+
+def test_foreign_ids_are_well_formed() -> None:
+    for r in builtin.BUILTIN_RULES:
+        for alias in r.meta.aliases:
+            assert re.match(r"^[A-Za-z][A-Za-z0-9_\-]*$", alias), (r.meta.code, alias)
