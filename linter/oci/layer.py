@@ -155,7 +155,9 @@ def _scan_tar(stream: BinaryIO, name: str, needs: ContentNeeds, index: int,
                 if entry.kind is FileKind.FILE and needs.wants(entry.path, entry.size):
                     scan.contents[entry.path] = _read_member(tar, member, needs.max_size)
     except tarfile.ReadError as exc:
-        raise SourceError(f"{name}: unreadable layer tar ({exc})") from None
+        # tarfile reports a member whose declared size runs past the end this way.
+        what = "truncated layer" if "unexpected end" in str(exc) else "unreadable layer tar"
+        raise SourceError(f"{name}: {what} ({exc})") from None
     except (EOFError, tarfile.StreamError) as exc:
         raise SourceError(f"{name}: truncated layer ({exc or 'unexpected end of data'})") from None
 

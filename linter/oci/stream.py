@@ -71,7 +71,8 @@ def load_image_stream(stream: BinaryIO, ref: str = "", needs: ContentNeeds = NO_
             for member in tar:
                 _collect(tar, member, store, needs)
     except tarfile.ReadError as exc:
-        raise SourceError(f"{store.name}: not a readable docker-save tar ({exc})") from None
+        what = "truncated" if "unexpected end" in str(exc) else "not a readable"
+        raise SourceError(f"{store.name}: {what} docker-save tar ({exc})") from None
     except (EOFError, tarfile.StreamError) as exc:
         raise SourceError(f"{store.name}: truncated docker-save stream ({exc})") from None
     parts = with_ref(resolve_any(store, ref), store.name)  # type: ignore[arg-type]

@@ -1,0 +1,203 @@
+"""Hostile images (issue 3 item 6): each gives an anomaly on the model or a one-line SourceError.
+
+Every test also checks that loading wrote nothing next to the image.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import resource
+import tarfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pylint_image.linter.errors import SourceError
+from pylint_image.linter.model.image import FileKind, Image
+from pylint_image.linter.oci import load_image, load_image_stream
+from tests.support import synth_image as synth
+
+TEN_GB = 10 * 1024**3
+
+
+def _load(tmp_path: Path, files: list[dict[str, Any]], **layer: Any) -> Image:
+    root = synth.write_oci_layout({"layers": [{"files": files, **layer}]}, tmp_path / "oci")
+    before = sorted(p for p in tmp_path.rglob("*"))
+    image = load_image(root)
+    assert sorted(p for p in tmp_path.rglob("*")) == before  # nothing extracted anywhere
+    return image
+
+
+def _kinds(image: Image) -> set[tuple[str, str]]:
+    return {(a.path, a.kind) for a in image.anomalies}
+
+
+def test_dot_dot_entry_is_recorded_and_kept_out_of_the_tree(tmp_path: Path) -> None:
+    image = _load(tmp_path, [{"name": "../../etc/evil", "content": "x"},
+                             {"name": "a/../../b", "content": "y"}])
+    assert _kinds(image) == {("/etc/evil", "path-traversal"), ("/b", "path-traversal")}
+    assert image.files.stat("/etc/evil") is None and len(image.files) == 0
+    assert not (tmp_path.parent / "etc" / "evil").exists()
+
+
+def test_absolute_entry_is_recorded_and_rooted(tmp_path: Path) -> None:
+    image = _load(tmp_path, [{"name": "/etc/abs", "content": "x"}])
+    assert _kinds(image) == {("/etc/abs", "absolute-path")}
+    assert image.files.stat("/etc/abs") is not None
+
+
+def test_symlink_escaping_root_is_recorded(tmp_path: Path) -> None:
+    image = _load(tmp_path, [
+        {"path": "/app/link", "type": "symlink", "target": "../../../../etc/shadow"},
+        {"path": "/app/ok", "type": "symlink", "target": "../etc/passwd"},
+        {"path": "/app/abs", "type": "symlink", "target": "/etc/passwd"},
+    ])
+    assert _kinds(image) == {("/app/link", "symlink-escapes-root")}
+    assert image.files.stat("/app/link").linkname == "../../../../etc/shadow"
+
+
+def test_hard_link_to_missing_target_is_recorded(tmp_path: Path) -> None:
+    image = _load(tmp_path, [{"path": "/bin/real", "size": 3},
+                             {"path": "/bin/ok", "type": "hardlink", "target": "/bin/real"},
+                             {"path": "/bin/dangling", "type": "hardlink", "target": "/nope"},
+                             {"path": "/bin/out", "type": "hardlink", "target": "../../x"}])
+    assert _kinds(image) == {("/bin/dangling", "hardlink-missing-target"),
+                             ("/bin/out", "hardlink-escapes-root"),
+                             ("/bin/out", "hardlink-missing-target")}
+
+
+def test_device_files_are_recorded(tmp_path: Path) -> None:
+    image = _load(tmp_path, [{"path": "/dev/sda", "type": "block", "major": 8, "minor": 0},
+                             {"path": "/dev/mem", "type": "char", "major": 1, "minor": 1},
+                             {"path": "/run/fifo", "type": "fifo"}])
+    assert _kinds(image) == {("/dev/sda", "device-file"), ("/dev/mem", "device-file")}
+    assert image.files.stat("/dev/mem").kind is FileKind.CHAR
+    assert image.files.stat("/run/fifo").kind is FileKind.FIFO
+
+
+def test_duplicate_entries_are_recorded_and_the_last_wins(tmp_path: Path) -> None:
+    image = _load(tmp_path, [{"path": "/etc/x", "content": "first"},
+                             {"path": "/etc/x", "content": "second!", "mode": "0600"}])
+    assert _kinds(image) == {("/etc/x", "duplicate-entry")}
+    entry = image.files.stat("/etc/x")
+    assert entry.size == 7 and entry.mode == 0o600
+
+
+def test_truncated_gzip_layer_is_a_source_error(tmp_path: Path) -> None:
+    built = synth.build({"layers": [{"gzip": True, "files": [{"path": "/a", "size": 200000}]}]})
+    root = synth.write_oci_layout(built, tmp_path / "oci")
+    blob = root / "blobs/sha256" / built.layers[0].hex
+    blob.write_bytes(blob.read_bytes()[:-40])
+    with pytest.raises(SourceError, match=r"truncated") as info:
+        load_image(root)
+    assert "\n" not in str(info.value) and built.layers[0].hex in str(info.value)
+
+
+def test_layer_digest_mismatch_names_the_blob(tmp_path: Path) -> None:
+    built = synth.build({"layers": [{"files": [{"path": "/a", "content": "original"}]}]})
+    root = synth.write_oci_layout(built, tmp_path / "oci")
+    blob = root / "blobs/sha256" / built.layers[0].hex
+    # Same size, different bytes: only the digest can tell.
+    blob.write_bytes(blob.read_bytes().replace(b"original", b"tampered"))
+    with pytest.raises(SourceError, match=rf"{built.layers[0].hex}: digest mismatch"):
+        load_image(root)
+
+
+def test_classic_archive_diff_id_mismatch(tmp_path: Path) -> None:
+    built = synth.build({"layers": [{"files": [{"path": "/a", "content": "original"}]}]})
+    members = synth.docker_archive_members(built, "classic")
+    members = [(n, d.replace(b"original", b"tampered")) for n, d in members]
+    path = tmp_path / "img.tar"
+    path.write_bytes(synth.tar_bytes(members))
+    with pytest.raises(SourceError, match=r"layer\.tar \(uncompressed\): digest mismatch"):
+        load_image(path)
+    with pytest.raises(SourceError, match=r"digest mismatch"):
+        load_image_stream(path.open("rb"))
+
+
+def test_tampered_config_is_a_digest_mismatch(tmp_path: Path) -> None:
+    built = synth.build({"config": {"User": "root"}, "layers": [{"files": []}]})
+    root = synth.write_oci_layout(built, tmp_path / "oci")
+    blob = root / "blobs/sha256" / built.config.hex
+    blob.write_bytes(blob.read_bytes().replace(b'"root"', b'"evil"'))
+    with pytest.raises(SourceError, match=rf"{built.config.hex}: digest mismatch"):
+        load_image(root)
+
+
+def test_manifest_naming_missing_blob(tmp_path: Path) -> None:
+    built = synth.build({"layers": [{"files": [{"path": "/a", "content": "x"}]}]})
+    root = synth.write_oci_layout(built, tmp_path / "oci")
+    (root / "blobs/sha256" / built.layers[0].hex).unlink()
+    with pytest.raises(SourceError, match=rf"missing blob blobs/sha256/{built.layers[0].hex}"):
+        load_image(root)
+    members = [(n, d) for n, d in synth.docker_archive_members(built, "classic")
+               if not n.endswith("layer.tar")]
+    with pytest.raises(SourceError, match=r"missing layer blob .*/layer\.tar"):
+        load_image_stream(_pipe(synth.tar_bytes(members)))
+
+
+def test_malformed_digest_cannot_escape_the_layout(tmp_path: Path) -> None:
+    built = synth.build({"layers": [{"files": []}]})
+    root = synth.write_oci_layout(built, tmp_path / "oci")
+    index = json.loads((root / "index.json").read_text())
+    index["manifests"][0]["digest"] = "sha256:../../../../etc/passwd"
+    (root / "index.json").write_text(json.dumps(index))
+    with pytest.raises(SourceError, match=r"malformed digest"):
+        load_image(root)
+
+
+def test_ten_gigabyte_sparse_entry_is_not_allocated(tmp_path: Path) -> None:
+    raw = synth.sparse_member("/var/huge.img", TEN_GB)
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    image = _load(tmp_path, [{"raw": raw}, {"path": "/after", "content": "still read"}],
+                  gzip=True)
+    rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    entry = image.files.stat("/var/huge.img")
+    assert entry.kind is FileKind.FILE and entry.size == TEN_GB
+    assert ("/var/huge.img", "sparse-file") in _kinds(image)
+    assert image.files.stat("/after") is not None
+    assert rss_after - rss_before < 200 * 1024  # KiB: nowhere near 10 GB was allocated
+
+
+def test_huge_declared_size_without_data_is_truncation(tmp_path: Path) -> None:
+    info = tarfile.TarInfo("var/huge")
+    info.size = TEN_GB
+    header = info.tobuf(format=tarfile.GNU_FORMAT)  # the header alone, no data follows
+    built = synth.build({"layers": [{"gzip": True, "files": [{"raw": header + b"\0" * 4096}]}]})
+    with pytest.raises(SourceError, match=r"truncated layer"):
+        load_image(synth.write_oci_layout(built, tmp_path / "oci"))
+
+
+def test_garbage_blob_is_not_a_layer(tmp_path: Path) -> None:
+    built = synth.build({"layers": [{"files": []}]})
+    root = synth.write_oci_layout(built, tmp_path / "oci")
+    blob = root / "blobs/sha256" / built.layers[0].hex
+    blob.write_bytes(b"this is not a tar file at all" * 40)
+    with pytest.raises(SourceError, match=r"not a tar, gzip or zstd layer"):
+        load_image(root)
+
+
+def test_gzip_layer_reads_concatenated_members(tmp_path: Path) -> None:
+    tar = synth.layer_tar([{"path": "/a", "content": "x" * 3000}])
+    data = gzip.compress(tar[:1024], mtime=0) + gzip.compress(tar[1024:], mtime=0)
+    built = synth.build({"layers": [{"files": [{"path": "/a", "content": "x" * 3000}]}]})
+    blob = synth.Blob(data, "application/vnd.oci.image.layer.v1.tar+gzip")
+    patched = synth.Built(built.ref, (blob,), built.diff_ids, built.config,
+                          _manifest_for(built, blob), {})
+    image = load_image(synth.write_oci_layout(patched, tmp_path / "oci"))
+    assert image.files.stat("/a").size == 3000
+
+
+def _manifest_for(built: synth.Built, blob: synth.Blob) -> synth.Blob:
+    manifest = json.loads(built.manifest.data)
+    manifest["layers"] = [{"mediaType": blob.media_type, "digest": blob.digest,
+                           "size": len(blob.data)}]
+    return synth.Blob(json.dumps(manifest).encode(), built.manifest.media_type)
+
+
+def _pipe(data: bytes) -> Any:
+    import io
+
+    return io.BufferedReader(io.BytesIO(data))  # type: ignore[arg-type]
