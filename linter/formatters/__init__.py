@@ -1,0 +1,17 @@
+"""The built-in formatters, by ``--format`` name.
+
+They are registered through the ``pylint_image.formatters`` entry-point group exactly like
+third-party formatters (see pyproject.toml); this table names them without importing them,
+so that importing the package stays cheap, and a test checks it matches the entry points.
+"""
+
+from __future__ import annotations
+
+BUILTIN_FORMATTERS: dict[str, str] = {
+    "text": "pylint_image.linter.formatters.text:TextFormatter",
+    "json": "pylint_image.linter.formatters.json:JsonFormatter",
+    "sarif": "pylint_image.linter.formatters.sarif:SarifFormatter",
+    "github": "pylint_image.linter.formatters.github:GithubFormatter",
+}
+
+__all__ = ["BUILTIN_FORMATTERS"]

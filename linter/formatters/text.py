@@ -1,0 +1,148 @@
+"""Human output with rich: findings grouped by file with a code frame, tables, then a summary."""
+
+from __future__ import annotations
+
+from collections import Counter
+from itertools import groupby
+from typing import TYPE_CHECKING, TextIO
+
+from ..findings import Finding, Severity
+from ..model.span import Span
+from ..report import Report, Table
+from .base import group_key, image_label, location_label, notification_where, source_text, use_color
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.text import Text
+
+_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "blue", Severity.STYLE: "cyan"}
+MAX_FRAME_LINES = 6  # longer spans show their first lines and an ellipsis
+BAR_WIDTH = 20
+PLAIN_WIDTH = 100  # fixed width when not a terminal, so logs and golden files are stable
+
+
+class TextFormatter:
+    """Renders findings for people (rich when colour is on, plain text otherwise)."""
+
+    name = "text"
+    keeps_suppressed = False
+
+    def __init__(self, *, color: bool | None = None, concise: bool = False) -> None:
+        self.color = color
+        self.concise = concise
+
+    def render(self, report: Report, stream: TextIO) -> None:
+        """Write findings, tables and the summary to ``stream``."""
+        from rich.console import Console
+
+        on = use_color(self.color, stream)
+        console = Console(
+            file=stream, color_system="auto" if on else None, force_terminal=on, no_color=not on,
+            highlight=False, emoji=False, markup=False, width=None if on else PLAIN_WIDTH,
+        )
+        self._plain = not on
+        findings = sorted(report.visible(), key=Finding.sort_key)
+        if self.concise:
+            for f in findings:
+                console.print(self._headline(f, report), soft_wrap=True)
+        else:
+            for path, group in groupby(findings, key=lambda f: group_key(f, report.root)):
+                console.print(_text(path, "bold underline"), soft_wrap=True)
+                for f in group:
+                    self._print_finding(console, f, report)
+        for table in report.tables:
+            # The title is printed apart: rich pads a table title to the table width.
+            console.print(_text(table.title, "bold"), soft_wrap=True)
+            console.print(self._table(table))
+        self._print_summary(console, report, len(findings))
+
+    def _headline(self, f: Finding, report: Report) -> Text:
+        from rich.text import Text
+
+        return Text.assemble(
+            (location_label(f, report.root), "bold"), ": ", (f.code, _STYLE[f.severity]),
+            " ", (f"[{f.name}]", "dim"), " ", " ".join(f.message.split("\n")),  # one line per finding
+        )
+
+    def _print_finding(self, console: Console, f: Finding, report: Report) -> None:
+        console.print(self._headline(f, report), soft_wrap=True)
+        src = f.source
+        text = source_text(report, src.path) if src is not None else None
+        if src is not None and text is not None:
+            for line in _frame(text.splitlines(), src.span, _STYLE[f.severity]):
+                console.print(line, soft_wrap=True)
+        if src is not None and f.location is not src:
+            console.print(_text(f"   = at: {image_label(f.location)}", "dim"), soft_wrap=True)
+        if f.fix_hint:
+            safe = " (fix available)" if f.fix is not None and f.fix.safe else ""
+            console.print(_text(f"   = help: {f.fix_hint}{safe}", "green"), soft_wrap=True)
+        console.print()
+
+    def _table(self, table: Table):  # -> rich.table.Table
+        from rich import box
+        from rich.table import Table as RichTable
+
+        out = RichTable(box=box.ASCII if self._plain else box.SIMPLE_HEAD)
+        for column in table.columns:
+            out.add_column(column)
+        if table.bars:
+            out.add_column("")
+        for i, row in enumerate(table.rows):
+            cells = list(row)
+            if table.bars:
+                cells.append(_bar(table.bars[i] if i < len(table.bars) else 0.0, plain=self._plain))
+            out.add_row(*cells)
+        return out
+
+    def _print_summary(self, console: Console, report: Report, shown: int) -> None:
+        counts = Counter(f.severity for f in report.visible())
+        # The CLI may strip suppressed findings first and pass their count as timings["suppressed"].
+        suppressed = len(report.findings) - len(report.visible()) or int(report.timings.get("suppressed", 0))
+        if shown:
+            parts = ", ".join(f"{counts[s]} {s.value}" for s in Severity if counts[s])
+            noun = "finding" if shown == 1 else "findings"
+            line = _text(f"Found {shown} {noun} ({parts})", "bold")
+        else:
+            line = _text("No findings", "bold green")
+        if suppressed:
+            line.append(f"; {suppressed} suppressed")
+        line.append(".")
+        console.print(line, soft_wrap=True)
+        if report.notifications:
+            console.print(_text(f"{len(report.notifications)} notification(s):", "bold"), soft_wrap=True)
+        for n in report.notifications:
+            where = notification_where(n, report.root)
+            line = f"  {n.level} {n.id}: {n.message}" + (f" ({where})" if where else "")
+            console.print(_text(line, "dim" if n.level == "note" else ""), soft_wrap=True)
+
+
+def _text(value: str, style: str = "") -> Text:
+    from rich.text import Text
+
+    return Text(value, style=style)
+
+
+def _frame(lines: list[str], span: Span, style: str) -> list[Text]:
+    """Return the gutter-numbered source lines of ``span`` with ``^`` under the covered columns."""
+    from rich.text import Text
+
+    last = min(span.end_line, span.start_line + MAX_FRAME_LINES - 1, len(lines))
+    width = len(str(last))
+    gutter = " " * (width + 2)
+    out = [Text(f"{gutter}|", style="blue")]
+    for n in range(span.start_line, last + 1):
+        # Tabs become one space so that carets stay under the right columns.
+        line = lines[n - 1].replace("\t", " ")
+        start = span.start_col if n == span.start_line else len(line) - len(line.lstrip()) + 1
+        end = span.end_col if n == span.end_line else len(line) + 1
+        carets = "^" * max(end - start, 1)
+        out.append(Text.assemble((f" {n:>{width}} |", "blue"), f" {line}" if line else ""))
+        out.append(Text.assemble((f"{gutter}|", "blue"), " " * start, (carets, style)))
+    if last < span.end_line:
+        out.append(Text(f"{gutter}| ...", style="blue"))
+    return out
+
+
+def _bar(value: float, *, plain: bool) -> str:
+    filled = round(max(0.0, min(1.0, value)) * BAR_WIDTH)
+    return ("#" if plain else "\u2588") * filled
