@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from .span import Span
+
+if TYPE_CHECKING:
+    from ..parse.shell import ShellScript
 
 Form = Literal["shell", "exec", "none"]
 
@@ -32,6 +35,8 @@ class Heredoc:
     quoted: bool  # ``<<'EOF'`` / ``<<"EOF"`` disables expansion in the body
     span: Span  # from the first body line to the terminator line (inclusive)
     body_start_line: int
+    fd: int = 0  # ``3<<EOF`` feeds file descriptor 3
+    word_span: Span | None = None  # the ``<<EOF`` word on the instruction line
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +106,9 @@ class Instruction:
     stage_index: int | None = None  # None for global ARGs before the first FROM
     onbuild: Instruction | None = None  # the trigger instruction of ONBUILD
     index: int = 0  # position among all instructions of the file
+    shell: ShellScript | None = None  # parsed once for shell-form RUN (and RUN heredoc scripts)
+    rest: str | None = None  # the text after the flags, as BuildKit splits it
+    heredoc_shells: tuple[ShellScript | None, ...] = ()  # one per heredoc, for RUN heredoc bodies
 
     def flag(self, name: str) -> str | None:
         """Return the value of flag ``--name`` (last wins), or None when absent."""
@@ -122,6 +130,8 @@ class Instruction:
     @property
     def value_after_flags(self) -> str:
         """``value`` with leading ``--flag`` tokens removed."""
+        if self.rest is not None:
+            return self.rest
         rest = self.value.lstrip()
         for _ in self.flags:
             parts = rest.split(None, 1)

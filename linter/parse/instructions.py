@@ -1,0 +1,148 @@
+"""Builds one model Instruction (spans, flags, form, args, heredocs) from a scanned logical line."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from ..errors import ParseError
+from ..model.dockerfile import Arg, Flag, Form, Heredoc, Instruction
+from ..model.span import Span
+from .scanner import LogicalLine, PhysicalLine
+from .words import NotStringArray, extract_flags, parse_json_array, split_keyword, split_words
+
+# instructions whose arguments may be a JSON array (BuildKit's parseMaybeJSON[ToList])
+JSON_CAPABLE = frozenset({"RUN", "CMD", "ENTRYPOINT", "SHELL", "ADD", "COPY", "VOLUME"})
+KNOWN = frozenset(
+    {"ADD", "ARG", "CMD", "COPY", "ENTRYPOINT", "ENV", "EXPOSE", "FROM", "HEALTHCHECK", "LABEL",
+     "MAINTAINER", "ONBUILD", "RUN", "SHELL", "STOPSIGNAL", "USER", "VOLUME", "WORKDIR"}
+)
+_SPACE = " \t\n\r\v\f\x85\xa0"
+
+
+class InstructionBuilder:
+    """Turns logical lines into Instructions for one file."""
+
+    def __init__(self, physical: list[PhysicalLine], path: str, escape: str) -> None:
+        self.physical = physical
+        self.path = path
+        self.escape = escape
+
+    def span(self, node: LogicalLine, start: int, end: int) -> Span:
+        """Span of joined-text offsets ``[start, end)``."""
+        sl, sc = node.position(start)
+        el, ec = node.end_position(end) if end > start else (sl, sc)
+        return Span(sl, sc, el, ec)
+
+    def build(self, node: LogicalLine, offset: int = 0) -> Instruction:
+        """Build the instruction that starts at ``offset`` of ``node`` (non-zero for ONBUILD)."""
+        text = node.text
+        kw_rel, rest_rel = split_keyword(text[offset:])
+        kw_at = len(text[offset:]) - len(text[offset:].lstrip(_SPACE)) + offset
+        rest_at = rest_rel + offset
+        keyword = kw_rel.upper()
+        kw_span = self.span(node, kw_at, kw_at + len(kw_rel))
+        flag_words, args_at = extract_flags(text, rest_at) if rest_at < len(text) else ([], len(text))
+        rest = text[args_at:].strip(_SPACE)
+        args_at += len(text[args_at:]) - len(text[args_at:].lstrip(_SPACE))
+        end_line = node.end_line
+        end_col = len(self.physical[end_line - 1].text) + 1 if end_line <= len(self.physical) else 1
+        span = Span(kw_span.start_line, kw_span.start_col, end_line, end_col)
+        flags = tuple(self._flag(node, s, e, w) for s, e, w in flag_words)
+        form, args = self._form_and_args(node, keyword, rest, args_at, span.start_line)
+        if keyword in ("ENV", "LABEL"):
+            self._check_name_value(keyword, rest, span.start_line)
+        onbuild = None
+        if keyword == "ONBUILD" and rest:
+            onbuild = self.build(node, args_at)
+        heredocs = ()
+        if node.heredocs and offset == 0:
+            heredocs = tuple(self._heredoc(node, d) for d in node.heredocs)
+            if onbuild is not None:
+                onbuild = replace(onbuild, heredocs=heredocs)
+                heredocs = ()
+        return Instruction(
+            keyword=keyword,
+            raw=self._raw(span),
+            value=text[rest_at:].strip(_SPACE),
+            span=span,
+            keyword_span=kw_span,
+            keyword_as_written=kw_rel,
+            flags=flags,
+            form=form,
+            args=args,
+            heredocs=heredocs,
+            onbuild=onbuild,
+            rest=rest,
+        )
+
+    def _raw(self, span: Span) -> str:
+        lines = [p.text for p in self.physical[span.start_line - 1 : span.end_line]]
+        if lines:
+            lines[0] = lines[0][span.start_col - 1 :]
+        return "\n".join(lines)
+
+    def _flag(self, node: LogicalLine, start: int, end: int, word: str) -> Flag:
+        name, eq, value = word[2:].partition("=")
+        return Flag(name=name, value=value if eq else None, span=self.span(node, start, end))
+
+    def _form_and_args(
+        self, node: LogicalLine, keyword: str, rest: str, at: int, line: int
+    ) -> tuple[Form, tuple[Arg, ...]]:
+        body, body_at = rest, at
+        if keyword == "HEALTHCHECK" and rest:
+            first = split_words(rest, self.escape)[0]
+            body = rest[first[1]:].lstrip(_SPACE)
+            body_at = at + len(rest) - len(body)
+        items = None
+        if keyword in JSON_CAPABLE or (keyword == "HEALTHCHECK" and body):
+            try:
+                items = parse_json_array(body)
+            except NotStringArray as exc:
+                raise ParseError(str(exc), self.path, line) from None
+        if items is not None:
+            args = [Arg(t, self.span(node, body_at + s, body_at + e)) for s, e, t in items]
+            if keyword == "HEALTHCHECK":
+                head = rest[: len(rest) - len(body)].strip(_SPACE)
+                args.insert(0, Arg(head, self.span(node, at, at + len(head))))
+            return "exec", tuple(args)
+        args = tuple(Arg(t, self.span(node, at + s, at + e)) for s, e, t in split_words(rest, self.escape))
+        if not rest:
+            return "none", args
+        if keyword in JSON_CAPABLE:
+            return "shell", args
+        if keyword == "HEALTHCHECK" and body:
+            return "shell", args
+        return "none", args
+
+    def _check_name_value(self, keyword: str, rest: str, line: int) -> None:
+        """Reject ENV/LABEL forms BuildKit's parseNameVal rejects."""
+        words = [w for _, _, w in split_words(rest, self.escape)]
+        if not words:
+            return
+        if "=" not in words[0]:
+            if len(rest.split(None, 1)) < 2:
+                raise ParseError(f"{keyword} must have two arguments", self.path, line)
+            return
+        for w in words:
+            if "=" not in w:
+                raise ParseError(
+                    f"Syntax error - can't find = in {w!r}. Must be of the form: name=value",
+                    self.path,
+                    line,
+                )
+
+    def _heredoc(self, node: LogicalLine, d: object) -> Heredoc:
+        from .heredoc import RawHeredoc
+
+        assert isinstance(d, RawHeredoc)
+        end_text = self.physical[d.end_line - 1].text
+        return Heredoc(
+            name=d.name,
+            body=d.content,
+            strip_tabs=d.chomp,
+            quoted=d.quoted,
+            span=Span(min(d.body_start_line, d.end_line), 1, d.end_line, len(end_text) + 1),
+            body_start_line=d.body_start_line,
+            fd=d.fd,
+            word_span=self.span(node, d.word_start, d.word_end),
+        )
