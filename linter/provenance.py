@@ -1,0 +1,290 @@
+"""Map image history entries and layers back to the Dockerfile instructions that made them.
+
+History ``created_by`` strings come in two dialects: the legacy builder's
+(``/bin/sh -c #(nop)  CMD ["x"]``, ``/bin/sh -c apt-get ...``, ``|2 A=1 B=2 /bin/sh -c ...``)
+and BuildKit's (``RUN /bin/sh -c apt-get ... # buildkit``, ``COPY . /app # buildkit``).
+Both are parsed into (keyword, text) and aligned in order with the final stage's
+instructions by a small dynamic program that rewards keyword matches and, more, text
+matches after whitespace normalization and ARG/ENV expansion.  Entries before the first
+aligned one come from the base image and are attributed to the stage's FROM line.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from pylint_image.linter.model.image import HistoryEntry, Image
+
+How = Literal["exact", "similar", "keyword", "aligned", "base"]
+
+_KEYWORDS = frozenset({"ADD", "ARG", "CMD", "COPY", "ENTRYPOINT", "ENV", "EXPOSE", "HEALTHCHECK",
+                       "LABEL", "MAINTAINER", "ONBUILD", "RUN", "SHELL", "STOPSIGNAL", "USER",
+                       "VOLUME", "WORKDIR"})
+_NOP = "/bin/sh -c #(nop)"
+_SHELL_PREFIX = re.compile(r"^(/bin/sh|/bin/bash|sh|bash)\s+-c\s+")
+_BUILD_ARGS = re.compile(r"^\|(\d+)\s+")
+_VAR = re.compile(r"\$(?:\{(\w+)(?::?[-+]([^}]*))?\}|(\w+))")
+_LEGACY_COPY = re.compile(r"^(?:file|dir|multi):[0-9a-f]+ in (.+)$")
+_FLAG = re.compile(r"^--\S+\s*")
+_SCORES = {"exact": 4, "similar": 3, "keyword": 1}
+
+
+class InstructionLike(Protocol):
+    """The parts of a Dockerfile instruction provenance reads (``model.dockerfile.Instruction``)."""
+
+    @property
+    def keyword(self) -> str: ...
+
+    @property
+    def value(self) -> str: ...
+
+    @property
+    def form(self) -> str: ...
+
+
+class StageLike(Protocol):
+    """A build stage: its FROM instruction and its instructions (FROM included or not)."""
+
+    @property
+    def from_instruction(self) -> InstructionLike: ...
+
+    @property
+    def instructions(self) -> Sequence[InstructionLike]: ...
+
+
+class DockerfileLike(Protocol):
+    """A parsed Dockerfile with stages (``model.dockerfile.Dockerfile``)."""
+
+    @property
+    def stages(self) -> Sequence[StageLike]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where one history entry (and its layer, if any) came from in the Dockerfile.
+
+    ``how`` says how sure the match is: ``exact``/``similar`` text, ``keyword`` only,
+    ``aligned`` by position (fallback), or ``base`` (made by the base image: the FROM line).
+    """
+
+    history_index: int
+    layer_index: int | None
+    diff_id: str | None
+    instruction: InstructionLike
+    how: How
+
+    @property
+    def line(self) -> int:
+        """First line of the instruction (1-based)."""
+        span = getattr(self.instruction, "span", None)
+        return int(getattr(span, "start_line", 0))
+
+
+@dataclass(frozen=True, slots=True)
+class Provenance:
+    """All origins found for one image against one Dockerfile."""
+
+    origins: tuple[Origin, ...]
+
+    def for_history(self, index: int) -> Origin | None:
+        """Return the origin of history entry ``index``, or None when unresolved."""
+        return next((o for o in self.origins if o.history_index == index), None)
+
+    def for_layer(self, index: int) -> Origin | None:
+        """Return the origin of layer ``index``, or None when unresolved."""
+        return next((o for o in self.origins if o.layer_index == index), None)
+
+    def for_diff_id(self, diff_id: str) -> Origin | None:
+        """Return the origin of the layer with ``diff_id``, or None when unresolved."""
+        return next((o for o in self.origins if o.diff_id == diff_id), None)
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """A history entry reduced to a keyword and normalized text, plus legacy build args."""
+
+    keyword: str
+    text: str
+    build_args: Mapping[str, str]
+
+
+def parse_created_by(created_by: str) -> Step:
+    """Parse a legacy-builder or BuildKit ``created_by`` string into a Step."""
+    text = created_by.strip()
+    text = text.removesuffix("# buildkit").strip()
+    keyword = ""
+    if text.startswith(_NOP):
+        keyword, _, text = text[len(_NOP):].strip().partition(" ")
+    else:
+        head, _, rest = text.partition(" ")
+        if head in _KEYWORDS:
+            keyword, text = head, rest
+    text, build_args = _strip_build_args(text.strip())
+    if keyword in ("", "RUN"):
+        # Legacy shell-form RUN is "/bin/sh -c CMD"; legacy exec-form RUN is the argv joined.
+        keyword, text = "RUN", _SHELL_PREFIX.sub("", text, count=1)
+    return Step(keyword.upper(), _norm(text), build_args)
+
+
+def _strip_build_args(text: str) -> tuple[str, dict[str, str]]:
+    match = _BUILD_ARGS.match(text)
+    if not match:
+        return text, {}
+    count, rest = int(match.group(1)), text[match.end():]
+    args: dict[str, str] = {}
+    for _ in range(count):
+        token, _, rest = rest.partition(" ")
+        key, _, value = token.partition("=")
+        args[key] = value
+    return rest, args
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.split())
+
+
+def expand(text: str, scope: Mapping[str, str]) -> str:
+    """Expand ``$VAR``, ``${VAR}`` and ``${VAR:-default}`` from ``scope`` (unknown: left as is)."""
+    def sub(match: re.Match[str]) -> str:
+        name = match.group(1) or match.group(3)
+        if name in scope:
+            return scope[name]
+        return match.group(2) if match.group(2) is not None else match.group(0)
+
+    return _VAR.sub(sub, text)
+
+
+def _instruction_texts(inst: InstructionLike, scope: Mapping[str, str]) -> tuple[str, ...]:
+    """Normalized texts a history entry may show for ``inst``: raw and expanded."""
+    value = inst.value.strip()
+    while _FLAG.match(value):
+        value = _FLAG.sub("", value, count=1)
+    if inst.keyword == "RUN" and inst.form == "exec":
+        try:
+            value = " ".join(str(a) for a in json.loads(value))
+        except (json.JSONDecodeError, TypeError):
+            pass
+    texts = {_norm(value), _norm(expand(value, scope))}
+    return tuple(sorted(texts))
+
+
+def _score(step: Step, inst: InstructionLike, scope: Mapping[str, str]) -> int:
+    if step.keyword != inst.keyword:
+        return 0
+    merged = {**scope, **step.build_args}
+    texts = _instruction_texts(inst, merged)
+    if step.text in texts:
+        return _SCORES["exact"]
+    if inst.keyword in ("COPY", "ADD"):
+        legacy = _LEGACY_COPY.match(step.text)
+        dest = legacy.group(1) if legacy else step.text.rsplit(" ", 1)[-1]
+        if any(t.rsplit(" ", 1)[-1].rstrip("/") == dest.rstrip("/") for t in texts):
+            return _SCORES["similar"]
+    elif inst.keyword in ("ENV", "LABEL", "ARG"):
+        if _keys(step.text) and any(_keys(t) == _keys(step.text) for t in texts):
+            return _SCORES["similar"]
+    return _SCORES["keyword"]
+
+
+def _keys(text: str) -> frozenset[str]:
+    try:
+        tokens = shlex.split(text)
+    except ValueError:
+        tokens = text.split()
+    if tokens and "=" not in tokens[0]:
+        return frozenset(tokens[:1])  # legacy ``ENV KEY value`` form
+    return frozenset(t.partition("=")[0] for t in tokens if "=" in t)
+
+
+def _scope(instructions: Iterable[InstructionLike]) -> list[dict[str, str]]:
+    """ARG defaults and ENV values in effect at each instruction (before it runs)."""
+    scope: dict[str, str] = {}
+    scopes = []
+    for inst in instructions:
+        scopes.append(dict(scope))
+        if inst.keyword in ("ARG", "ENV"):
+            value = expand(inst.value, scope)
+            try:
+                tokens = shlex.split(value)
+            except ValueError:
+                tokens = value.split()
+            if inst.keyword == "ENV" and len(tokens) >= 2 and "=" not in tokens[0]:
+                scope[tokens[0]] = " ".join(tokens[1:])
+                continue
+            for token in tokens:
+                key, eq, val = token.partition("=")
+                if eq:
+                    scope[key] = val
+    return scopes
+
+
+def _align(steps: Sequence[Step], insts: Sequence[InstructionLike],
+           scopes: Sequence[Mapping[str, str]]) -> dict[int, tuple[int, int]]:
+    """Best in-order matching of history steps to instructions: {step: (inst, score)}."""
+    n, m = len(steps), len(insts)
+    scores = [[_score(steps[i], insts[j], scopes[j]) for j in range(m)] for i in range(n)]
+    best = [[0] * (m + 1) for _ in range(n + 1)]
+    for i in range(1, n + 1):
+        for j in range(1, m + 1):
+            s = scores[i - 1][j - 1]
+            best[i][j] = max(best[i - 1][j], best[i][j - 1],
+                             best[i - 1][j - 1] + s if s else 0)
+    pairs: dict[int, tuple[int, int]] = {}
+    i, j = n, m
+    # Walking back from the end and preferring a match on ties pairs each instruction with
+    # the latest equal history entry, so a base image's identical CMD stays with the base.
+    while i > 0 and j > 0:
+        s = scores[i - 1][j - 1]
+        if s and best[i][j] == best[i - 1][j - 1] + s:
+            pairs[i - 1] = (j - 1, s)
+            i, j = i - 1, j - 1
+        elif best[i][j] == best[i - 1][j]:
+            i -= 1
+        else:
+            j -= 1
+    return pairs
+
+
+def map_provenance(image: Image, dockerfile: DockerfileLike) -> Provenance:
+    """Attribute every history entry of ``image`` to an instruction of the final stage."""
+    if not dockerfile.stages:
+        return Provenance(())
+    stage = dockerfile.stages[-1]
+    insts = [i for i in stage.instructions if i.keyword != "FROM"]
+    steps = [parse_created_by(h.created_by) for h in image.history]
+    pairs = _align(steps, insts, _scope(insts))
+    how_of = {v: k for k, v in _SCORES.items()}
+    if not pairs and insts and len(steps) >= len(insts):
+        # Nothing recognizable: assume the stage's instructions made the last entries.
+        offset = len(steps) - len(insts)
+        pairs = {offset + j: (j, 0) for j in range(len(insts))}
+    first = min(pairs) if pairs else len(steps)
+    layer_of = _layer_indices(image)
+    origins = []
+    for index in range(len(steps)):
+        if index < first:
+            inst, how = stage.from_instruction, "base"
+        elif index in pairs:
+            j, score = pairs[index]
+            inst, how = insts[j], how_of.get(score, "aligned")
+        else:
+            continue
+        layer = layer_of.get(index)
+        origins.append(Origin(index, layer, image.layers[layer].diff_id if layer is not None
+                              else None, inst, how))  # type: ignore[arg-type]
+    return Provenance(tuple(origins))
+
+
+def _layer_indices(image: Image) -> dict[int, int]:
+    return {layer.history_index: layer.index for layer in image.layers
+            if layer.history_index is not None}
+
+
+def history_steps(history: Sequence[HistoryEntry]) -> tuple[Step, ...]:
+    """Parse every history entry (handy for display: the instruction behind each layer)."""
+    return tuple(parse_created_by(h.created_by) for h in history)
