@@ -1,0 +1,75 @@
+"""Text formatter: golden output in plain mode, colour switches, concise mode."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+
+from pylint_image.linter.formatters.text import TextFormatter
+from tests.support.golden import assert_golden
+from tests.support.sample_report import CASES, full_report
+
+
+class _Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def _render(report, stream=None, **kwargs) -> str:
+    stream = stream if stream is not None else io.StringIO()
+    TextFormatter(**kwargs).render(report, stream)
+    return stream.getvalue()
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_text_golden(case: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    assert_golden(f"formatters/text/{case}.out", _render(CASES[case]()))
+
+
+def test_text_concise_golden() -> None:
+    assert_golden("formatters/text/full_concise.out", _render(full_report(), concise=True))
+
+
+def test_text_is_plain_when_not_a_tty(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    assert "\x1b[" not in _render(full_report())
+
+
+def test_text_is_coloured_on_a_tty(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("TERM", "xterm-256color")
+    assert "\x1b[" in _render(full_report(), _Tty())
+
+
+def test_no_color_env_wins_over_a_tty(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert "\x1b[" not in _render(full_report(), _Tty())
+
+
+def test_color_false_and_true_are_explicit(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TERM", "xterm-256color")
+    assert "\x1b[" not in _render(full_report(), _Tty(), color=False)
+    assert "\x1b[" in _render(full_report(), color=True)
+
+
+def test_text_hides_suppressed_findings_but_counts_them() -> None:
+    out = _render(full_report())
+    assert "`debian` has no tag" not in out
+    assert "1 suppressed" in out
+
+
+def test_text_plain_frame_underlines_the_span() -> None:
+    lines = _render(full_report()).splitlines()
+    frame = lines.index(" 2 | FROM python AS build")
+    assert lines[frame + 1] == "   |      ^^^^^^"
+
+
+def test_concise_is_one_line_per_finding() -> None:
+    out = _render(full_report(), concise=True)
+    finding_lines = [line for line in out.splitlines() if re.match(r"^\S+( \(probe \w+\))?: [A-Z]{2}\d{4} \[", line)]
+    assert len(finding_lines) == len(full_report().visible())
+    assert "app/Dockerfile:2:6: DF1006 [unpinned-image-tag]" in out
+    assert "example:1.0:/bin/su: IM2001" in out
