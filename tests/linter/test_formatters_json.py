@@ -60,3 +60,19 @@ def test_json_fix_and_image_location() -> None:
 def test_json_concise_is_one_line() -> None:
     out = _render(full_report(), concise=True)
     assert out.count("\n") == 1 and json.loads(out)["schema"] == 1
+
+
+def _keys(value) -> set[str]:
+    if isinstance(value, dict):
+        return set(value) | {k for v in value.values() for k in _keys(v)}
+    if isinstance(value, list):
+        return {k for v in value for k in _keys(v)}
+    return set()
+
+
+def test_every_emitted_field_is_documented() -> None:
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "json-format.md").read_text(encoding="utf-8")
+    undocumented = sorted(k for k in _keys(json.loads(_render(full_report()))) if f"`{k}`" not in doc)
+    assert undocumented == []
