@@ -159,7 +159,7 @@ def rule_page(rule: Rule) -> str:
         rows.append(("Security severity", f"{m.security_severity:g}"))
     table = "\n".join(f"| {k} | {v} |" for k, v in rows)
     body = clean_doc(rule.doc)
-    return f"# {m.code} {m.name}\n\n{m.summary}\n\n| | |\n|---|---|\n{table}\n\n{body}\n"
+    return f"# {m.code} {m.name}\n\n{m.summary}\n\n| Property | Value |\n|---|---|\n{table}\n\n{body}\n"
 
 
 def index_page(rules: Sequence[Rule]) -> str:
