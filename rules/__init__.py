@@ -2,11 +2,34 @@
 
 from __future__ import annotations
 
-from .dockerfile import df0001_parse_error, df0002_unused_suppression
+from .dockerfile import (
+    df0001_parse_error,
+    df0002_unused_suppression,
+    df0003_lowercase_instruction,
+    df1001_unpinned_image_tag,
+    df1002_unofficial_base_image,
+    df2001_unpinned_package_version,
+    df2002_package_cache_not_cleaned,
+    df2003_missing_no_install_recommends,
+    df3001_shell_form_cmd,
+    df3002_runs_as_root,
+    df3003_invalid_expose_port,
+    df4001_copy_before_install,
+)
 
 BUILTIN_RULES = (
     df0001_parse_error.RULE,
     df0002_unused_suppression.RULE,
+    df0003_lowercase_instruction.RULE,
+    df1001_unpinned_image_tag.RULE,
+    df1002_unofficial_base_image.RULE,
+    df2001_unpinned_package_version.RULE,
+    df2002_package_cache_not_cleaned.RULE,
+    df2003_missing_no_install_recommends.RULE,
+    df3001_shell_form_cmd.RULE,
+    df3002_runs_as_root.RULE,
+    df3003_invalid_expose_port.RULE,
+    df4001_copy_before_install.RULE,
 )
 
 # Tombstones: codes that were removed, with the version and the reason; never reuse them.

@@ -1,0 +1,112 @@
+"""Classify base image references: official images, trusted registries, stage chains."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+from pylint_image.linter import Dockerfile, ImageRef, Stage
+
+DOCKER_HUB = "docker.io"
+_HUB_ALIASES = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com"})
+# Public mirrors that serve the Docker Official Images under the same names.
+_OFFICIAL_MIRRORS = ("public.ecr.aws/docker/library/", "mirror.gcr.io/library/")
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedImage:
+    """An image reference split into parts; ``registry`` is ``docker.io`` for Docker Hub."""
+
+    registry: str
+    repository: str  # with ``library/`` for single-name Docker Hub images
+    tag: str | None
+    digest: str | None
+
+    @property
+    def path(self) -> str:
+        """``registry/repository`` (no tag or digest)."""
+        return f"{self.registry}/{self.repository}"
+
+
+def parse_image(text: str) -> ParsedImage:
+    """Split ``[registry/]repo[:tag][@digest]`` the way the Docker reference grammar does."""
+    name, _, digest = text.partition("@")
+    slash = name.rfind("/")
+    colon = name.rfind(":")
+    tag = None
+    if colon > slash:
+        name, tag = name[:colon], name[colon + 1 :]
+    first, _, rest = name.partition("/")
+    if rest and ("." in first or ":" in first or first == "localhost"):
+        registry, repository = first.lower(), rest
+    else:
+        registry, repository = DOCKER_HUB, name
+    if registry in _HUB_ALIASES:
+        registry = DOCKER_HUB
+    if registry == DOCKER_HUB and "/" not in repository:
+        repository = f"library/{repository}"
+    return ParsedImage(registry, repository, tag, digest or None)
+
+
+@lru_cache(maxsize=1)
+def official_images() -> frozenset[str]:
+    """Return the Docker Official Image names shipped as package data (loaded once, lazily)."""
+    text = resources.files(__package__).joinpath("official_images.txt").read_text(encoding="utf-8")
+    return frozenset(line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#"))
+
+
+def is_official(image: ParsedImage) -> bool:
+    """True for ``library/NAME`` on Docker Hub (or a known mirror) with NAME in the official list."""
+    path = image.path
+    for prefix in (f"{DOCKER_HUB}/library/", *_OFFICIAL_MIRRORS):
+        if path.startswith(prefix):
+            return path[len(prefix) :] in official_images()
+    return False
+
+
+def _components(entry: str) -> list[str]:
+    """Normalize a trusted entry (``bitnami``, ``docker.io/bitnami``, ``ghcr.io/org``) to path parts."""
+    entry = entry.strip().strip("/")
+    first = entry.split("/", 1)[0]
+    if not ("." in first or ":" in first or first == "localhost"):
+        entry = f"{DOCKER_HUB}/{entry}"  # a bare namespace means Docker Hub
+    parts = entry.split("/")
+    if parts[0] in _HUB_ALIASES:
+        parts[0] = DOCKER_HUB
+    return [parts[0].lower(), *parts[1:]]
+
+
+def is_trusted(image: ParsedImage, trusted: Iterable[str]) -> bool:
+    """True when the image path starts with a trusted entry, compared by whole path components."""
+    parts = image.path.split("/")
+    for entry in trusted:
+        prefix = _components(entry)
+        if entry.strip() and parts[: len(prefix)] == prefix:
+            return True
+    return False
+
+
+def image_of(ref: ImageRef) -> ParsedImage:
+    """Parse the resolved text of a model ImageRef."""
+    return parse_image(ref.resolved or ref.raw)
+
+
+def stage_chain(dockerfile: Dockerfile, stage: Stage) -> Iterator[Stage]:
+    """Yield ``stage`` and then each earlier stage it is built FROM (via stage aliases)."""
+    seen: set[int] = set()
+    current: Stage | None = stage
+    while current is not None and current.index not in seen:
+        seen.add(current.index)
+        yield current
+        if not current.base.is_stage_alias:
+            return
+        parent = dockerfile.stage(current.base.resolved or current.base.raw)
+        current = parent if parent is not None and parent.index < current.index else None
+
+
+def shipped_stages(dockerfile: Dockerfile) -> frozenset[int]:
+    """Return the indexes of the final stage and of the stages whose layers it builds on."""
+    final = dockerfile.final_stage
+    return frozenset(s.index for s in stage_chain(dockerfile, final)) if final else frozenset()

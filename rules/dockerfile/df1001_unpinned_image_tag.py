@@ -1,0 +1,77 @@
+"""## What it does
+Flags a `FROM` whose image has no tag, or the tag `latest`, once `ARG` defaults and
+`--build-arg` overrides are applied (`ARG TAG=latest` + `FROM python:${TAG}` is caught).
+
+## Why is this bad?
+An untagged or `latest` base changes under you: two builds of the same commit can get a
+different OS, interpreter or libc, and a rebuild can break with no change of yours.
+Severity WARNING: builds stay working today but are not reproducible.
+
+## Example
+```dockerfile
+FROM python
+RUN python --version
+```
+
+## Use instead
+```dockerfile
+FROM python:3.12-slim
+RUN python --version
+```
+
+## Options
+- `require-digest` (bool, default `false`): also flag every base without an `@sha256:` digest.
+
+## References
+- https://docs.docker.com/build/building/best-practices/#from
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from pylint_image.linter import Context, Dockerfile, RuleMeta, Severity, Target, Violation, rule
+from pylint_image.rules._shared.images import image_of
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """Options of unpinned-image-tag."""
+
+    require_digest: bool = False
+
+
+def check(dockerfile: Dockerfile, ctx: Context) -> Iterator[Violation]:
+    """Yield one violation per FROM whose base image is not pinned."""
+    require_digest = bool(ctx.options and ctx.options.require_digest)
+    for stage in dockerfile.stages:
+        base = stage.base
+        # scratch is empty and a stage alias is pinned by its own FROM; neither has a tag.
+        if base.is_scratch or base.is_stage_alias:
+            continue
+        # An unresolved variable (ARG without default) is supplied at build time: unknown.
+        if base.has_variables:
+            continue
+        image = image_of(base)
+        if image.digest:
+            continue
+        name = base.resolved or base.raw
+        via = f" (resolved from {base.raw})" if base.resolved and base.resolved != base.raw else ""
+        where = stage.from_instruction.args[0].span if stage.from_instruction.args else stage.from_instruction.span
+        if not image.tag or image.tag == "latest":
+            what = "the tag 'latest'" if image.tag else "no tag"
+            yield Violation(where, f"base image '{name}'{via} uses {what}: pin a version tag or a digest")
+        elif require_digest:
+            yield Violation(where, f"base image '{name}'{via} is not pinned by digest (require-digest)")
+
+
+RULE = rule(
+    meta=RuleMeta(
+        code="DF1001", name="unpinned-image-tag", severity=Severity.WARNING, target=Target.DOCKERFILE,
+        summary="Base image has no tag, or the tag 'latest'", fix_title="Pin a version tag or a digest",
+        tags=frozenset({"reproducibility", "supply-chain"}), options=Options,
+        aliases=("DL3006", "DL3007", "DS001", "CKV_DOCKER_7"),
+    ),
+    check=check,
+)

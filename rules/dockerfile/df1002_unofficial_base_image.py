@@ -1,0 +1,78 @@
+"""## What it does
+Flags a `FROM` whose base is not a Docker Official Image (`library/NAME` on Docker Hub)
+and whose registry or namespace is not trusted (`trusted-registries` in the config, or
+this rule's `trusted` option).  Official images pulled through the public mirrors
+`public.ecr.aws/docker/library/` and `mirror.gcr.io/library/` count as official.
+
+## Why is this bad?
+Anyone can push to Docker Hub: an image from an unknown namespace can be abandoned,
+unpatched or malicious, and it runs with your build's secrets and your app's data.
+Official images are reviewed, rebuilt for CVEs and documented.  Severity INFO: many
+vendor images are legitimate, so this is a supply-chain prompt to review and record the
+trust decision (add the namespace to the trusted list), not a defect.
+
+## Example
+```dockerfile
+FROM someuser/python-tools:1.0
+RUN python --version
+```
+
+## Use instead
+```dockerfile
+FROM python:3.12-slim
+RUN python --version
+```
+
+## Options
+- `trusted` (list of strings, default `[]`): registries or namespaces to trust, matched
+  on whole path components, e.g. `ghcr.io/myorg`, `gcr.io/distroless`,
+  `mcr.microsoft.com`, `docker.io/bitnami` (a bare `bitnami` also means Docker Hub).
+
+## References
+- https://docs.docker.com/trusted-content/official-images/
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from pylint_image.linter import Context, Dockerfile, RuleMeta, Severity, Target, Violation, rule
+from pylint_image.rules._shared.images import image_of, is_official, is_trusted
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """Options of unofficial-base-image."""
+
+    trusted: tuple[str, ...] = ()
+
+
+def check(dockerfile: Dockerfile, ctx: Context) -> Iterator[Violation]:
+    """Yield one violation per FROM whose base is neither official nor trusted."""
+    trusted = (*ctx.settings.trusted_registries, *(ctx.options.trusted if ctx.options else ()))
+    for stage in dockerfile.stages:
+        base = stage.base
+        # scratch has no content to trust, and a stage alias was judged at its own FROM.
+        if base.is_scratch or base.is_stage_alias:
+            continue
+        # An unresolved variable is chosen at build time: we cannot tell what it names.
+        if base.has_variables:
+            continue
+        image = image_of(base)
+        if is_official(image) or is_trusted(image, trusted):
+            continue
+        where = stage.from_instruction.args[0].span if stage.from_instruction.args else stage.from_instruction.span
+        yield Violation(where, f"base image '{image.path}' is not a Docker Official Image and "
+                               "its registry/namespace is not in the trusted list")
+
+
+RULE = rule(
+    meta=RuleMeta(
+        code="DF1002", name="unofficial-base-image", severity=Severity.INFO, target=Target.DOCKERFILE,
+        summary="Base image is neither a Docker Official Image nor from a trusted registry",
+        fix_title="Use an official image or add its namespace to trusted-registries",
+        tags=frozenset({"security", "supply-chain"}), options=Options,
+    ),
+    check=check,
+)

@@ -1,0 +1,71 @@
+"""## What it does
+Flags a `RUN` that installs packages without versions with apt-get/apt, apk, pip, npm,
+yarn or gem: one finding per `RUN`, naming the unpinned packages.  Understood as pinned:
+`pkg=1.2` (apt), `pkg=1.2`/`pkg~1.2`/`pkg>1` (apk), `pkg==1.2`/`pkg>=1`/`-r req.txt`/`-e .`
+(pip), `pkg@1.2` (npm, yarn), `-v 1.2`/`pkg:1.2` (gem), and local files, paths and URLs
+(`./x.deb`, `*.whl`).  A version from a variable (`pkg=${VER}`) counts as pinned unless
+the variable resolves to an empty string; a word that is only a variable is not judged.
+
+## Why is this bad?
+Without a version, every build installs whatever is newest that day: builds are not
+reproducible and an upstream release can break or compromise the image with no change on
+your side.  Severity WARNING: the build still works today but is not repeatable.
+
+## Example
+```dockerfile
+FROM debian:12
+RUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*
+```
+
+## Use instead
+```dockerfile
+FROM debian:12
+RUN apt-get update && apt-get install -y curl=7.88.1-10+deb12u8 && rm -rf /var/lib/apt/lists/*
+```
+
+## References
+- https://docs.docker.com/build/building/best-practices/#apt-get
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pylint_image.linter import Context, Dockerfile, RuleMeta, Severity, Target, Violation, rule
+from pylint_image.rules._shared import anchor
+from pylint_image.rules._shared.commands import run_commands
+from pylint_image.rules._shared.packages import recognize_install
+from pylint_image.rules._shared.variables import walk
+
+
+def check(dockerfile: Dockerfile, ctx: Context) -> Iterator[Violation]:
+    """Yield one violation per RUN that installs at least one unpinned package."""
+    for stage in dockerfile.stages:
+        for instruction, scope in walk(dockerfile, stage):
+            if instruction.keyword != "RUN":
+                continue
+            first_span = None
+            parts: list[str] = []
+            for command in run_commands(instruction, scope):
+                install = recognize_install(command.argv)
+                if install is None or not install.unpinned:
+                    continue
+                names = [p.text for p in install.unpinned]
+                parts.append(f"{install.tool} {install.verb}: {', '.join(names)}")
+                if first_span is None:
+                    first_span = command.words[install.unpinned[0].index].span
+            if parts:
+                yield Violation(anchor(instruction, first_span),
+                                f"packages installed without a version ({'; '.join(parts)})")
+
+
+RULE = rule(
+    meta=RuleMeta(
+        code="DF2001", name="unpinned-package-version", severity=Severity.WARNING, target=Target.DOCKERFILE,
+        summary="Packages are installed without pinned versions",
+        fix_title="Pin each package to a version (pkg=1.2, pkg==1.2, pkg@1.2)",
+        tags=frozenset({"reproducibility", "supply-chain"}),
+        aliases=("DL3008", "DL3018", "DL3013", "DL3016", "DL3028"),
+    ),
+    check=check,
+)

@@ -1,0 +1,111 @@
+"""## What it does
+Flags a `RUN` that leaves a package-manager cache in the image: `apt-get update` without
+`rm -rf /var/lib/apt/lists/*` in the same `RUN`, `apk add` without `--no-cache`,
+`pip install` without `--no-cache-dir` (unless `PIP_NO_CACHE_DIR` is set by ENV/ARG), and
+`yarn install`/`yarn add` without `yarn cache clean`.  A `RUN --mount=type=cache` on the
+cache directory is fine: that cache never enters a layer.
+
+Only shipped stages (the final one and those it is built `FROM`) are judged by default:
+a builder stage's cache never reaches the image.
+
+## Why is this bad?
+The cache is committed with the layer: tens or hundreds of MB of indexes and downloads
+that nothing reads at runtime, and deleting them in a later `RUN` does not shrink it.  Severity INFO: size, not correctness.
+
+## Example
+```dockerfile
+FROM debian:12
+RUN apt-get update && apt-get install -y --no-install-recommends curl=7.88.1-10+deb12u8
+```
+
+## Use instead
+```dockerfile
+FROM debian:12
+RUN apt-get update && apt-get install -y --no-install-recommends curl=7.88.1-10+deb12u8 \
+    && rm -rf /var/lib/apt/lists/*
+```
+
+## Options
+- `all-stages` (bool, default `false`): judge builder stages too.
+
+## References
+- https://docs.docker.com/build/building/best-practices/#apt-get
+- https://docs.docker.com/build/cache/optimize/#use-cache-mounts
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from pylint_image.linter import Context, Dockerfile, Instruction, RuleMeta, Severity, Target, Violation, rule
+from pylint_image.rules._shared import anchor
+from pylint_image.rules._shared.commands import Command, has_cache_mount, removes_path, run_commands
+from pylint_image.rules._shared.images import shipped_stages
+from pylint_image.rules._shared.packages import CACHE_DIRS, command_name, recognize_install
+from pylint_image.rules._shared.variables import Scope, walk
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """Options of package-cache-not-cleaned."""
+
+    all_stages: bool = False
+
+
+def _cleared(manager: str, instruction: Instruction, commands: tuple[Command, ...]) -> bool:
+    """True when the RUN mounts the manager's cache dir as a cache, removes it, or cleans it."""
+    dirs = CACHE_DIRS[manager]
+    yarn_clean = manager == "yarn" and any(
+        c.argv[command_name(c.argv)[0] :][:3] == ["yarn", "cache", "clean"] for c in commands)
+    return yarn_clean or has_cache_mount(instruction, dirs) or removes_path(commands, dirs)
+
+
+def _problem(command: Command, scope: Scope) -> tuple[str, str] | None:
+    """Return ``(manager, description)`` when this command leaves a cache behind."""
+    i, name = command_name(command.argv)
+    if name in ("apt-get", "apt") and command.argv[i + 1 : i + 2] == ["update"]:
+        return "apt", f"'{name} update' leaves /var/lib/apt/lists (add 'rm -rf /var/lib/apt/lists/*')"
+    install = recognize_install(command.argv)
+    if install is None:
+        return None
+    if install.manager == "apk" and not install.has_option("--no-cache"):
+        return "apk", "'apk add' without --no-cache"
+    if install.manager == "pip" and not install.has_option("--no-cache-dir", "--no-cache"):
+        # PIP_NO_CACHE_DIR (any non-empty value) disables pip's cache like the flag does.
+        if not scope.get("PIP_NO_CACHE_DIR"):
+            return "pip", f"'{install.tool} install' without --no-cache-dir"
+    if install.manager == "yarn":
+        return "yarn", f"'yarn {install.verb}' without 'yarn cache clean'"
+    return None
+
+
+def check(dockerfile: Dockerfile, ctx: Context) -> Iterator[Violation]:
+    """Yield one violation per RUN that leaves a package cache in a shipped layer."""
+    judged = shipped_stages(dockerfile)
+    all_stages = bool(ctx.options and ctx.options.all_stages)
+    for stage in dockerfile.stages:
+        # Builder stages are skipped by default: their layers never reach the final image.
+        if not all_stages and stage.index not in judged:
+            continue
+        for instruction, scope in walk(dockerfile, stage):
+            if instruction.keyword != "RUN":
+                continue
+            commands = run_commands(instruction, scope)
+            found = [(c, p) for c in commands if (p := _problem(c, scope))]
+            found = [(c, p) for c, p in found if not _cleared(p[0], instruction, commands)]
+            if found:
+                span = found[0][0].words[command_name(found[0][0].argv)[0]].span
+                yield Violation(anchor(instruction, span), "package cache left in the layer: "
+                                + "; ".join(dict.fromkeys(p[1] for _, p in found)))
+
+
+RULE = rule(
+    meta=RuleMeta(
+        code="DF2002", name="package-cache-not-cleaned", severity=Severity.INFO, target=Target.DOCKERFILE,
+        summary="A package manager's cache is left in the image layer",
+        fix_title="Clean the cache in the same RUN, use --no-cache(-dir), or a cache mount",
+        tags=frozenset({"image-size"}), options=Options, aliases=("DL3009", "DL3019", "DL3042", "DL3060"),
+    ),
+    check=check,
+)

@@ -1,0 +1,92 @@
+"""## What it does
+Flags a final stage that never switches to a non-root user: no `USER` in it (or in the
+stages it is built `FROM`), reported at its `FROM`; or a last `USER` that is root (`root`,
+`0`, `root:root`, `0:0`, Windows `ContainerAdministrator`), reported at that `USER`.
+Builder stages may run as root: only the final stage runs in production.
+
+A `FROM scratch` final stage is flagged too: with no `/etc/passwd` a numeric
+`USER 65534:65534` still works, and without it the process is uid 0 with the default
+capabilities.  Bases that document a non-root default are exempt: tags containing
+`nonroot` or `rootless` (distroless), and Windows `nanoserver` (runs as `ContainerUser`).
+
+## Why is this bad?
+A process running as root inside the container is root on the host's kernel: any escape
+or writable host mount is a full compromise.  Severity WARNING: it is the most common
+hardening gap and cheap to close.
+
+## Example
+```dockerfile
+FROM python:3.12-slim
+COPY app.py /app/
+CMD ["python", "/app/app.py"]
+```
+
+## Use instead
+```dockerfile
+FROM python:3.12-slim
+RUN useradd --create-home app
+COPY app.py /app/
+USER app
+CMD ["python", "/app/app.py"]
+```
+
+## References
+- https://docs.docker.com/build/building/best-practices/#user
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pylint_image.linter import Context, Dockerfile, Instruction, RuleMeta, Severity, Target, Violation, rule
+from pylint_image.rules._shared.images import stage_chain
+from pylint_image.rules._shared.variables import expand, has_variables, walk
+
+_ROOT_NAMES = frozenset({"root", "0", "containeradministrator"})
+
+
+def _last_user(dockerfile: Dockerfile) -> tuple[Instruction, str] | None:
+    """Return the effective last USER of the final stage (searching its parent stages too)."""
+    final = dockerfile.final_stage
+    if final is None:
+        return None
+    for stage in stage_chain(dockerfile, final):
+        users = [(i, expand(i.value_after_flags.strip(), scope)) for i, scope in walk(dockerfile, stage)
+                 if i.keyword == "USER"]
+        if users:
+            return users[-1]
+    return None
+
+
+def check(dockerfile: Dockerfile, ctx: Context) -> Iterator[Violation]:
+    """Yield a violation when the final stage's effective user is root."""
+    final = dockerfile.final_stage
+    if final is None:
+        return
+    found = _last_user(dockerfile)
+    if found is None:
+        root = list(stage_chain(dockerfile, final))[-1]
+        tag = (root.base.tag or "").lower()
+        # These bases set a non-root default user themselves, which a Dockerfile cannot see.
+        if "nonroot" in tag or "rootless" in tag or "nanoserver" in root.base.repository.lower():
+            return
+        yield Violation(final.from_instruction.span, "the final stage sets no USER, so the container "
+                                                     "runs as root: add a non-root USER")
+        return
+    instruction, user = found
+    # A user from an unresolved variable is chosen at build time: we cannot judge it.
+    if has_variables(user) or not user:
+        return
+    name = user.split(":", 1)[0].strip().lower()
+    if name in _ROOT_NAMES and instruction.stage_index is not None:
+        yield Violation(instruction.span, f"the final stage runs as root (USER {user}): switch to a non-root user")
+
+
+RULE = rule(
+    meta=RuleMeta(
+        code="DF3002", name="runs-as-root", severity=Severity.WARNING, target=Target.DOCKERFILE,
+        summary="The final stage runs as root", fix_title="Add a non-root USER at the end of the final stage",
+        tags=frozenset({"security"}), aliases=("DL3002", "CKV_DOCKER_8", "DS002"),
+    ),
+    check=check,
+)
