@@ -73,3 +73,11 @@ def test_concise_is_one_line_per_finding() -> None:
     assert len(finding_lines) == len(full_report().visible())
     assert "app/Dockerfile:2:6: DF1006 [unpinned-image-tag]" in out
     assert "example:1.0:/bin/su: IM2001" in out
+
+
+def test_suppressed_count_survives_the_cli_stripping_them() -> None:
+    import dataclasses
+
+    report = full_report()
+    stripped = dataclasses.replace(report, findings=report.visible(), timings={"suppressed": 1.0})
+    assert "; 1 suppressed." in _render(stripped)
