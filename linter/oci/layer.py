@@ -17,7 +17,7 @@ from typing import BinaryIO, Protocol
 from pylint_image.linter.errors import SourceError
 from pylint_image.linter.model.image import Anomaly, FileEntry, FileKind, normalize
 from pylint_image.linter.oci.streams import (
-    CHUNK,
+    ForwardReader,
     HashingReader,
     PrefixedReader,
     decompressed,
@@ -126,9 +126,16 @@ def scan_blob(raw: BinaryIO, name: str, needs: ContentNeeds = NO_NEEDS,
         if not head:
             raise SourceError(f"{name}: empty layer blob")
         raise SourceError(f"{name}: not a tar, gzip or zstd layer")
-    inner = HashingReader(decompressed(PrefixedReader(head, outer), compression, name))  # type: ignore[arg-type]
     scan = LayerScan(compression=compression)
-    _scan_tar(inner, name, needs, index, scan)
+    if compression == "tar":
+        # Uncompressed: the blob digest is the diff_id, so hash the bytes only once.
+        _scan_tar(PrefixedReader(head, outer), name, needs, index, scan)  # type: ignore[arg-type]
+        outer.drain()
+        scan.digest = scan.diff_id = outer.digest
+        scan.size = scan.uncompressed_size = outer.count
+        return scan
+    inner = HashingReader(decompressed(PrefixedReader(head, outer), compression, name))  # type: ignore[arg-type]
+    _scan_tar(inner, name, needs, index, scan)  # type: ignore[arg-type]
     # The tar's end marker may come before the end of the stream (padding, trailing
     # records): hash everything so the digests cover the whole blob.
     inner.drain()
@@ -142,8 +149,10 @@ def _scan_tar(stream: BinaryIO, name: str, needs: ContentNeeds, index: int,
               scan: LayerScan) -> None:
     seen: set[str] = set()
     try:
-        with tarfile.open(fileobj=stream, mode="r|", bufsize=CHUNK) as tar:
-            for member in tar:
+        with tarfile.open(fileobj=ForwardReader(stream), mode="r:") as tar:  # type: ignore[arg-type]
+            while (member := tar.next()) is not None:
+                # tarfile caches every TarInfo; drop them so memory grows with our entries only.
+                tar.members.clear()
                 entry = _entry(member, index, scan)
                 if entry is None:
                     continue

@@ -20,7 +20,13 @@ from pylint_image.linter.model.image import Image
 from pylint_image.linter.oci.config import assemble, with_ref
 from pylint_image.linter.oci.layer import NO_NEEDS, ContentNeeds, LayerScan, scan_blob
 from pylint_image.linter.oci.resolve import JSON_LIMIT, blob_path, resolve_any
-from pylint_image.linter.oci.streams import CHUNK, HashingReader, PrefixedReader, read_head, sniff
+from pylint_image.linter.oci.streams import (
+    ForwardReader,
+    HashingReader,
+    PrefixedReader,
+    read_head,
+    sniff,
+)
 
 
 class _StreamStore:
@@ -67,8 +73,9 @@ def load_image_stream(stream: BinaryIO, ref: str = "", needs: ContentNeeds = NO_
     """Read a docker-save (or OCI layout) tar from a non-seekable stream into an Image."""
     store = _StreamStore(name or ref or "<stream>")
     try:
-        with tarfile.open(fileobj=stream, mode="r|", bufsize=CHUNK) as tar:
-            for member in tar:
+        with tarfile.open(fileobj=ForwardReader(stream), mode="r:") as tar:  # type: ignore[arg-type]
+            while (member := tar.next()) is not None:
+                tar.members.clear()  # tarfile's TarInfo cache is not needed: keep memory flat
                 _collect(tar, member, store, needs)
     except tarfile.ReadError as exc:
         what = "truncated" if "unexpected end" in str(exc) else "not a readable"
