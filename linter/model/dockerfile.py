@@ -138,6 +138,12 @@ class Instruction:
             rest = parts[1].lstrip() if len(parts) > 1 else ""
         return rest
 
+    def scripts(self) -> tuple[ShellScript, ...]:
+        """The parsed shell scripts this RUN executes: its shell form and its shell heredocs."""
+        found = [self.shell] if self.shell is not None else []
+        found.extend(s for s in self.heredoc_shells if s is not None)
+        return tuple(found)
+
     @property
     def line(self) -> int:
         """The first line of the instruction."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from pathlib import Path
 
 from ..errors import ParseError
@@ -13,6 +12,7 @@ from .images import parse_image_ref
 from .instructions import KNOWN, InstructionBuilder
 from .scanner import scan
 from .variables import _declare, resolve_vars
+from .words import split_keyword
 
 
 def build_dockerfile(
@@ -22,14 +22,16 @@ def build_dockerfile(
     text = text.removeprefix("\ufeff")  # BuildKit drops a UTF-8 byte-order mark on line 1
     where = str(path)
     result = scan(text, where)
-    builder = InstructionBuilder(result.physical, where, result.escape)
+    builder = InstructionBuilder(result.lines, where, result.escape)
     build_args = dict(build_args or {})
 
     global_args: list[Instruction] = []
     stages: list[tuple[Instruction, list[Instruction]]] = []
     index = 0
     for node in result.logical:
-        ins = builder.build(node)
+        is_from = split_keyword(node.text)[0].upper() == "FROM"
+        stage_index = len(stages) if is_from else (len(stages) - 1 if stages else None)
+        ins = builder.build(node, 0, stage_index, index)
         _check_instruction(ins, where)
         if ins.keyword == "FROM":
             stages.append((ins, []))
@@ -37,11 +39,6 @@ def build_dockerfile(
             if ins.keyword != "ARG":
                 # BuildKit's instructions.Parse: only ARG may precede the first FROM
                 raise ParseError("no build stage in current context", where, ins.line)
-        stage_index = len(stages) - 1 if stages else None
-        ins = replace(ins, stage_index=stage_index, index=index)
-        if ins.onbuild is not None:
-            ins = replace(ins, onbuild=replace(ins.onbuild, stage_index=stage_index, index=index))
-        ins = _with_shell(ins)
         index += 1
         if stage_index is None:
             global_args.append(ins)
@@ -62,7 +59,7 @@ def build_dockerfile(
         global_args=tuple(global_args),
         stages=tuple(built),
         comments=tuple(Comment(t, Span(line, sc, line, ec)) for t, line, sc, ec in result.comments),
-        lines=tuple(p.text for p in result.physical),
+        lines=tuple(result.lines),
         build_args=build_args,
     )
 
@@ -104,14 +101,3 @@ def _directives(found: Mapping[str, tuple[str, int, int, int]], escape: str) -> 
         check=found["check"][0] if "check" in found else None,
         spans=spans,
     )
-
-
-def _with_shell(ins: Instruction) -> Instruction:
-    """Attach the parsed shell script of a shell-form RUN and of its shell heredoc bodies."""
-    target = ins.onbuild if ins.onbuild is not None else ins
-    if target.keyword != "RUN" or target.form != "shell":
-        return ins
-    from .shell_attach import attach_shell
-
-    updated = attach_shell(target)
-    return replace(ins, onbuild=updated) if ins.onbuild is not None else updated

@@ -7,7 +7,9 @@ from dataclasses import replace
 from ..errors import ParseError
 from ..model.dockerfile import Arg, Flag, Form, Heredoc, Instruction
 from ..model.span import Span
-from .scanner import LogicalLine, PhysicalLine
+from .scanner import LogicalLine
+from .shell import parse_shell
+from .shell_attach import attach_heredoc_shells
 from .words import NotStringArray, extract_flags, parse_json_array, split_keyword, split_words
 
 # instructions whose arguments may be a JSON array (BuildKit's parseMaybeJSON[ToList])
@@ -22,7 +24,7 @@ _SPACE = " \t\n\r\v\f\x85\xa0"
 class InstructionBuilder:
     """Turns logical lines into Instructions for one file."""
 
-    def __init__(self, physical: list[PhysicalLine], path: str, escape: str) -> None:
+    def __init__(self, physical: list[str], path: str, escape: str) -> None:
         self.physical = physical
         self.path = path
         self.escape = escape
@@ -33,7 +35,14 @@ class InstructionBuilder:
         el, ec = node.end_position(end) if end > start else (sl, sc)
         return Span(sl, sc, el, ec)
 
-    def build(self, node: LogicalLine, offset: int = 0) -> Instruction:
+    def spans(self, node: LogicalLine, pairs: list[tuple[int, int, str]], base: int) -> list[Arg]:
+        """Args for ``(start, end, text)`` tokens at ``base`` + offsets, in increasing order."""
+        if len(node.offsets) == 1:  # one physical line: columns are plain offsets
+            line, col0 = node.lines[0], node.cols[0] + base
+            return [Arg(t, Span(line, col0 + s, line, col0 + e)) for s, e, t in pairs]
+        return [Arg(t, self.span(node, base + s, base + e)) for s, e, t in pairs]
+
+    def build(self, node: LogicalLine, offset: int = 0, stage_index: int | None = None, index: int = 0) -> Instruction:
         """Build the instruction that starts at ``offset`` of ``node`` (non-zero for ONBUILD)."""
         text = node.text
         kw_rel, rest_rel = split_keyword(text[offset:])
@@ -45,7 +54,7 @@ class InstructionBuilder:
         rest = text[args_at:].strip(_SPACE)
         args_at += len(text[args_at:]) - len(text[args_at:].lstrip(_SPACE))
         end_line = node.end_line
-        end_col = len(self.physical[end_line - 1].text) + 1 if end_line <= len(self.physical) else 1
+        end_col = len(self.physical[end_line - 1]) + 1 if end_line <= len(self.physical) else 1
         span = Span(kw_span.start_line, kw_span.start_col, end_line, end_col)
         flags = tuple(self._flag(node, s, e, w) for s, e, w in flag_words)
         form, args = self._form_and_args(node, keyword, rest, args_at, span.start_line)
@@ -53,14 +62,17 @@ class InstructionBuilder:
             self._check_name_value(keyword, rest, span.start_line)
         onbuild = None
         if keyword == "ONBUILD" and rest:
-            onbuild = self.build(node, args_at)
-        heredocs = ()
+            onbuild = self.build(node, args_at, stage_index, index)
+        heredocs: tuple[Heredoc, ...] = ()
         if node.heredocs and offset == 0:
             heredocs = tuple(self._heredoc(node, d) for d in node.heredocs)
             if onbuild is not None:
-                onbuild = replace(onbuild, heredocs=heredocs)
+                onbuild = attach_heredoc_shells(replace(onbuild, heredocs=heredocs))
                 heredocs = ()
-        return Instruction(
+        shell = None
+        if keyword == "RUN" and form == "shell":
+            shell = parse_shell(rest, _anchors(node, args_at))
+        ins = Instruction(
             keyword=keyword,
             raw=self._raw(span),
             value=text[rest_at:].strip(_SPACE),
@@ -73,10 +85,15 @@ class InstructionBuilder:
             heredocs=heredocs,
             onbuild=onbuild,
             rest=rest,
+            shell=shell,
+            stage_index=stage_index,
+            index=index,
         )
+        return attach_heredoc_shells(ins) if heredocs else ins
 
     def _raw(self, span: Span) -> str:
-        lines = [p.text for p in self.physical[span.start_line - 1 : span.end_line]]
+        """The source lines of ``span``, starting at its first column."""
+        lines = self.physical[span.start_line - 1 : span.end_line]
         if lines:
             lines[0] = lines[0][span.start_col - 1 :]
         return "\n".join(lines)
@@ -100,12 +117,12 @@ class InstructionBuilder:
             except NotStringArray as exc:
                 raise ParseError(str(exc), self.path, line) from None
         if items is not None:
-            args = [Arg(t, self.span(node, body_at + s, body_at + e)) for s, e, t in items]
+            args = self.spans(node, items, body_at)
             if keyword == "HEALTHCHECK":
                 head = rest[: len(rest) - len(body)].strip(_SPACE)
                 args.insert(0, Arg(head, self.span(node, at, at + len(head))))
             return "exec", tuple(args)
-        args = tuple(Arg(t, self.span(node, at + s, at + e)) for s, e, t in split_words(rest, self.escape))
+        args = tuple(self.spans(node, split_words(rest, self.escape), at))
         if not rest:
             return "none", args
         if keyword in JSON_CAPABLE:
@@ -135,7 +152,7 @@ class InstructionBuilder:
         from .heredoc import RawHeredoc
 
         assert isinstance(d, RawHeredoc)
-        end_text = self.physical[d.end_line - 1].text
+        end_text = self.physical[d.end_line - 1]
         return Heredoc(
             name=d.name,
             body=d.content,
@@ -146,3 +163,13 @@ class InstructionBuilder:
             fd=d.fd,
             word_span=self.span(node, d.word_start, d.word_end),
         )
+
+
+def _anchors(node: LogicalLine, at: int) -> tuple[tuple[int, int, int], ...]:
+    """Offset anchors mapping ``node.text[at:]`` back to source lines and columns."""
+    line, col = node.position(at)
+    out = [(0, line, col)]
+    for o, ln, c in zip(node.offsets, node.lines, node.cols):
+        if o > at:
+            out.append((o - at, ln, c))
+    return tuple(out)

@@ -23,14 +23,6 @@ _SPACE = " \t\n\r\v\f\x85\xa0"
 
 
 @dataclass(slots=True)
-class PhysicalLine:
-    """One source line without its terminator; ``ending`` is what followed it ("\\n", "\\r\\n" or "")."""
-
-    text: str
-    ending: str
-
-
-@dataclass(slots=True)
 class LogicalLine:
     """A joined instruction line with a map from its offsets back to source positions."""
 
@@ -67,25 +59,30 @@ class LogicalLine:
 class ScanResult:
     """Everything the scanner found: physical lines, directives, comments and logical lines."""
 
-    physical: list[PhysicalLine]
+    lines: list[str]  # source lines without terminators
+    endings: list[str]  # what followed each line: "\n", "\r\n" or "" at EOF
     directives: dict[str, tuple[str, int, int, int]]  # key -> (value, line, start_col, end_col)
     comments: list[tuple[str, int, int, int]]  # (text, line, start_col, end_col)
     logical: list[LogicalLine]
     escape: str = "\\"
 
 
-def split_physical(text: str) -> list[PhysicalLine]:
-    """Split on ``\\n`` only (a lone ``\\r`` is not a line break for BuildKit), keeping the ending."""
+def split_physical(text: str) -> tuple[list[str], list[str]]:
+    """Split on ``\\n`` only (a lone ``\\r`` is not a line break for BuildKit), keeping the endings."""
     parts = text.split("\n")
     last = parts.pop()
-    out = []
-    for p in parts:
-        stripped = p.rstrip("\r")
-        out.append(PhysicalLine(stripped, p[len(stripped):] + "\n"))
+    endings = ["\n"] * len(parts)
+    if "\r" in text:
+        for k, p in enumerate(parts):
+            if p.endswith("\r"):
+                stripped = p.rstrip("\r")
+                endings[k] = p[len(stripped):] + "\n"
+                parts[k] = stripped
     if last:
         stripped = last.rstrip("\r")
-        out.append(PhysicalLine(stripped, last[len(stripped):]))
-    return out
+        parts.append(stripped)
+        endings.append(last[len(stripped):])
+    return parts, endings
 
 
 def _is_comment(text: str) -> bool:
@@ -136,7 +133,7 @@ def _continuation(text: str, escape: str) -> tuple[str, bool]:
 
 def scan(text: str, path: str) -> ScanResult:
     """Split ``text`` (BOM already removed) into logical instruction lines, as BuildKit does."""
-    physical = split_physical(text)
+    physical, endings = split_physical(text)
     directives = _Directives(path)
     escape = "\\"
     comments: list[tuple[str, int, int, int]] = []
@@ -144,7 +141,7 @@ def scan(text: str, path: str) -> ScanResult:
     n = len(physical)
     i = 0
     while i < n:
-        raw = physical[i].text
+        raw = physical[i]
         lineno = i + 1
         i += 1
         stripped = raw.lstrip(_SPACE)
@@ -162,7 +159,7 @@ def scan(text: str, path: str) -> ScanResult:
         node = LogicalLine("", lineno, lineno)
         node.add(body, lineno, lead + 1)
         while not eol and i < n:
-            raw = physical[i].text
+            raw = physical[i]
             lineno = i + 1
             i += 1
             node.end_line = lineno
@@ -178,8 +175,8 @@ def scan(text: str, path: str) -> ScanResult:
         directives.done = True
         logical.append(node)
         if "<<" in node.text and _can_contain_heredoc(node.text):
-            i = _read_heredocs(node, physical, i, path)
-    return ScanResult(physical, directives.found, comments, logical, escape)
+            i = _read_heredocs(node, physical, endings, i, path)
+    return ScanResult(physical, endings, directives.found, comments, logical, escape)
 
 
 def _can_contain_heredoc(line: str) -> bool:
@@ -197,7 +194,7 @@ def _can_contain_heredoc(line: str) -> bool:
     return not is_json_form(line[args_at:])
 
 
-def _read_heredocs(node: LogicalLine, physical: list[PhysicalLine], i: int, path: str) -> int:
+def _read_heredocs(node: LogicalLine, physical: list[str], endings: list[str], i: int, path: str) -> int:
     """Consume the heredoc bodies announced on ``node``; return the next physical index."""
     for doc in heredoc_words(node.text):
         terminated = False
@@ -206,12 +203,12 @@ def _read_heredocs(node: LogicalLine, physical: list[PhysicalLine], i: int, path
         while i < len(physical):
             line = physical[i]
             i += 1
-            candidate = line.text.lstrip("\t") if doc.chomp else line.text
+            candidate = line.lstrip("\t") if doc.chomp else line
             if candidate == doc.name:
                 terminated = True
                 doc.end_line = i
                 break
-            body.append(line.text + line.ending)
+            body.append(line + endings[i - 1])
         if not terminated:
             raise ParseError("unterminated heredoc", path, node.start_line)
         doc.content = "".join(body)

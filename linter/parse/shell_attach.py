@@ -1,10 +1,41 @@
-"""Attaches parsed shell scripts to RUN instructions (filled in once the shell parser lands)."""
+"""Parses RUN heredoc bodies that a shell runs, so rules see them as scripts, not text."""
 
 from __future__ import annotations
 
-from ..model.dockerfile import Instruction
+from dataclasses import replace
+
+from ..model.dockerfile import Heredoc, Instruction
+from .shell import Command, ShellScript, interpreter_is_shell, parse_shell
 
 
-def attach_shell(ins: Instruction) -> Instruction:
-    """Return ``ins`` with its shell script parsed (placeholder: unchanged)."""
-    return ins
+def attach_heredoc_shells(ins: Instruction) -> Instruction:
+    """Return ``ins`` with ``heredoc_shells`` filled for a RUN whose heredocs feed a shell."""
+    if ins.keyword != "RUN" or not ins.heredocs:
+        return ins
+    scripts = tuple(_script_for(ins, doc) for doc in ins.heredocs)
+    return replace(ins, heredoc_shells=scripts)
+
+
+def _script_for(ins: Instruction, doc: Heredoc) -> ShellScript | None:
+    consumer = _consumer(ins.shell, doc.name) if ins.shell else None
+    if ins.shell is not None and consumer is None and any(c.argv for c in ins.shell.commands()):
+        # the heredoc word was not a redirect we recognised; only a bare ``RUN <<EOF`` is a script
+        return None
+    if not interpreter_is_shell(consumer, doc.body):
+        return None
+    body = doc.body
+    anchors = []
+    offset = 0
+    for k, line in enumerate(body.split("\n")):
+        anchors.append((offset, doc.body_start_line + k, 1))
+        offset += len(line) + 1
+    return parse_shell(body, tuple(anchors))
+
+
+def _consumer(script: ShellScript, name: str) -> Command | None:
+    """The command whose ``<<NAME`` redirect reads heredoc ``name``."""
+    for c in script.commands():
+        for r in c.redirects:
+            if r.op.lstrip("0123456789").startswith("<<") and r.target is not None and r.target.text == name:
+                return c
+    return None

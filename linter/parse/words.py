@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 _WS = " \t\v\f\r"  # BuildKit's reWhitespace class
 _SPACE = " \t\n\r\v\f\x85\xa0"
@@ -138,35 +139,20 @@ def is_json_form(rest: str) -> bool:
         return False
 
 
+def _word_re(escape: str) -> re.Pattern[str]:
+    e = re.escape(escape)
+    # alternatives start with distinct characters, so matching is linear (no backtracking blowup)
+    return re.compile(
+        rf"(?:[^\s'\"{e}]+|{e}[\s\S]?|'[^']*'?|\"(?:[^\"{e}]|{e}[\s\S]?)*\"?)+"
+    )
+
+
+_WORD_RES = {"\\": _word_re("\\"), "`": _word_re("`")}
+
+
 def split_words(text: str, escape: str = "\\") -> list[tuple[int, int, str]]:
     """Split on unquoted whitespace keeping quotes in the words (BuildKit's parseWords)."""
-    words: list[tuple[int, int, str]] = []
-    n = len(text)
-    pos = 0
-    while pos < n:
-        while pos < n and text[pos] in _SPACE:
-            pos += 1
-        if pos >= n:
-            break
-        start = pos
-        quote = ""
-        while pos < n:
-            ch = text[pos]
-            if quote:
-                if ch == quote:
-                    quote = ""
-                elif ch == escape and quote != "'":
-                    pos += 1
-            elif ch in _SPACE:
-                break
-            elif ch in "'\"":
-                quote = ch
-            elif ch == escape:
-                pos += 1
-            pos += 1
-        pos = min(pos, n)
-        words.append((start, pos, text[start:pos]))
-    return words
+    return [(m.start(), m.end(), m.group()) for m in _WORD_RES[escape].finditer(text)]
 
 
 def unquote(word: str, escape: str = "\\") -> str:
