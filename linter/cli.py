@@ -35,12 +35,9 @@ class _Parser(argparse.ArgumentParser):
 
 def tool_version() -> str:
     """The installed version of pylint-image."""
-    from importlib.metadata import PackageNotFoundError, version
+    from .plugins import dist_version
 
-    try:
-        return version("pylint-image")
-    except PackageNotFoundError:
-        return "0+unknown"
+    return dist_version("pylint-image") or "0+unknown"
 
 
 def add_common(p: argparse.ArgumentParser) -> None:

@@ -7,10 +7,12 @@ come through the same ``pylint_image.rules`` group as third-party ones.
 
 from __future__ import annotations
 
+import importlib
+import os
 import re
-from collections.abc import Iterable
+import sys
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from importlib import metadata
 from typing import Any
 
 from .errors import PluginLoadError
@@ -30,12 +32,20 @@ class Plugin:
     dist: str
     version: str
     name: str
-    value: str
-    entry_point: metadata.EntryPoint
+    value: str  # "package.module:attribute"
+    origin: str | None = None  # the dist-info folder it was read from
 
     @property
     def label(self) -> str:
         return f"{self.dist}[{self.name}]"
+
+    def load(self) -> Any:
+        """Import the module and return the attribute the entry point names."""
+        module_name, _, attr = self.value.partition(":")
+        obj: Any = importlib.import_module(module_name.strip())
+        for part in filter(None, attr.strip().split(".")):
+            obj = getattr(obj, part)
+        return obj
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,22 +69,70 @@ class Registry:
         return tuple(r for r in self.rules if r.meta.target is target)
 
 
+def _normalize(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _dist_infos() -> Iterator[tuple[str, str, str]]:
+    """Yield (name, version, folder) of every installed distribution on sys.path.
+
+    This reads folder names and entry_points.txt directly: importlib.metadata costs
+    20+ ms of imports (email, zipfile, csv) on every start, most of our cold start.
+    """
+    seen: set[str] = set()
+    for entry in sys.path:
+        try:
+            with os.scandir(entry or ".") as it:
+                names = [e.name for e in it if e.name.endswith((".dist-info", ".egg-info"))]
+        except OSError:
+            continue
+        for folder in sorted(names):
+            stem = folder.rsplit(".", 1)[0]
+            name, _, version = stem.partition("-")
+            key = _normalize(name)
+            if key in seen:  # the first one on sys.path wins, as for imports
+                continue
+            seen.add(key)
+            yield name, version.split("-")[0], os.path.join(entry or ".", folder)
+
+
+def _read_entry_points(folder: str, group: str) -> list[tuple[str, str]]:
+    try:
+        with open(os.path.join(folder, "entry_points.txt"), encoding="utf-8") as fh:
+            text = fh.read()
+    except OSError:
+        return []
+    found, current = [], None
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith(("#", ";")):
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            current = line[1:-1].strip()
+        elif current == group and "=" in line:
+            key, value = line.split("=", 1)
+            found.append((key.strip(), value.split("[")[0].strip()))
+    return found
+
+
+def dist_version(name: str) -> str | None:
+    """The installed version of distribution ``name``, or None."""
+    wanted = _normalize(name)
+    return next((v for n, v, _ in _dist_infos() if _normalize(n) == wanted), None)
+
+
 def find(group: str) -> list[Plugin]:
     """List the entry points of ``group`` with their distributions, sorted, without importing."""
-    found: list[Plugin] = []
-    for dist in metadata.distributions():
-        for ep in dist.entry_points:
-            if ep.group == group:
-                found.append(Plugin(dist.metadata["Name"], dist.version, ep.name, ep.value, ep))
-    # Duplicate dist-info folders (editable + stale) must not load a plugin twice.
-    unique = {(p.dist.lower(), p.name): p for p in found}
-    return sorted(unique.values(), key=lambda p: (p.dist != BUILTIN_DIST, p.dist.lower(), p.name))
+    found = [Plugin(name.replace("_", "-"), version, ep_name, value, folder)
+             for name, version, folder in _dist_infos()
+             for ep_name, value in _read_entry_points(folder, group)]
+    return sorted(found, key=lambda p: (_normalize(p.dist) != BUILTIN_DIST, p.dist.lower(), p.name))
 
 
 def load(plugin: Plugin) -> tuple[Rule, ...]:
     """Import one rules entry point; it may be a rule or an iterable of rules."""
     try:
-        obj = plugin.entry_point.load()
+        obj = plugin.load()
     except Exception as exc:  # any import-time failure of foreign code is a load error
         raise PluginLoadError(f"plugin {plugin.label} failed to load: {type(exc).__name__}: {exc}") from exc
     items: Iterable[Any] = (obj,) if hasattr(obj, "meta") else obj
@@ -102,7 +160,7 @@ def validate(loaded: list[tuple[Plugin, tuple[Rule, ...]]]) -> Registry:
     warnings: list[Notification] = []
     rules: list[Rule] = []
     for plugin, plugin_rules in loaded:
-        builtin = plugin.dist == BUILTIN_DIST
+        builtin = _normalize(plugin.dist) == BUILTIN_DIST
         for r in plugin_rules:
             m = r.meta
             if not CODE_RE.match(m.code):
@@ -137,11 +195,11 @@ def validate(loaded: list[tuple[Plugin, tuple[Rule, ...]]]) -> Registry:
 
 def load_registry(*, disabled: Iterable[str] = (), required: Iterable[str] = ()) -> Registry:
     """Find, load and validate every rule plugin; ``disabled`` names distributions to skip."""
-    blocked = {d.lower() for d in disabled}
-    plugins = [p for p in find(RULES_GROUP) if p.dist.lower() not in blocked]
-    present = {p.dist.lower() for p in plugins}
+    blocked = {_normalize(d) for d in disabled}
+    plugins = [p for p in find(RULES_GROUP) if _normalize(p.dist) not in blocked]
+    present = {_normalize(p.dist) for p in plugins}
     for name in required:
-        if name.lower() not in present:
+        if _normalize(name) not in present:
             raise PluginLoadError(f"required plugin distribution '{name}' is not installed")
     return validate([(p, load(p)) for p in plugins])
 
@@ -151,7 +209,7 @@ def load_formatter(name: str) -> type:
     for plugin in find(FORMATTERS_GROUP):
         if plugin.name == name:
             try:
-                return plugin.entry_point.load()
+                return plugin.load()
             except Exception as exc:  # a broken third-party formatter is a load error
                 raise PluginLoadError(f"formatter {plugin.label} failed to load: {exc}") from exc
     known = ", ".join(sorted({p.name for p in find(FORMATTERS_GROUP)}))

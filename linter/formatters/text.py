@@ -33,14 +33,22 @@ class TextFormatter:
 
     def render(self, report: Report, stream: TextIO) -> None:
         """Write findings, tables and the summary to ``stream``."""
-        from rich.console import Console
-
         on = use_color(self.color, stream)
-        console = Console(
-            file=stream, color_system="auto" if on else None, force_terminal=on, no_color=not on,
-            highlight=False, emoji=False, markup=False, width=None if on else PLAIN_WIDTH,
-        )
         self._plain = not on
+        global _TEXT
+        if not on and not report.tables:
+            # Plain output needs no rich: importing it costs ~30 ms of a ~60 ms cold start.
+            console: Console = _PlainConsole(stream)  # type: ignore[assignment]
+            _TEXT = _PlainText
+        else:
+            from rich.console import Console
+            from rich.text import Text
+
+            console = Console(
+                file=stream, color_system="auto" if on else None, force_terminal=on, no_color=not on,
+                highlight=False, emoji=False, markup=False, width=None if on else PLAIN_WIDTH,
+            )
+            _TEXT = Text
         findings = sorted(report.visible(), key=Finding.sort_key)
         if self.concise:
             for f in findings:
@@ -57,9 +65,7 @@ class TextFormatter:
         self._print_summary(console, report, len(findings))
 
     def _headline(self, f: Finding, report: Report) -> Text:
-        from rich.text import Text
-
-        return Text.assemble(
+        return _TEXT.assemble(
             (location_label(f, report.root), "bold"), ": ", (f.code, _STYLE[f.severity]),
             " ", (f"[{f.name}]", "dim"), " ", " ".join(f.message.split("\n")),  # one line per finding
         )
@@ -116,15 +122,45 @@ class TextFormatter:
             console.print(_text(line, "dim" if n.level == "note" else ""), soft_wrap=True)
 
 
-def _text(value: str, style: str = "") -> Text:
-    from rich.text import Text
+class _PlainText:
+    """The sliver of rich.text.Text the plain path uses: assemble, append, str."""
 
-    return Text(value, style=style)
+    def __init__(self, value: str = "", style: str = "") -> None:
+        self.parts = [value]
+
+    @classmethod
+    def assemble(cls, *parts: str | tuple[str, str]) -> _PlainText:
+        out = cls()
+        out.parts = [p if isinstance(p, str) else p[0] for p in parts]
+        return out
+
+    def append(self, value: str) -> None:
+        self.parts.append(value)
+
+    def __str__(self) -> str:
+        return "".join(self.parts)
+
+
+class _PlainConsole:
+    """Writes plain lines to a stream with the rich Console.print calls this module makes."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    def print(self, value: object = "", soft_wrap: bool = False) -> None:
+        self.stream.write(f"{str(value).rstrip()}\n")
+
+
+_TEXT: type = _PlainText  # set by render(): rich's Text, or the plain stand-in
+
+
+def _text(value: str, style: str = "") -> Text:
+    return _TEXT(value, style=style)
 
 
 def _frame(lines: list[str], span: Span, style: str) -> list[Text]:
     """Return the gutter-numbered source lines of ``span`` with ``^`` under the covered columns."""
-    from rich.text import Text
+    Text = _TEXT
 
     last = min(span.end_line, span.start_line + MAX_FRAME_LINES - 1, len(lines))
     width = len(str(last))
