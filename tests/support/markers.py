@@ -1,7 +1,7 @@
 """Parse fixture markers (``# expect: CODE``, ``# ok:``, ``# todo-expect:``, ``# todo-ok:``).
 
 A marker is a whole-line comment that binds to the next line that is neither blank nor
-a comment (the next instruction's first line).  Headers in the first lines:
+a comment (the next instruction's first line), or to the next suppression pragma.  Headers in the first lines:
 ``# check: CODE[, CODE]`` (rules under test; default: the file stem before ``_``),
 ``# build-args: K=V, K2=V2`` and ``# config: <inline TOML table of the rule's options>``.
 """
@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 _MARKER = re.compile(r"^\s*#\s*(expect|ok|todo-expect|todo-ok)\s*:\s*(.+?)\s*$")
+_PRAGMA = re.compile(r"^\s*#\s*(pylint-image\s*:|hadolint\s)", re.IGNORECASE)
 _HEADER = re.compile(r"^\s*#\s*(check|build-args|config)\s*:\s*(.+?)\s*$")
 
 
@@ -51,8 +52,8 @@ def parse_markers(path: Path, text: str | None = None) -> Expectations:
             kind, codes = marker.groups()
             pending.append((kind, [c.strip() for c in codes.split(",") if c.strip()]))
             continue
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
+        if not line.strip() or (line.lstrip().startswith("#") and not _PRAGMA.match(line)):
+            continue  # pragmas are targets too: unused-suppression findings sit on them
         for kind, codes in pending:
             target = getattr(exp, kind.replace("-", "_"))
             target.update((n, c) for c in codes)
