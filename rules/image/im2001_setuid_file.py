@@ -1,0 +1,57 @@
+"""## What it does
+Flags regular files in the final image with the setuid or setgid bit, reported at the
+layer (and Dockerfile line) that added them.
+
+## Why is this bad?
+A setuid binary runs with its owner's privileges whatever user starts it: one bug in it is
+a privilege escalation to root inside the container.  Most containers need none of them
+(`su`, `passwd`, `mount`, `newgrp` come with the base image and are never used).
+
+## Example
+```dockerfile
+FROM debian:12
+COPY --chmod=4755 tool /usr/local/bin/tool
+```
+
+## Use instead
+```dockerfile
+FROM debian:12
+COPY --chmod=0755 tool /usr/local/bin/tool
+RUN find / -xdev -perm /6000 -type f -exec chmod a-s {} + || true
+```
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from pylint_image.linter import (
+    Context,
+    ImageLocation,
+    RuleMeta,
+    Severity,
+    Status,
+    Target,
+    Violation,
+    rule,
+)
+
+
+def check(image: Any, ctx: Context) -> Iterator[Violation]:
+    """Yield one violation per setuid/setgid regular file of the merged tree."""
+    for entry in image.files.walk("/"):
+        if entry.kind.value != "file" or not entry.mode & 0o6000:
+            continue
+        bits = " and ".join(b for b, m in (("setuid", 0o4000), ("setgid", 0o2000)) if entry.mode & m)
+        layer = image.layers[entry.layer_index] if entry.layer_index >= 0 else None
+        yield Violation(ImageLocation(ctx.image_name or image.ref, entry.path,
+                                      layer.diff_id if layer else None),
+                        f"{entry.path} is {bits} (mode {entry.mode:04o}, owner uid {entry.uid})")
+
+
+RULE = rule(meta=RuleMeta(code="IM2001", name="setuid-file", severity=Severity.WARNING,
+                          target=Target.IMAGE, summary="A file in the image has the setuid or setgid bit",
+                          fix_title="Remove the setuid/setgid bit (chmod a-s)",
+                          tags=frozenset({"security"}), status=Status.PREVIEW),
+            check=check)

@@ -1,0 +1,82 @@
+"""## What it does
+Flags compilers and build tools (gcc, g++, cc, clang, make, rustc, javac, go) and large
+sets of C headers (`-dev` packages under `/usr/include`) in the final image.
+
+## Why is this bad?
+Toolchains add hundreds of megabytes and give an attacker who gets a shell everything
+needed to build exploits.  A multi-stage build compiles in a builder stage and copies only
+the results into a slim final stage.
+
+## Example
+```dockerfile
+FROM debian:12
+RUN apt-get update && apt-get install -y build-essential libssl-dev && make -C /src
+```
+
+## Use instead
+```dockerfile
+FROM debian:12 AS build
+RUN apt-get update && apt-get install -y build-essential libssl-dev && make -C /src
+FROM debian:12-slim
+COPY --from=build /src/app /usr/local/bin/app
+```
+
+## Options
+- `max-headers` (default 200): how many `.h` files under `/usr/include` are tolerated.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from pylint_image.linter import (
+    Context,
+    ImageLocation,
+    RuleMeta,
+    Severity,
+    Status,
+    Target,
+    Violation,
+    rule,
+)
+
+_TOOLS = re.compile(r"^/usr/(local/)?bin/((?:[\w-]+-)?(gcc|g\+\+|cc|c\+\+|clang|clang\+\+)"
+                    r"(-[\d.]+)?|make|rustc|javac)$|^/usr/local/go/bin/go$")
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """Settings of build-tools-in-final-image."""
+
+    max_headers: int = 200
+
+
+def check(image: Any, ctx: Context) -> Iterator[Violation]:
+    """Yield one violation per build tool and one for a large header tree."""
+    name = ctx.image_name or image.ref
+    headers = []
+    for entry in image.files.walk("/usr"):
+        if entry.kind.value == "dir":
+            continue
+        if _TOOLS.match(entry.path):
+            layer = image.layers[entry.layer_index]
+            yield Violation(ImageLocation(name, entry.path, layer.diff_id),
+                            f"build tool {entry.path} is in the final image")
+        elif entry.path.startswith("/usr/include/") and entry.path.endswith(".h"):
+            headers.append(entry)
+    if len(headers) > (ctx.options or Options()).max_headers:
+        layer = image.layers[max(h.layer_index for h in headers)]
+        yield Violation(ImageLocation(name, "/usr/include", layer.diff_id),
+                        f"{len(headers)} C headers under /usr/include (-dev packages) in the "
+                        "final image")
+
+
+RULE = rule(meta=RuleMeta(code="IM2005", name="build-tools-in-final-image", severity=Severity.INFO,
+                          target=Target.IMAGE, summary="Compilers or -dev headers are in the final image",
+                          fix_title="Build in a separate stage and copy only the artifacts",
+                          tags=frozenset({"image-size", "security"}), status=Status.PREVIEW,
+                          options=Options),
+            check=check)

@@ -1,0 +1,69 @@
+"""## What it does
+Flags an image whose total uncompressed size (the sum of its layers, what `docker images`
+shows) is over a budget, 1 GiB by default (option `max-bytes`).
+
+## Why is this bad?
+Every pull, push, cold start and vulnerability scan pays for every byte.  Big images
+usually carry build toolchains, caches or a full OS that the application never uses.
+
+## Example
+```dockerfile
+FROM python:3.12
+RUN apt-get update && apt-get install -y build-essential
+COPY . /app
+```
+
+## Use instead
+```dockerfile
+FROM python:3.12 AS build
+RUN pip wheel --wheel-dir /wheels -r requirements.txt
+FROM python:3.12-slim
+COPY --from=build /wheels /wheels
+```
+
+## Options
+- `max-bytes` (default 1073741824): the budget in bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from pylint_image.linter import (
+    Context,
+    ImageLocation,
+    RuleMeta,
+    Severity,
+    Status,
+    Target,
+    Violation,
+    rule,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """Settings of image-too-large."""
+
+    max_bytes: int = 1 << 30
+
+
+def check(image: Any, ctx: Context) -> Iterator[Violation]:
+    """Yield one violation when the image is over budget, naming its biggest layer."""
+    budget = (ctx.options or Options()).max_bytes
+    if image.size <= budget or not image.layers:
+        return
+    biggest = max(image.layers, key=lambda layer: layer.uncompressed_size)
+    yield Violation(ImageLocation(ctx.image_name or image.ref, None, biggest.diff_id),
+                    f"image is {image.size / 2**20:.1f} MiB uncompressed, over the "
+                    f"{budget / 2**20:.1f} MiB budget; its biggest layer adds "
+                    f"{biggest.uncompressed_size / 2**20:.1f} MiB")
+
+
+RULE = rule(meta=RuleMeta(code="IM3001", name="image-too-large", severity=Severity.WARNING,
+                          target=Target.IMAGE, summary="The image is larger than its size budget",
+                          fix_title="Use a smaller base image or a multi-stage build",
+                          tags=frozenset({"image-size"}), status=Status.PREVIEW, options=Options),
+            check=check)

@@ -1,0 +1,84 @@
+"""## What it does
+Flags a layer that adds more than `max-bytes` (default 256 MiB) or more than
+`max-share` of the image (default 0.6, only for images over 64 MiB), and names its
+biggest files and directories.
+
+## Why is this bad?
+One huge layer is re-downloaded whole whenever anything in it changes, and usually means a
+`RUN` that downloads, builds and leaves everything behind in a single step.
+
+## Example
+```dockerfile
+FROM debian:12
+RUN curl -o /opt/sdk.tar.gz https://example.com/sdk.tar.gz && tar -xzf /opt/sdk.tar.gz -C /opt
+```
+
+## Use instead
+```dockerfile
+FROM debian:12
+RUN curl -o /tmp/sdk.tar.gz https://example.com/sdk.tar.gz \
+    && tar -xzf /tmp/sdk.tar.gz -C /opt && rm /tmp/sdk.tar.gz
+```
+
+## Options
+- `max-bytes` (default 268435456), `max-share` (default 0.6), `top` (default 3).
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from pylint_image.linter import (
+    Context,
+    ImageLocation,
+    RuleMeta,
+    Severity,
+    Status,
+    Target,
+    Violation,
+    rule,
+)
+
+_MIN_IMAGE_FOR_SHARE = 64 << 20  # shares of tiny images are noise
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """Settings of layer-too-large."""
+
+    max_bytes: int = 256 << 20
+    max_share: float = 0.6
+    top: int = 3
+
+
+def check(image: Any, ctx: Context) -> Iterator[Violation]:
+    """Yield one violation per oversized layer with its top files and directories."""
+    opts = ctx.options or Options()
+    total = image.size
+    for layer in image.layers:
+        size = layer.uncompressed_size
+        share = size / total if total else 0.0
+        too_big = size > opts.max_bytes
+        if not too_big and not (total > _MIN_IMAGE_FOR_SHARE and share > opts.max_share):
+            continue
+        files = sorted((e for e in layer.entries if e.kind.value == "file"),
+                       key=lambda e: e.size, reverse=True)[: opts.top]
+        dirs: Counter[str] = Counter()
+        for e in layer.entries:
+            dirs[posixpath.dirname(e.path)] += e.size
+        tops = ", ".join(f"{e.path} ({e.size / 2**20:.1f} MiB)" for e in files)
+        top_dirs = ", ".join(f"{d} ({n / 2**20:.1f} MiB)" for d, n in dirs.most_common(opts.top))
+        yield Violation(ImageLocation(ctx.image_name or image.ref, None, layer.diff_id),
+                        f"layer {layer.index} adds {size / 2**20:.1f} MiB ({share:.0%} of the image); "
+                        f"top files: {tops or 'none'}; top directories: {top_dirs or 'none'}")
+
+
+RULE = rule(meta=RuleMeta(code="IM3003", name="layer-too-large", severity=Severity.INFO,
+                          target=Target.IMAGE, summary="One layer adds too much of the image",
+                          fix_title="Split the step, or clean up in the same RUN that downloads",
+                          tags=frozenset({"image-size"}), status=Status.PREVIEW, options=Options),
+            check=check)
