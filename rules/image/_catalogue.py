@@ -2,4 +2,26 @@
 
 from __future__ import annotations
 
-IMAGE_RULES: tuple = ()
+from . import (
+    im2001_setuid_file,
+    im2002_world_writable_file,
+    im2003_secret_in_image,
+    im2004_package_cache_in_image,
+    im2005_build_tools_in_final_image,
+    im2006_wasted_space,
+    im3001_image_too_large,
+    im3002_image_size_regression,
+    im3003_layer_too_large,
+)
+
+IMAGE_RULES: tuple = (
+    im2001_setuid_file.RULE,
+    im2002_world_writable_file.RULE,
+    im2003_secret_in_image.RULE,
+    im2004_package_cache_in_image.RULE,
+    im2005_build_tools_in_final_image.RULE,
+    im2006_wasted_space.RULE,
+    im3001_image_too_large.RULE,
+    im3002_image_size_regression.RULE,
+    im3003_layer_too_large.RULE,
+)

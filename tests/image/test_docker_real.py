@@ -83,3 +83,20 @@ def test_docker_daemon_stream(built: tuple[str, str]) -> None:
 
 def _needs() -> ContentNeeds:
     return ContentNeeds(paths=frozenset({"/srv/app/app.txt"}))
+
+
+def test_image_rules_fire_on_a_real_image_at_the_right_line(built: tuple[str, str],
+                                                            tmp_path: Path) -> None:
+    from tests.image.test_image_rules import run_rule
+
+    tag, text = built
+    archive = tmp_path / "img.tar"
+    subprocess.run(["docker", "save", "-o", str(archive), tag], check=True, timeout=300)
+    image = load_image(archive, ref=tag)
+    prov = map_provenance(image, dockerfile_standin.parse(text))  # type: ignore[arg-type]
+    lines = {o.diff_id: o.line for o in prov.origins if o.diff_id}
+    setuid = run_rule("IM2001", image)
+    assert [(v.where.path_in_image, lines[v.where.layer_digest]) for v in setuid] == [("/greeting", 4)]
+    (wasted,) = run_rule("IM2006", image, {"max-wasted-bytes": 1000})
+    assert lines[wasted.where.layer_digest] == 4 and "/var/cache/junk/blob" in wasted.message
+    assert run_rule("IM3001", image) == []  # a 2 MB image is well under 1 GiB

@@ -24,7 +24,7 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "images"
 CASES = sorted(FIXTURES.glob("*.yaml"))
 RULES = {m.RULE.meta.code: m.RULE for m in (
     importlib.import_module(f"{image_rules.__name__}.{info.name}")
-    for info in pkgutil.iter_modules(image_rules.__path__))}
+    for info in pkgutil.iter_modules(image_rules.__path__) if not info.name.startswith("_"))}
 
 
 def _expected(spec: dict[str, Any], code: str) -> tuple[list[tuple[str, str]], set[tuple[str, str]]]:
