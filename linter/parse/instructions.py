@@ -40,7 +40,22 @@ class InstructionBuilder:
         if len(node.offsets) == 1:  # one physical line: columns are plain offsets
             line, col0 = node.lines[0], node.cols[0] + base
             return [Arg(t, Span(line, col0 + s, line, col0 + e)) for s, e, t in pairs]
-        return [Arg(t, self.span(node, base + s, base + e)) for s, e, t in pairs]
+        offs, lines, cols = node.offsets, node.lines, node.cols
+        last = len(offs) - 1
+        out = []
+        k = 0
+        for s, e, t in pairs:
+            a = base + s
+            b = base + e - 1 if e > s else a
+            while k < last and offs[k + 1] <= a:  # tokens come in order: walk the pieces once
+                k += 1
+            j = k
+            while j < last and offs[j + 1] <= b:
+                j += 1
+            sc = cols[k] + a - offs[k]
+            ec = cols[j] + b - offs[j] + 1 if e > s else sc
+            out.append(Arg(t, Span(lines[k], sc, lines[j], ec)))
+        return out
 
     def build(self, node: LogicalLine, offset: int = 0, stage_index: int | None = None, index: int = 0) -> Instruction:
         """Build the instruction that starts at ``offset`` of ``node`` (non-zero for ONBUILD)."""

@@ -195,7 +195,15 @@ def parse_shell(text: str, anchors: tuple[tuple[int, int, int], ...] = ((0, 1, 1
     from .shell_lexer import ShellParser
 
     parser = ShellParser(text)
-    body = parser.parse()
+    try:
+        body = parser.parse()
+    except RecursionError:
+        # pathological nesting (thousands of ``$(`` or ``(``): keep the words, drop the structure
+        from .words import split_words
+
+        words = tuple(Word(t, t, s, e) for s, e, t in split_words(text))
+        body = ShellList((Pipeline((Command(words, start=0, end=len(text)),)),))
+        parser.errors.append("nesting too deep; parsed as plain words")
     return ShellScript(
         text, body, tuple(parser.comments), anchors, tuple(parser.errors), tuple(parser.heredoc_bodies)
     )

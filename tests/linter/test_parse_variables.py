@@ -1,0 +1,92 @@
+"""ARG/ENV resolution, variables in scope, and image reference parsing."""
+
+from __future__ import annotations
+
+import pytest
+
+from pylint_image.linter.parse import parse_dockerfile, parse_image_ref, resolve_vars, variables_at
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("$A", "1"),
+        ("${A}x", "1x"),
+        ("${MISSING:-def}", "def"),
+        ("${EMPTY:-def}", "def"),
+        ("${EMPTY-def}", ""),
+        ("${A:+alt}", "alt"),
+        ("${MISSING:+alt}", ""),
+        ("${MISSING}", "${MISSING}"),
+        ("$MISSING/x", "$MISSING/x"),
+        ("${MISSING:-${A}}", "1"),
+        ("\\$A", "\\$A"),
+        ("price: 5$", "price: 5$"),
+    ],
+)
+def test_resolve_vars(text: str, expected: str) -> None:
+    assert resolve_vars(text, {"A": "1", "EMPTY": ""}) == expected
+
+
+SRC = """ARG BASE=python
+ARG TAG=3.12
+ARG ONLY_GLOBAL=g
+FROM ${BASE}:${TAG} AS build
+ARG TAG
+ARG LOCAL=l-$TAG
+ENV HOME=/root PATH=/x:$LOCAL
+ENV LEGACY some value
+RUN echo
+FROM build
+RUN echo
+"""
+
+
+def test_variables_at_scoping() -> None:
+    df = parse_dockerfile("x", SRC)
+    run = df.stages[0].instructions[-1]
+    assert variables_at(df, run) == {
+        "TAG": "3.12", "LOCAL": "l-3.12", "HOME": "/root", "PATH": "/x:l-3.12", "LEGACY": "some value",
+    }
+    # a global ARG is invisible in a stage until re-declared
+    assert "ONLY_GLOBAL" not in variables_at(df, run)
+    assert variables_at(df, df.stages[1].instructions[-1]) == {}
+    assert variables_at(df, df.global_args[1]) == {"BASE": "python"}
+
+
+def test_build_args_override_defaults() -> None:
+    df = parse_dockerfile("x", SRC, build_args={"TAG": "3.13-slim", "LOCAL": "cli"})
+    assert df.stages[0].base.resolved == "python:3.13-slim"
+    assert variables_at(df, df.stages[0].instructions[-1])["LOCAL"] == "cli"
+
+
+def test_from_uses_defaults_and_latest() -> None:
+    df = parse_dockerfile("x", "ARG V=latest\nFROM node:$V\nFROM node\nFROM ${IMG:-alpine}:3\n")
+    assert [s.base.tag for s in df.stages] == ["latest", None, "3"]
+    assert df.stages[2].base.repository == "library/alpine" and not df.stages[2].base.has_variables
+
+
+@pytest.mark.parametrize(
+    ("ref", "registry", "repository", "tag", "digest"),
+    [
+        ("ubuntu", None, "library/ubuntu", None, None),
+        ("ubuntu:22.04", None, "library/ubuntu", "22.04", None),
+        ("bitnami/redis:7", None, "bitnami/redis", "7", None),
+        ("quay.io/prometheus/node-exporter:v1", "quay.io", "prometheus/node-exporter", "v1", None),
+        ("localhost/img", "localhost", "img", None, None),
+        ("registry:5000/a/b:c@sha256:ff", "registry:5000", "a/b", "c", "sha256:ff"),
+        ("index.docker.io/library/nginx", None, "library/nginx", None, None),
+    ],
+)
+def test_parse_image_ref(ref, registry, repository, tag, digest) -> None:
+    r = parse_image_ref(ref)
+    assert (r.registry, r.repository, r.tag, r.digest) == (registry, repository, tag, digest)
+    assert not r.is_scratch and not r.is_stage_alias and not r.has_variables
+
+
+def test_scratch_and_alias_case_insensitive() -> None:
+    assert parse_image_ref("SCRATCH").is_scratch
+    assert parse_image_ref("Builder", earlier_stages={"builder"}).is_stage_alias
+    # a stage name only counts when defined EARLIER
+    df = parse_dockerfile("x", "FROM later\nFROM alpine AS later\n")
+    assert not df.stages[0].base.is_stage_alias
