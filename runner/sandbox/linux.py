@@ -179,15 +179,22 @@ _ACTIONS: dict[StepKind, Callable[[PayloadContext], None]] = {
 }
 
 
+def run_steps(ctx: PayloadContext, actor: Actor) -> None:
+    """Run one actor's mount/namespace steps in plan order (EXEC and forks are not here)."""
+    for step in ctx.plan.kinds(actor):
+        action = _ACTIONS.get(step)
+        if action is not None:
+            try:
+                action(ctx)
+            except OSError as error:
+                raise OSError(error.errno, f"{step.value}: {error.strerror or error}") from error
+
+
 def run_payload(ctx: PayloadContext) -> None:
-    """Run the payload's steps in plan order, then exec; report the failing step and exit 127."""
-    step = None
+    """Run PID 1's steps, then exec; report the failing step and exit 127."""
     try:
-        for step in ctx.plan.kinds(Actor.PAYLOAD):
-            if step is StepKind.EXEC:
-                exec_payload(ctx.plan.spec, ctx.sync_fd, environment(ctx.plan.spec))
-            _ACTIONS[step](ctx)
+        run_steps(ctx, Actor.PAYLOAD)
+        exec_payload(ctx.plan.spec, ctx.sync_fd, environment(ctx.plan.spec))
     except OSError as error:
-        where = step.value if step is not None else "setup"
-        send(ctx.sync_fd, f"error {where}: {error.strerror or error} (errno {error.errno})")
+        send(ctx.sync_fd, f"error {error.strerror} (errno {error.errno})")
     os._exit(127)

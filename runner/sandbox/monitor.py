@@ -56,15 +56,16 @@ def _prepare(fds: ChildFds, parent: int) -> None:
                 continue
 
 
-def _wait_go(go_r: int) -> None:
-    """Block until the parent has mapped ids and placed us in the cgroup."""
+def _wait_for(go_r: int, state: bytes) -> None:
+    """Block until the parent sends the named state (one line, read byte by byte)."""
     data = b""
     while not data.endswith(b"\n"):
-        chunk = os.read(go_r, 64)
+        chunk = os.read(go_r, 1)   # one byte: the next state's line must stay in the pipe
         if not chunk:   # the parent gave up: never run anything outside its control
             os._exit(1)
         data += chunk
-    os.close(go_r)
+    if data.strip() != state:
+        os._exit(1)
 
 
 def _relay(sync_w: int, pid: int) -> None:
@@ -85,17 +86,22 @@ def monitor_main(plan: Plan, run_dir: Path, fds: ChildFds, parent: int) -> None:
         _prepare(fds, parent)
         syscalls.unshare(plan.unshare_flags)
         linux.send(fds.sync_w, "unshared")
-        _wait_go(fds.go_r)
+        if plan.user_namespace:
+            _wait_for(fds.go_r, b"mapped")
+        ctx = linux.PayloadContext(plan, run_dir, fds.sync_w)
+        linux.run_steps(ctx, Actor.MONITOR)
+        _wait_for(fds.go_r, b"go")
+        os.close(fds.go_r)
         if StepKind.SET_RLIMITS in plan.kinds(Actor.MONITOR):
             apply_rlimits(plan.spec.limits)
         syscalls.unshare(syscalls.CLONE_NEWCGROUP)
         pid = os.fork()
         if pid == 0:
             syscalls.set_pdeathsig(signal.SIGKILL)
-            linux.run_payload(linux.PayloadContext(plan, run_dir, fds.sync_w))
+            linux.run_payload(ctx)
         _relay(fds.sync_w, pid)
     except OSError as error:
-        linux.send(fds.sync_w, f"error monitor: {error}")
+        linux.send(fds.sync_w, f"error {error.strerror or error} (errno {error.errno})")
     os._exit(127)
 
 

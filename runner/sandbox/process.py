@@ -171,6 +171,7 @@ class RunningSandbox:
             # it runs is ever unmapped or outside the limits.
             if self.plan.user_namespace:
                 _write_idmaps(self._monitor_pid)
+                os.write(go_w, b"mapped\n")
             if self.cgroup is not None:
                 self.cgroup.add(self._monitor_pid)
             os.write(go_w, b"go\n")
