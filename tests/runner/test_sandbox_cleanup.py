@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from pylint_image.runner.sandbox.support import detect_at
-from tests.runner.conftest import make_busybox_rootfs
+from tests.support.sandbox_rootfs import make_busybox_rootfs
 
 pytestmark = pytest.mark.sandbox
 

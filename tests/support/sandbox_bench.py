@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from pylint_image.runner.sandbox import SandboxSpec, run
-from tests.runner.conftest import make_busybox_rootfs
+from tests.support.sandbox_rootfs import make_busybox_rootfs
 
 
 def main(count: int = 30) -> None:
