@@ -157,3 +157,12 @@ def test_readonly_rootfs(rootfs):
 def test_bad_spec_raises_before_anything_runs(rootfs):
     with pytest.raises(SandboxError, match="not a directory"):
         run(SandboxSpec(rootfs=rootfs / "missing", argv=("true",)))
+
+
+def test_exec_in_timeout_and_failure(rootfs):
+    with start(sh(rootfs, "exec sleep 300")) as box:
+        slow = box.exec_in(("sleep", "30"), timeout=0.3)
+        assert slow.timed_out and slow.signal == signal.SIGKILL
+        missing = box.exec_in(("/no/such/probe",))
+        assert missing.exit_code == 127 and "No such file" in missing.setup_error
+        assert box.poll() is None   # the container itself is unaffected
