@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from pylint_image.linter import Instruction, Span
@@ -22,6 +22,8 @@ _REDIRECT_RE = re.compile(r"^\d*(?:>>?|<|&>|>&)(?:&?\d*)$")
 _REDIRECT_GLUED_RE = re.compile(r"^\d*(?:>>?|<|&>)\S+$")
 _SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh", "/bin/sh", "/bin/bash", "/bin/ash", "/usr/bin/env"})
 _SEPARATOR_CHARS = set(";&|()")
+_FD_DUP_RE = re.compile(r"\d*[<>]&\d*-?")
+_ASSIGN_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +51,8 @@ def _tokenize_line(line: str) -> list[list[str]]:
     previous = None
     while previous != line:  # innermost command substitutions first: they are unknown values
         previous, line = line, _SUBST_RE.sub("${__subst__}", line)
+    # fd duplications (``2>&1``) and ``&>`` would read as the ``&`` operator: rewrite them first
+    line = _FD_DUP_RE.sub(" ", line).replace("&>", " >")
     lexer = shlex.shlex(line, posix=True, punctuation_chars=";&|()")
     lexer.whitespace_split = True
     try:
@@ -81,57 +85,103 @@ def _is_heredoc_token(word: str) -> bool:
     return bool(_HEREDOC_RE.match(word))
 
 
-def _locate(words: list[str], args: list[tuple[str, Span]], scope: Mapping[str, str | None]) -> list[Word]:
+Located = list[tuple[str, "Span | None"]]
+
+
+def _locate(commands: list[list[str]], args: list[tuple[str, Span]]) -> list[Located]:
     """Attach spans by finding each word, in order, among the instruction's argument tokens."""
-    located: list[Word] = []
+    located: list[Located] = []
     cursor = 0
-    for text in words:
-        span = None
-        for j in range(cursor, len(args)):
-            token = args[j][0].strip("\"'")
-            if token == text:
-                span, cursor = args[j][1], j + 1
-                break
-        located.append(Word(expand(text, scope), span))
+    for words in commands:
+        current: Located = []
+        for text in words:
+            span = None
+            for j in range(cursor, min(cursor + 8, len(args))):  # tokens glued to operators have no twin
+                if args[j][0].strip("\"'") == text:
+                    span, cursor = args[j][1], j + 1
+                    break
+            current.append((text, span))
+        located.append(current)
     return located
 
 
-def _body_words(body: str, first_line: int, scope: Mapping[str, str | None]) -> list[list[Word]]:
-    """Tokenize a heredoc script, giving each word a span on its body line."""
-    result: list[list[Word]] = []
+def _logical_lines(body: str, first_line: int) -> Iterator[tuple[str, list[tuple[int, int]]]]:
+    """Join backslash-continued body lines; yield the text and its (offset, line) pieces."""
+    text, pieces = "", []
     for offset, line in enumerate(body.splitlines()):
+        pieces.append((len(text), first_line + offset))
+        if line.endswith("\\"):
+            text += line[:-1] + " "
+            continue
+        yield text + line, pieces
+        text, pieces = "", []
+    if pieces:
+        yield text, pieces
+
+
+def _body_words(body: str, first_line: int) -> list[Located]:
+    """Tokenize a heredoc script, giving each word a span on its body line."""
+    result: list[Located] = []
+    for line, pieces in _logical_lines(body, first_line):
         cursor = 0
         for command in _tokenize_line(line):
-            words = []
+            words: Located = []
             for text in command:
                 col = line.find(text, cursor)
-                span = Span(first_line + offset, col + 1, first_line + offset, col + 1 + len(text)) if col >= 0 else None
-                cursor = col + len(text) if col >= 0 else cursor
-                words.append(Word(expand(text, scope), span))
+                span = None
+                if col >= 0:
+                    cursor = col + len(text)
+                    start, number = max(p for p in pieces if p[0] <= col)
+                    span = Span(number, col - start + 1, number, col - start + 1 + len(text))
+                words.append((text, span))
             result.append(words)
     return result
 
 
+def _expanded(text: str, span: Span | None, scope: Mapping[str, str | None]) -> list[Word]:
+    """Expand a word; an unquoted variable holding spaces splits into several words."""
+    value = expand(text, scope)
+    if value == text:
+        return [Word(value, span)]
+    return [Word(part, span) for part in value.split()]
+
+
+def _assignments(words: Located) -> list[tuple[str, str]] | None:
+    """Return the ``NAME=value`` pairs of an assignment-only (or ``export``) command, else None."""
+    texts = [t for t, _ in words]
+    if texts and texts[0] in ("export", "local", "readonly"):
+        texts = texts[1:]
+    if not texts or not all(_ASSIGN_RE.match(t) for t in texts):
+        return None
+    return [(t.partition("=")[0], t.partition("=")[2]) for t in texts]
+
+
 def run_commands(instruction: Instruction, scope: Mapping[str, str | None] | None = None) -> tuple[Command, ...]:
-    """Return the simple commands a RUN instruction executes (empty for exec form)."""
-    scope = scope or {}
+    """Return the simple commands a RUN instruction executes (empty for exec form).
+
+    Shell variables assigned by the script (``deps='gcc make'; apt-get install $deps``)
+    are expanded in the commands that follow them.
+    """
     if instruction.keyword != "RUN" or instruction.form == "exec":
         return ()
-    args = [(a.text, a.span) for a in instruction.args]
     raw = split_script(instruction.value_after_flags)
-    commands: list[Command] = []
     body_is_script = False
     for argv in raw:
         if any(_is_heredoc_token(w) for w in argv):
             rest = [w for w in argv if not _is_heredoc_token(w) and not w.startswith("-")]
             body_is_script = body_is_script or not rest or rest[0] in _SHELLS
-            argv = [w for w in argv if not _is_heredoc_token(w)]
-        if argv:
-            commands.append(Command(tuple(_locate(argv, args, scope))))
+    raw = [[w for w in argv if not _is_heredoc_token(w)] for argv in raw]
+    located = _locate([argv for argv in raw if argv], [(a.text, a.span) for a in instruction.args])
     if body_is_script:
         for heredoc in instruction.heredocs:
-            for words in _body_words(heredoc.body, heredoc.body_start_line, scope):
-                commands.append(Command(tuple(words)))
+            located.extend(_body_words(heredoc.body, heredoc.body_start_line))
+    local: dict[str, str | None] = dict(scope or {})
+    commands: list[Command] = []
+    for words in located:
+        assigned = _assignments(words)
+        for name, value in assigned or ():
+            local[name] = expand(value, local)
+        commands.append(Command(tuple(w for text, span in words for w in _expanded(text, span, local))))
     return tuple(commands)
 
 

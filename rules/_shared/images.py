@@ -12,7 +12,10 @@ from pylint_image.linter import Dockerfile, ImageRef, Stage
 DOCKER_HUB = "docker.io"
 _HUB_ALIASES = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com"})
 # Public mirrors that serve the Docker Official Images under the same names.
-_OFFICIAL_MIRRORS = ("public.ecr.aws/docker/library/", "mirror.gcr.io/library/")
+_OFFICIAL_MIRRORS = ("public.ecr.aws/docker/library/", "mirror.gcr.io/library/", "mirror.gcr.io/")
+# Docker Hub namespaces where the official images are also published per architecture.
+_ARCH_NAMESPACES = ("amd64", "arm32v5", "arm32v6", "arm32v7", "arm64v8", "i386", "mips64le", "ppc64le",
+                    "riscv64", "s390x", "windows-amd64")
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,9 +61,10 @@ def official_images() -> frozenset[str]:
 
 
 def is_official(image: ParsedImage) -> bool:
-    """True for ``library/NAME`` on Docker Hub (or a known mirror) with NAME in the official list."""
+    """True for ``library/NAME`` (or ``arm64v8/NAME``...) on Docker Hub or a known mirror, NAME official."""
     path = image.path
-    for prefix in (f"{DOCKER_HUB}/library/", *_OFFICIAL_MIRRORS):
+    hub = (f"{DOCKER_HUB}/{namespace}/" for namespace in ("library", *_ARCH_NAMESPACES))
+    for prefix in (*hub, *_OFFICIAL_MIRRORS):
         if path.startswith(prefix):
             return path[len(prefix) :] in official_images()
     return False

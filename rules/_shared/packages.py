@@ -164,8 +164,11 @@ def _split_options(manager: str, argv: Sequence[str], start: int) -> tuple[list[
     return options, positional
 
 
-def recognize_install(argv: Sequence[str]) -> Install | None:
-    """Return the Install described by ``argv``, or None when it installs no packages."""
+def recognize_invocation(argv: Sequence[str]) -> Install | None:
+    """Return any package-manager command (``apt-get update``, ``pip list``...) with its verb.
+
+    ``packages`` is empty here; use ``recognize_install`` for installs.
+    """
     found = _manager(argv)
     if found is None:
         return None
@@ -173,11 +176,19 @@ def recognize_install(argv: Sequence[str]) -> Install | None:
     options, positional = _split_options(manager, argv, start)
     if manager == "yarn" and positional and argv[positional[0]] == "global":
         positional = positional[1:]  # ``yarn global add pkg``
-    if not positional or argv[positional[0]] not in _INSTALL_VERBS[manager]:
+    if not positional:
+        return Install(manager, tool, "", -1, tuple(options), ())
+    return Install(manager, tool, argv[positional[0]], positional[0], tuple(options), ())
+
+
+def recognize_install(argv: Sequence[str]) -> Install | None:
+    """Return the Install described by ``argv``, or None when it installs no packages."""
+    found = recognize_invocation(argv)
+    if found is None or found.verb not in _INSTALL_VERBS[found.manager]:
         return None
-    verb_index = positional[0]
-    packages = _classify(manager, argv, positional[1:], options)
-    return Install(manager, tool, argv[verb_index], verb_index, tuple(options), tuple(packages))
+    _, positional = _split_options(found.manager, argv, found.verb_index + 1)
+    packages = _classify(found.manager, argv, positional, list(found.options))
+    return Install(found.manager, found.tool, found.verb, found.verb_index, found.options, tuple(packages))
 
 
 def _classify(manager: str, argv: Sequence[str], indexes: list[int],

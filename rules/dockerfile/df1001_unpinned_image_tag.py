@@ -32,6 +32,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from pylint_image.linter import Context, Dockerfile, RuleMeta, Severity, Target, Violation, rule
+from pylint_image.rules._shared import anchor
 from pylint_image.rules._shared.images import image_of
 
 
@@ -58,7 +59,7 @@ def check(dockerfile: Dockerfile, ctx: Context) -> Iterator[Violation]:
             continue
         name = base.resolved or base.raw
         via = f" (resolved from {base.raw})" if base.resolved and base.resolved != base.raw else ""
-        where = stage.from_instruction.args[0].span if stage.from_instruction.args else stage.from_instruction.span
+        where = anchor(stage.from_instruction, stage.from_instruction.args[0].span if stage.from_instruction.args else None)
         if not image.tag or image.tag == "latest":
             what = "the tag 'latest'" if image.tag else "no tag"
             yield Violation(where, f"base image '{name}'{via} uses {what}: pin a version tag or a digest")

@@ -1,8 +1,9 @@
 """## What it does
 Flags a `FROM` whose base is not a Docker Official Image (`library/NAME` on Docker Hub)
 and whose registry or namespace is not trusted (`trusted-registries` in the config, or
-this rule's `trusted` option).  Official images pulled through the public mirrors
-`public.ecr.aws/docker/library/` and `mirror.gcr.io/library/` count as official.
+this rule's `trusted` option).  The per-architecture namespaces (`arm64v8/`, `amd64/`...)
+and the public mirrors (`public.ecr.aws/docker/library/`, `mirror.gcr.io/`) of official
+images count as official.
 
 ## Why is this bad?
 Anyone can push to Docker Hub: an image from an unknown namespace can be abandoned,
@@ -38,6 +39,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from pylint_image.linter import Context, Dockerfile, RuleMeta, Severity, Target, Violation, rule
+from pylint_image.rules._shared import anchor
 from pylint_image.rules._shared.images import image_of, is_official, is_trusted
 
 
@@ -62,7 +64,7 @@ def check(dockerfile: Dockerfile, ctx: Context) -> Iterator[Violation]:
         image = image_of(base)
         if is_official(image) or is_trusted(image, trusted):
             continue
-        where = stage.from_instruction.args[0].span if stage.from_instruction.args else stage.from_instruction.span
+        where = anchor(stage.from_instruction, stage.from_instruction.args[0].span if stage.from_instruction.args else None)
         yield Violation(where, f"base image '{image.path}' is not a Docker Official Image and "
                                "its registry/namespace is not in the trusted list")
 

@@ -42,7 +42,7 @@ from pylint_image.linter import Context, Dockerfile, Instruction, RuleMeta, Seve
 from pylint_image.rules._shared import anchor
 from pylint_image.rules._shared.commands import Command, has_cache_mount, removes_path, run_commands
 from pylint_image.rules._shared.images import shipped_stages
-from pylint_image.rules._shared.packages import CACHE_DIRS, command_name, recognize_install
+from pylint_image.rules._shared.packages import CACHE_DIRS, command_name, recognize_install, recognize_invocation
 from pylint_image.rules._shared.variables import Scope, walk
 
 
@@ -63,9 +63,9 @@ def _cleared(manager: str, instruction: Instruction, commands: tuple[Command, ..
 
 def _problem(command: Command, scope: Scope) -> tuple[str, str] | None:
     """Return ``(manager, description)`` when this command leaves a cache behind."""
-    i, name = command_name(command.argv)
-    if name in ("apt-get", "apt") and command.argv[i + 1 : i + 2] == ["update"]:
-        return "apt", f"'{name} update' leaves /var/lib/apt/lists (add 'rm -rf /var/lib/apt/lists/*')"
+    invocation = recognize_invocation(command.argv)
+    if invocation is not None and invocation.manager == "apt" and invocation.verb == "update":
+        return "apt", f"'{invocation.tool} update' leaves /var/lib/apt/lists (add 'rm -rf /var/lib/apt/lists/*')"
     install = recognize_install(command.argv)
     if install is None:
         return None

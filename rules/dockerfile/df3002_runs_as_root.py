@@ -6,8 +6,9 @@ Builder stages may run as root: only the final stage runs in production.
 
 A `FROM scratch` final stage is flagged too: with no `/etc/passwd` a numeric
 `USER 65534:65534` still works, and without it the process is uid 0 with the default
-capabilities.  Bases that document a non-root default are exempt: tags containing
-`nonroot` or `rootless` (distroless), and Windows `nanoserver` (runs as `ContainerUser`).
+capabilities.  Exempt without a `USER`: bases that document a non-root default (tags
+containing `nonroot` or `rootless`, Windows `nanoserver`), and images that install `gosu`
+or `su-exec`, whose entrypoint starts as root only to drop to a service user.
 
 ## Why is this bad?
 A process running as root inside the container is root on the host's kernel: any escape
@@ -36,6 +37,7 @@ CMD ["python", "/app/app.py"]
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from pylint_image.linter import Context, Dockerfile, Instruction, RuleMeta, Severity, Target, Violation, rule
@@ -43,6 +45,7 @@ from pylint_image.rules._shared.images import stage_chain
 from pylint_image.rules._shared.variables import expand, has_variables, walk
 
 _ROOT_NAMES = frozenset({"root", "0", "containeradministrator"})
+_DROPPERS = re.compile(r"\b(?:gosu|su-exec)\b")
 
 
 def _last_user(dockerfile: Dockerfile) -> tuple[Instruction, str] | None:
@@ -69,6 +72,9 @@ def check(dockerfile: Dockerfile, ctx: Context) -> Iterator[Violation]:
         tag = (root.base.tag or "").lower()
         # These bases set a non-root default user themselves, which a Dockerfile cannot see.
         if "nonroot" in tag or "rootless" in tag or "nanoserver" in root.base.repository.lower():
+            return
+        # An entrypoint that steps down with gosu/su-exec runs the service unprivileged.
+        if any(_DROPPERS.search(i.value) for s in stage_chain(dockerfile, final) for i in s.instructions):
             return
         yield Violation(final.from_instruction.span, "the final stage sets no USER, so the container "
                                                      "runs as root: add a non-root USER")
