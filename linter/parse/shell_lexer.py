@@ -19,7 +19,6 @@ _ASSIGN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\[[^\]]*\])?\+?=")
 _REDIR = re.compile(r"(\d+|\{[A-Za-z_][A-Za-z0-9_]*\})?(<<<|<<-|<<|<>|<&|<|>>|>&|>\||>|&>>|&>)")
 _OPENERS = {"if": "fi", "while": "done", "until": "done", "for": "done", "select": "done", "case": "esac"}
 _SKIP_WORDS = frozenset({"then", "else", "elif", "do", "!"})
-_CLOSERS = frozenset({"fi", "done", "esac", "}"})
 
 
 class ShellParser:
@@ -289,9 +288,8 @@ class ShellParser:
                 break
             if close and self.s.startswith(close, self.pos):
                 break
-            if argv and stop and self.at_word(*stop) and argv[-1].end < self.pos:
-                pass  # inside argv a reserved word is an ordinary argument
-            elif not argv and not assigns and stop and self.at_word(*stop):
+            # a reserved word ends the list only in command position; later it is an argument
+            if not argv and not assigns and stop and self.at_word(*stop):
                 break
             r = self.read_redirect()
             if r is not None:

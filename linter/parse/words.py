@@ -27,11 +27,6 @@ def split_keyword(line: str) -> tuple[str, int]:
     return line[start:end], rest
 
 
-def keyword_start(line: str) -> int:
-    """Offset of the keyword in a logical line."""
-    return len(line) - len(line.lstrip(_SPACE))
-
-
 def extract_flags(line: str, pos: int) -> tuple[list[tuple[int, int, str]], int]:
     """Read leading ``--flag`` words from ``line[pos:]``.
 

@@ -15,6 +15,7 @@ _HERE = Path(__file__).resolve()
 _CANDIDATES = (_HERE.parents[2].parent / "shared" / "corpus", Path("/work/shared/corpus"))
 CORPUS = next((c / "files" for c in _CANDIDATES if (c / "files").is_dir()), None)
 FILES = sorted(p.name for p in CORPUS.iterdir()) if CORPUS else []
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "parse"
 
 # Files where we knowingly differ from the oracle, with the reason; asserted strictly.
 KNOWN_DIFFERENCES: dict[str, str] = {}
@@ -68,9 +69,8 @@ def _theirs(commands):
     ]
 
 
-def compare(name: str) -> str | None:
+def compare(path: Path) -> str | None:
     """Return a description of the first disagreement with the oracle, or None."""
-    path = CORPUS / name
     try:
         commands = dockerfile_oracle.parse_file(str(path))
         oracle_error = _frontend_error(commands)
@@ -99,8 +99,13 @@ def compare(name: str) -> str | None:
 @pytest.mark.skipif(CORPUS is None, reason="corpus folder ../shared/corpus is absent")
 @pytest.mark.parametrize("name", FILES)
 def test_agrees_with_buildkit(name: str) -> None:
-    problem = compare(name)
+    problem = compare(CORPUS / name)
     if name in KNOWN_DIFFERENCES:
         assert problem is not None, f"{name} now agrees with BuildKit: remove it from KNOWN_DIFFERENCES"
     else:
         assert problem is None, problem
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in FIXTURES.glob("*.Dockerfile")))
+def test_fixtures_agree_with_buildkit(name: str) -> None:
+    assert compare(FIXTURES / name) is None
