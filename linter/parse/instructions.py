@@ -72,7 +72,9 @@ class InstructionBuilder:
         end_col = len(self.physical[end_line - 1]) + 1 if end_line <= len(self.physical) else 1
         # BuildKit starts an instruction at its first line even when that line holds only a
         # continuation character, so the span starts there rather than at the keyword
-        start_line, start_col = (node.lines[0], node.cols[0]) if offset == 0 else (kw_span.start_line, kw_span.start_col)
+        start_line, start_col = node.lines[0], node.cols[0]
+        if offset:
+            start_line, start_col = kw_span.start_line, kw_span.start_col
         span = Span(start_line, start_col, end_line, end_col)
         flags = tuple(self._flag(node, s, e, w) for s, e, w in flag_words)
         form, args = self._form_and_args(node, keyword, rest, args_at, span.start_line)
