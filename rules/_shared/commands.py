@@ -46,11 +46,17 @@ class Command:
         return [w.text for w in self.words]
 
 
+def _unsubstituted(text: str) -> str:
+    """Replace ``$( )`` and backtick substitutions by an unknown variable reference."""
+    previous = None
+    while previous != text:  # innermost first: nested substitutions unwrap one level per pass
+        previous, text = text, _SUBST_RE.sub("${__subst__}", text)
+    return text
+
+
 def _tokenize_line(line: str) -> list[list[str]]:
     """Split one logical shell line into simple commands (a tolerant fallback tokenizer)."""
-    previous = None
-    while previous != line:  # innermost command substitutions first: they are unknown values
-        previous, line = line, _SUBST_RE.sub("${__subst__}", line)
+    line = _unsubstituted(line)
     # fd duplications (``2>&1``) and ``&>`` would read as the ``&`` operator: rewrite them first
     line = _FD_DUP_RE.sub(" ", line).replace("&>", " >")
     lexer = shlex.shlex(line, posix=True, punctuation_chars=";&|()")
@@ -85,7 +91,7 @@ def _is_heredoc_token(word: str) -> bool:
     return bool(_HEREDOC_RE.match(word))
 
 
-Located = list[tuple[str, "Span | None"]]
+Located = list[tuple[str, "Span | None", bool]]  # text, span, may split (unquoted)
 
 
 def _locate(commands: list[list[str]], args: list[tuple[str, Span]]) -> list[Located]:
@@ -100,7 +106,7 @@ def _locate(commands: list[list[str]], args: list[tuple[str, Span]]) -> list[Loc
                 if args[j][0].strip("\"'") == text:
                     span, cursor = args[j][1], j + 1
                     break
-            current.append((text, span))
+            current.append((text, span, True))
         located.append(current)
     return located
 
@@ -133,22 +139,22 @@ def _body_words(body: str, first_line: int) -> list[Located]:
                     cursor = col + len(text)
                     start, number = max(p for p in pieces if p[0] <= col)
                     span = Span(number, col - start + 1, number, col - start + 1 + len(text))
-                words.append((text, span))
+                words.append((text, span, True))
             result.append(words)
     return result
 
 
-def _expanded(text: str, span: Span | None, scope: Mapping[str, str | None]) -> list[Word]:
+def _expanded(text: str, span: Span | None, split: bool, scope: Mapping[str, str | None]) -> list[Word]:
     """Expand a word; an unquoted variable holding spaces splits into several words."""
     value = expand(text, scope)
-    if value == text:
+    if value == text or not split:
         return [Word(value, span)]
     return [Word(part, span) for part in value.split()]
 
 
 def _assignments(words: Located) -> list[tuple[str, str]] | None:
     """Return the ``NAME=value`` pairs of an assignment-only (or ``export``) command, else None."""
-    texts = [t for t, _ in words]
+    texts = [t for t, _, _ in words]
     if texts and texts[0] in ("export", "local", "readonly"):
         texts = texts[1:]
     if not texts or not all(_ASSIGN_RE.match(t) for t in texts):
@@ -156,14 +162,23 @@ def _assignments(words: Located) -> list[tuple[str, str]] | None:
     return [(t.partition("=")[0], t.partition("=")[2]) for t in texts]
 
 
-def run_commands(instruction: Instruction, scope: Mapping[str, str | None] | None = None) -> tuple[Command, ...]:
-    """Return the simple commands a RUN instruction executes (empty for exec form).
+def _parsed_words(instruction: Instruction) -> list[Located] | None:
+    """Words of each simple command from the parser's shell scripts, or None when not parsed."""
+    script = getattr(instruction, "shell", None)
+    if script is None:
+        return None
+    located: list[Located] = []
+    for current in (script, *(s for s in getattr(instruction, "heredoc_shells", ()) if s is not None)):
+        for command in current.commands():
+            parts = command.argv or command.assignments  # bare assignments set shell variables
+            words = [(_unsubstituted(w.text), current.span_of(w), not w.quoted) for w in parts]
+            if words:
+                located.append(words)
+    return located
 
-    Shell variables assigned by the script (``deps='gcc make'; apt-get install $deps``)
-    are expanded in the commands that follow them.
-    """
-    if instruction.keyword != "RUN" or instruction.form == "exec":
-        return ()
+
+def _fallback_words(instruction: Instruction) -> list[Located]:
+    """Words of each simple command with the tolerant tokenizer (no parsed shell attached)."""
     raw = split_script(instruction.value_after_flags)
     body_is_script = False
     for argv in raw:
@@ -175,13 +190,29 @@ def run_commands(instruction: Instruction, scope: Mapping[str, str | None] | Non
     if body_is_script:
         for heredoc in instruction.heredocs:
             located.extend(_body_words(heredoc.body, heredoc.body_start_line))
+    return located
+
+
+def run_commands(instruction: Instruction, scope: Mapping[str, str | None] | None = None) -> tuple[Command, ...]:
+    """Return the simple commands a RUN instruction executes (empty for exec form).
+
+    Uses the parser's shell script when attached, else a tolerant tokenizer.  Shell
+    variables assigned by the script (``deps='gcc make'; apt-get install $deps``) are
+    expanded in the commands that follow them.
+    """
+    if instruction.keyword != "RUN" or instruction.form == "exec":
+        return ()
+    located = _parsed_words(instruction)
+    if located is None:
+        located = _fallback_words(instruction)
     local: dict[str, str | None] = dict(scope or {})
     commands: list[Command] = []
     for words in located:
         assigned = _assignments(words)
         for name, value in assigned or ():
             local[name] = expand(value, local)
-        commands.append(Command(tuple(w for text, span in words for w in _expanded(text, span, local))))
+        if assigned is None and words:
+            commands.append(Command(tuple(w for text, span, split in words for w in _expanded(text, span, split, local))))
     return tuple(commands)
 
 

@@ -1,16 +1,14 @@
 """## What it does
-Flags a `RUN` that leaves a package-manager cache in the image: `apt-get update` without
-`rm -rf /var/lib/apt/lists/*` in the same `RUN`, `apk add` without `--no-cache`,
-`pip install` without `--no-cache-dir` (unless `PIP_NO_CACHE_DIR` is set by ENV/ARG), and
-`yarn install`/`yarn add` without `yarn cache clean`.  A `RUN --mount=type=cache` on the
-cache directory is fine: that cache never enters a layer.
-
-Only shipped stages (the final one and those it is built `FROM`) are judged by default:
-a builder stage's cache never reaches the image.
+Flags a `RUN` that leaves a package-manager cache in a shipped layer: `apt-get update`
+without `rm -rf /var/lib/apt/lists/*` or `apt-get dist-clean` in the same `RUN` (an install
+without update creates no lists), `apk add` without `--no-cache`, `pip install` without
+`--no-cache-dir` (unless ENV/ARG sets `PIP_NO_CACHE_DIR`), and `yarn install`/`add` without
+`yarn cache clean`.  A `--mount=type=cache` on the cache directory is fine.  Only the final
+stage and the stages it is built `FROM` are judged by default: a builder's cache never ships.
 
 ## Why is this bad?
-The cache is committed with the layer: tens or hundreds of MB of indexes and downloads
-that nothing reads at runtime, and deleting them in a later `RUN` does not shrink it.  Severity INFO: size, not correctness.
+The cache is committed with the layer: tens or hundreds of MB that nothing reads at
+runtime, and deleting it in a later `RUN` does not shrink it.  Severity INFO: size only.
 
 ## Example
 ```dockerfile
@@ -55,10 +53,11 @@ class Options:
 
 def _cleared(manager: str, instruction: Instruction, commands: tuple[Command, ...]) -> bool:
     """True when the RUN mounts the manager's cache dir as a cache, removes it, or cleans it."""
-    dirs = CACHE_DIRS[manager]
-    yarn_clean = manager == "yarn" and any(
-        c.argv[command_name(c.argv)[0] :][:3] == ["yarn", "cache", "clean"] for c in commands)
-    return yarn_clean or has_cache_mount(instruction, dirs) or removes_path(commands, dirs)
+    verbs = {(i.manager, i.verb) for c in commands if (i := recognize_invocation(c.argv)) is not None}
+    # ``apt-get dist-clean`` (apt >= 2.7) removes the lists; ``yarn cache clean`` empties yarn's cache.
+    if (manager, "dist-clean") in verbs or (manager == "yarn" and ("yarn", "cache") in verbs):
+        return True
+    return has_cache_mount(instruction, CACHE_DIRS[manager]) or removes_path(commands, CACHE_DIRS[manager])
 
 
 def _problem(command: Command, scope: Scope) -> tuple[str, str] | None:
@@ -71,10 +70,9 @@ def _problem(command: Command, scope: Scope) -> tuple[str, str] | None:
         return None
     if install.manager == "apk" and not install.has_option("--no-cache"):
         return "apk", "'apk add' without --no-cache"
-    if install.manager == "pip" and not install.has_option("--no-cache-dir", "--no-cache"):
-        # PIP_NO_CACHE_DIR (any non-empty value) disables pip's cache like the flag does.
-        if not scope.get("PIP_NO_CACHE_DIR"):
-            return "pip", f"'{install.tool} install' without --no-cache-dir"
+    # PIP_NO_CACHE_DIR (any non-empty value) disables pip's cache like the flag does.
+    if install.manager == "pip" and not install.has_option("--no-cache-dir", "--no-cache") and not scope.get("PIP_NO_CACHE_DIR"):
+        return "pip", f"'{install.tool} install' without --no-cache-dir"
     if install.manager == "yarn":
         return "yarn", f"'yarn {install.verb}' without 'yarn cache clean'"
     return None
@@ -88,12 +86,9 @@ def check(dockerfile: Dockerfile, ctx: Context) -> Iterator[Violation]:
         # Builder stages are skipped by default: their layers never reach the final image.
         if not all_stages and stage.index not in judged:
             continue
-        for instruction, scope in walk(dockerfile, stage):
-            if instruction.keyword != "RUN":
-                continue
+        for instruction, scope in ((i, s) for i, s in walk(dockerfile, stage) if i.keyword == "RUN"):
             commands = run_commands(instruction, scope)
-            found = [(c, p) for c in commands if (p := _problem(c, scope))]
-            found = [(c, p) for c, p in found if not _cleared(p[0], instruction, commands)]
+            found = [(c, p) for c in commands if (p := _problem(c, scope)) and not _cleared(p[0], instruction, commands)]
             if found:
                 span = found[0][0].words[command_name(found[0][0].argv)[0]].span
                 yield Violation(anchor(instruction, span), "package cache left in the layer: "

@@ -203,3 +203,19 @@ def test_missing_no_install_recommends_fix_inserts_after_install() -> None:
     assert len(findings) == 1 and findings[0].fix is not None and findings[0].fix.safe
     edit = findings[0].fix.edits[0]
     assert (edit.span.start_line, edit.span.start_col, edit.replacement) == (2, 20, " --no-install-recommends")
+
+
+@pytest.mark.parametrize("script", [
+    "apt-get update && apt-get install -y curl=1 git || true",
+    "set -eux; deps='gcc make'; apt-get install -y $deps; pip install -r r.txt > /dev/null 2>&1",
+    "if [ -f x ]; then apk add --no-cache bash; fi",
+])
+def test_fallback_tokenizer_agrees_with_the_parsed_shell(script: str) -> None:
+    import dataclasses
+
+    run = _parse(f"FROM debian:12\nRUN {script}\n").stages[0].instructions[1]
+    parsed = [c.argv for c in run_commands(run)]
+    fallback = [c.argv for c in run_commands(dataclasses.replace(run, shell=None, heredoc_shells=()))]
+    strip = {"then", "fi", "if"}
+    assert [[w for w in a if w not in strip] for a in parsed if a != ["fi"]] == \
+        [[w for w in a if w not in strip] for a in fallback if a != ["fi"]]
