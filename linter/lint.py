@@ -85,6 +85,11 @@ def lint_one(path: Path, root: Path, registry: Registry, config: Config, build_a
         result.outcome = parse_error_outcome(exc, path, display, registry, config)
         return result
     result.text = dockerfile.text
+    if not dockerfile.stages and not dockerfile.global_args:
+        # BuildKit refuses such a file ("file with no instructions"): report it like any parse error.
+        empty = ParseError("file with no instructions (docker build rejects it)", path, 1)
+        result.outcome = parse_error_outcome(empty, path, display, registry, config)
+        return result
     result.outcome = lint_dockerfile(dockerfile, display, registry, config)
     return result
 

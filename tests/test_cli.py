@@ -71,10 +71,12 @@ def test_parse_errors_are_findings_with_lines(tmp_path: Path) -> None:
     assert result.returncode == 1
 
 
-def test_empty_file_is_not_a_crash(tmp_path: Path) -> None:
-    (tmp_path / "Dockerfile").write_text("")
-    result = run("Dockerfile", cwd=tmp_path)
-    assert result.returncode in (0, 1) and "Traceback" not in result.stderr
+@pytest.mark.parametrize("content", ["", "# only a comment\n\n"])
+def test_empty_file_is_a_parse_error_like_buildkit_says(tmp_path: Path, content: str) -> None:
+    (tmp_path / "Dockerfile").write_text(content)
+    result = run("--concise", "Dockerfile", cwd=tmp_path)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "Dockerfile:1:1: DF0001 [parse-error] file with no instructions" in result.stdout
 
 
 def test_directory_discovery_finds_every_naming_convention(tmp_path: Path) -> None:
