@@ -2,4 +2,10 @@
 
 from __future__ import annotations
 
-META_RULES: tuple = ()
+from . import (
+    df4002_add_instead_of_copy,
+)
+
+META_RULES: tuple = (
+    df4002_add_instead_of_copy.RULE,
+)
