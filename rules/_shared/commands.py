@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from pylint_image.linter import Instruction, Span
 
+from .packages import command_name
 from .variables import expand
 
 _SUBST_RE = re.compile(r"\$\([^()]*\)|`[^`]*`")
@@ -212,7 +213,8 @@ def run_commands(instruction: Instruction, scope: Mapping[str, str | None] | Non
         for name, value in assigned or ():
             local[name] = expand(value, local)
         if assigned is None and words:
-            commands.append(Command(tuple(w for text, span, split in words for w in _expanded(text, span, split, local))))
+            expanded = (w for text, span, split in words for w in _expanded(text, span, split, local))
+            commands.append(Command(tuple(expanded)))
     return tuple(commands)
 
 
@@ -222,9 +224,10 @@ def has_cache_mount(instruction: Instruction, targets: tuple[str, ...]) -> bool:
         if flag.name != "mount" or not flag.value:
             continue
         fields = dict(part.partition("=")[::2] for part in flag.value.split(","))
-        target = fields.get("target") or fields.get("dst") or fields.get("destination") or ""
-        if fields.get("type") == "cache" and any(target.rstrip("/").startswith(t) or t.startswith(target.rstrip("/") + "/")
-                                                  for t in targets if target):
+        target = (fields.get("target") or fields.get("dst") or fields.get("destination") or "").rstrip("/")
+        # the mount covers the cache when it is the cache dir, inside it, or one of its parents
+        if fields.get("type") == "cache" and target and any(
+                target.startswith(t) or t.startswith(target + "/") for t in targets):
             return True
     return False
 
@@ -232,16 +235,7 @@ def has_cache_mount(instruction: Instruction, targets: tuple[str, ...]) -> bool:
 def removes_path(commands: tuple[Command, ...], prefixes: tuple[str, ...]) -> bool:
     """True when some ``rm`` command removes a path under one of ``prefixes``."""
     for command in commands:
-        argv = command.argv
-        i = _command_index(argv)
-        if i < len(argv) and argv[i].rsplit("/", 1)[-1] == "rm" and any(w.startswith(prefixes) for w in argv[i + 1 :]):
+        i, name = command_name(command.argv)
+        if name == "rm" and any(w.startswith(prefixes) for w in command.argv[i + 1 :]):
             return True
     return False
-
-
-def _command_index(argv: list[str]) -> int:
-    """Index of the command name after leading assignments and ``sudo``."""
-    i = 0
-    while i < len(argv) and (argv[i] == "sudo" or re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", argv[i])):
-        i += 1
-    return i

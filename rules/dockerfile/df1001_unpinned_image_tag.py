@@ -59,7 +59,8 @@ def check(dockerfile: Dockerfile, ctx: Context) -> Iterator[Violation]:
             continue
         name = base.resolved or base.raw
         via = f" (resolved from {base.raw})" if base.resolved and base.resolved != base.raw else ""
-        where = anchor(stage.from_instruction, stage.from_instruction.args[0].span if stage.from_instruction.args else None)
+        args = stage.from_instruction.args
+        where = anchor(stage.from_instruction, args[0].span if args else None)
         if not image.tag or image.tag == "latest":
             what = "the tag 'latest'" if image.tag else "no tag"
             yield Violation(where, f"base image '{name}'{via} uses {what}: pin a version tag or a digest")

@@ -64,7 +64,8 @@ def check(dockerfile: Dockerfile, ctx: Context) -> Iterator[Violation]:
         image = image_of(base)
         if is_official(image) or is_trusted(image, trusted):
             continue
-        where = anchor(stage.from_instruction, stage.from_instruction.args[0].span if stage.from_instruction.args else None)
+        args = stage.from_instruction.args
+        where = anchor(stage.from_instruction, args[0].span if args else None)
         yield Violation(where, f"base image '{image.path}' is not a Docker Official Image and "
                                "its registry/namespace is not in the trusted list")
 

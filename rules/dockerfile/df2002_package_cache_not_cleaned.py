@@ -71,7 +71,8 @@ def _problem(command: Command, scope: Scope) -> tuple[str, str] | None:
     if install.manager == "apk" and not install.has_option("--no-cache"):
         return "apk", "'apk add' without --no-cache"
     # PIP_NO_CACHE_DIR (any non-empty value) disables pip's cache like the flag does.
-    if install.manager == "pip" and not install.has_option("--no-cache-dir", "--no-cache") and not scope.get("PIP_NO_CACHE_DIR"):
+    if install.manager == "pip" and not (install.has_option("--no-cache-dir", "--no-cache")
+                                         or scope.get("PIP_NO_CACHE_DIR")):
         return "pip", f"'{install.tool} install' without --no-cache-dir"
     if install.manager == "yarn":
         return "yarn", f"'yarn {install.verb}' without 'yarn cache clean'"
@@ -88,7 +89,8 @@ def check(dockerfile: Dockerfile, ctx: Context) -> Iterator[Violation]:
             continue
         for instruction, scope in ((i, s) for i, s in walk(dockerfile, stage) if i.keyword == "RUN"):
             commands = run_commands(instruction, scope)
-            found = [(c, p) for c in commands if (p := _problem(c, scope)) and not _cleared(p[0], instruction, commands)]
+            found = [(c, p) for c in commands
+                     if (p := _problem(c, scope)) and not _cleared(p[0], instruction, commands)]
             if found:
                 span = found[0][0].words[command_name(found[0][0].argv)[0]].span
                 yield Violation(anchor(instruction, span), "package cache left in the layer: "
