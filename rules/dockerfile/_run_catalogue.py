@@ -2,4 +2,10 @@
 
 from __future__ import annotations
 
-RUN_RULES: tuple = ()
+from . import (
+    df2004_pipe_without_pipefail,
+)
+
+RUN_RULES: tuple = (
+    df2004_pipe_without_pipefail.RULE,
+)

@@ -1,0 +1,111 @@
+"""Walk the commands a RUN executes, on the parser's ShellScript (each RUN is parsed once).
+
+``instruction.scripts()`` holds the shell-form script and the heredoc bodies a shell runs;
+these helpers add what most RUN rules need on top: the program a command runs (past
+``sudo``/``env``/assignments), hadolint-compatible flag tests, and where to anchor a
+finding.  Spans: a word in the shell-form script is anchored on the instruction's first
+line (pragmas, fixture markers and hadolint all name that line); a word in a heredoc body
+keeps its real line, since the body is a script of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Protocol
+
+from pylint_image.linter import Dockerfile, Instruction, Span
+
+from . import anchor
+from .packages import command_name
+
+SHELL_NAMES = frozenset({"sh", "bash", "ash", "dash", "zsh", "ksh", "mksh", "busybox"})
+
+
+class ShellNode(Protocol):
+    """What the parser's Word/Command/Group nodes share: script offsets."""
+
+    start: int
+    end: int
+
+
+class ShellCommand(Protocol):
+    """The parser's simple command (``linter.parse.shell.Command``), as rules use it."""
+
+    start: int
+    end: int
+    argv: tuple
+    assignments: tuple
+
+    @property
+    def args(self) -> tuple[str, ...]: ...
+
+
+class Script(Protocol):
+    """The parser's ShellScript, as rules use it."""
+
+    source: str
+
+    def commands(self) -> Iterator[ShellCommand]: ...
+
+    def pipelines(self) -> Iterator: ...
+
+    def span_of(self, node: ShellNode) -> Span: ...
+
+
+def run_instructions(dockerfile: Dockerfile) -> Iterator[tuple[Instruction, Instruction]]:
+    """Yield ``(instruction, run)`` for each RUN, and for each ``ONBUILD RUN`` (run = the trigger)."""
+    for instruction in dockerfile.instructions():
+        if instruction.keyword == "RUN":
+            yield instruction, instruction
+        elif instruction.keyword == "ONBUILD" and instruction.onbuild is not None \
+                and instruction.onbuild.keyword == "RUN":
+            yield instruction, instruction.onbuild
+
+
+def commands_of(run: Instruction) -> Iterator[tuple[Script, ShellCommand]]:
+    """Every simple command of a RUN (shell form and shell heredocs), nested ones included."""
+    for script in run.scripts():
+        for command in script.commands():
+            yield script, command
+
+
+def program(command: ShellCommand) -> tuple[int, str]:
+    """Return ``(index in argv, basename)`` of the program run, past ``sudo``/``env``/assignments."""
+    return command_name(command.args)
+
+
+def program_args(command: ShellCommand) -> tuple[str, tuple[str, ...]]:
+    """Return the program's basename and the words after it."""
+    index, name = program(command)
+    return name, tuple(command.args[index + 1 :])
+
+
+def locate(instruction: Instruction, run: Instruction, script: Script, node: ShellNode) -> Span:
+    """Where a finding about ``node`` starts: the instruction's first line unless in a heredoc body."""
+    span = script.span_of(node)
+    if script is run.shell:
+        return anchor(instruction, span)
+    return span
+
+
+def flags(args: Sequence[str]) -> set[str]:
+    """Option names as hadolint sees them: ``--name[=v]`` gives ``name``, ``-abc`` gives a, b, c."""
+    found: set[str] = set()
+    for word in args:
+        if word in ("-", "--"):
+            continue
+        if word.startswith("--"):
+            found.add(word[2:].partition("=")[0])
+        elif word.startswith("-"):
+            found.update(word[1:])
+    return found
+
+
+def has_any_flag(args: Sequence[str], *names: str) -> bool:
+    """True when any of ``names`` (single letters or long names, without dashes) is among ``flags``."""
+    return not flags(args).isdisjoint(names)
+
+
+def positional(args: Sequence[str]) -> list[str]:
+    """The words that are not options (a rough split: option values count as positional)."""
+    return [w for w in args if not w.startswith("-")]
