@@ -124,8 +124,6 @@ def render(report: Report, args: argparse.Namespace) -> None:
     cls = load_formatter(args.format)
     color = False if (args.no_color or args.output) else None
     formatter = cls(color=color, concise=args.concise)
-    if not formatter.keeps_suppressed:
-        report = _without_suppressed(report)
     if args.output:
         try:
             with open(args.output, "w", encoding="utf-8") as stream:
@@ -135,13 +133,6 @@ def render(report: Report, args: argparse.Namespace) -> None:
     else:
         formatter.render(report, sys.stdout)
         sys.stdout.flush()
-
-
-def _without_suppressed(report: Report) -> Report:
-    import dataclasses
-
-    return dataclasses.replace(report, findings=report.visible(),
-                               timings={**report.timings, "suppressed": float(len(report.findings) - len(report.visible()))})
 
 
 def run_lint(args: argparse.Namespace) -> int:

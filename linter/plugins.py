@@ -15,9 +15,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from .docs import missing_headings
 from .errors import PluginLoadError
 from .findings import Notification
-from .ruleapi import CODE_RE, NAME_RE, REQUIRED_DOC_HEADINGS, Rule, RuleMeta, Target
+from .ruleapi import CODE_RE, NAME_RE, Rule, RuleMeta, Target
 
 RULES_GROUP = "pylint_image.rules"
 FORMATTERS_GROUP = "pylint_image.formatters"
@@ -146,12 +147,6 @@ def load(plugin: Plugin) -> tuple[Rule, ...]:
     return rules
 
 
-def missing_doc_headings(doc: str) -> list[str]:
-    """Required Markdown headings absent from a rule doc."""
-    present = {m.group(1).strip() for m in re.finditer(r"^##\s+(.+?)\s*$", doc or "", re.MULTILINE)}
-    return [h for h in REQUIRED_DOC_HEADINGS if h not in present]
-
-
 def validate(loaded: list[tuple[Plugin, tuple[Rule, ...]]]) -> Registry:
     """Check codes, names, prefixes and docs across all plugins and build the registry."""
     origins: dict[str, str] = {}
@@ -179,7 +174,7 @@ def validate(loaded: list[tuple[Plugin, tuple[Rule, ...]]]) -> Registry:
                 raise PluginLoadError(f"rule code {m.code} is defined by both {origins[m.code]} and {plugin.dist}")
             if m.name in names:
                 raise PluginLoadError(f"rule name {m.name} is used by both {names[m.name]} and {m.code}")
-            missing = missing_doc_headings(r.doc)
+            missing = missing_headings(r.doc or "")
             if missing and builtin:
                 raise PluginLoadError(f"built-in rule {m.code} doc lacks: {', '.join(missing)}")
             if missing:

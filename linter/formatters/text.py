@@ -35,11 +35,10 @@ class TextFormatter:
         """Write findings, tables and the summary to ``stream``."""
         on = use_color(self.color, stream)
         self._plain = not on
-        global _TEXT
         if not on and not report.tables:
             # Plain output needs no rich: importing it costs ~30 ms of a ~60 ms cold start.
             console: Console = _PlainConsole(stream)  # type: ignore[assignment]
-            _TEXT = _PlainText
+            self._Text: type = _PlainText
         else:
             from rich.console import Console
             from rich.text import Text
@@ -48,24 +47,28 @@ class TextFormatter:
                 file=stream, color_system="auto" if on else None, force_terminal=on, no_color=not on,
                 highlight=False, emoji=False, markup=False, width=None if on else PLAIN_WIDTH,
             )
-            _TEXT = Text
+            self._Text = Text
         findings = sorted(report.visible(), key=Finding.sort_key)
         if self.concise:
             for f in findings:
                 console.print(self._headline(f, report), soft_wrap=True)
         else:
             for path, group in groupby(findings, key=lambda f: group_key(f, report.root)):
-                console.print(_text(path, "bold underline"), soft_wrap=True)
+                console.print(self._t(path, "bold underline"), soft_wrap=True)
                 for f in group:
                     self._print_finding(console, f, report)
         for table in report.tables:
             # The title is printed apart: rich pads a table title to the table width.
-            console.print(_text(table.title, "bold"), soft_wrap=True)
+            console.print(self._t(table.title, "bold"), soft_wrap=True)
             console.print(self._table(table))
         self._print_summary(console, report, len(findings))
 
+    def _t(self, value: str, style: str = "") -> Text:
+        """A text object of the active backend (rich's Text, or the plain stand-in)."""
+        return self._Text(value, style=style)
+
     def _headline(self, f: Finding, report: Report) -> Text:
-        return _TEXT.assemble(
+        return self._Text.assemble(
             (location_label(f, report.root), "bold"), ": ", (f.code, _STYLE[f.severity]),
             " ", (f"[{f.name}]", "dim"), " ", " ".join(f.message.split("\n")),  # one line per finding
         )
@@ -75,13 +78,13 @@ class TextFormatter:
         src = f.source
         text = source_text(report, src.path) if src is not None else None
         if src is not None and text is not None:
-            for line in _frame(text.splitlines(), src.span, _STYLE[f.severity]):
+            for line in _frame(text.splitlines(), src.span, _STYLE[f.severity], self._Text):
                 console.print(line, soft_wrap=True)
         if src is not None and f.location is not src:
-            console.print(_text(f"   = at: {image_label(f.location)}", "dim"), soft_wrap=True)
+            console.print(self._t(f"   = at: {image_label(f.location)}", "dim"), soft_wrap=True)
         if f.fix_hint:
             safe = " (fix available)" if f.fix is not None and f.fix.safe else ""
-            console.print(_text(f"   = help: {f.fix_hint}{safe}", "green"), soft_wrap=True)
+            console.print(self._t(f"   = help: {f.fix_hint}{safe}", "green"), soft_wrap=True)
         console.print()
 
     def _table(self, table: Table):  # -> rich.table.Table
@@ -107,19 +110,19 @@ class TextFormatter:
         if shown:
             parts = ", ".join(f"{counts[s]} {s.value}" for s in Severity if counts[s])
             noun = "finding" if shown == 1 else "findings"
-            line = _text(f"Found {shown} {noun} ({parts})", "bold")
+            line = self._t(f"Found {shown} {noun} ({parts})", "bold")
         else:
-            line = _text("No findings", "bold green")
+            line = self._t("No findings", "bold green")
         if suppressed:
             line.append(f"; {suppressed} suppressed")
         line.append(".")
         console.print(line, soft_wrap=True)
         if report.notifications:
-            console.print(_text(f"{len(report.notifications)} notification(s):", "bold"), soft_wrap=True)
+            console.print(self._t(f"{len(report.notifications)} notification(s):", "bold"), soft_wrap=True)
         for n in report.notifications:
             where = notification_where(n, report.root)
             line = f"  {n.level} {n.id}: {n.message}" + (f" ({where})" if where else "")
-            console.print(_text(line, "dim" if n.level == "note" else ""), soft_wrap=True)
+            console.print(self._t(line, "dim" if n.level == "note" else ""), soft_wrap=True)
 
 
 class _PlainText:
@@ -151,16 +154,8 @@ class _PlainConsole:
         self.stream.write(f"{str(value).rstrip()}\n")
 
 
-_TEXT: type = _PlainText  # set by render(): rich's Text, or the plain stand-in
-
-
-def _text(value: str, style: str = "") -> Text:
-    return _TEXT(value, style=style)
-
-
-def _frame(lines: list[str], span: Span, style: str) -> list[Text]:
+def _frame(lines: list[str], span: Span, style: str, Text: type) -> list[Text]:
     """Return the gutter-numbered source lines of ``span`` with ``^`` under the covered columns."""
-    Text = _TEXT
 
     last = min(span.end_line, span.start_line + MAX_FRAME_LINES - 1, len(lines))
     width = len(str(last))

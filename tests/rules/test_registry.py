@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import pylint_image.rules as builtin
-from pylint_image.linter.plugins import missing_doc_headings
+from pylint_image.linter.docs import missing_headings
 from pylint_image.linter.ruleapi import CODE_RE, NAME_RE, Target
 
 RULES_DIR = Path(builtin.__file__).resolve().parent
@@ -47,7 +47,7 @@ def test_every_rule_module_is_registered_and_named_after_its_rule() -> None:
 
 def test_every_builtin_doc_has_the_required_headings() -> None:
     for r in builtin.BUILTIN_RULES:
-        assert not missing_doc_headings(r.doc), (r.meta.code, missing_doc_headings(r.doc))
+        assert not missing_headings(r.doc), (r.meta.code, missing_headings(r.doc))
 
 
 def test_removed_codes_are_not_reused() -> None:
