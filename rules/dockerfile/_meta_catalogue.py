@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 from . import (
+    df3004_maintainer_instruction,
+    df3005_overridden_instruction,
+    df3006_non_numeric_user,
     df4002_add_instead_of_copy,
+    df4003_copy_relative_dest_without_workdir,
+    df4004_copy_entire_stage_filesystem,
 )
 
 META_RULES: tuple = (
+    df3004_maintainer_instruction.RULE,
+    df3005_overridden_instruction.RULE,
+    df3006_non_numeric_user.RULE,
     df4002_add_instead_of_copy.RULE,
+    df4003_copy_relative_dest_without_workdir.RULE,
+    df4004_copy_entire_stage_filesystem.RULE,
 )
