@@ -13,8 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
-
 import pylint_image.rules.image as image_rules
 from pylint_image.linter import Context, Settings, Target
 from pylint_image.linter.oci import ContentNeeds, load_image
@@ -50,7 +48,7 @@ def run_rule(code: str, image: Any, options: dict[str, Any] | None = None) -> li
 @pytest.mark.parametrize("fixture", CASES, ids=[p.name for p in CASES])
 def test_image_fixture_findings_are_exactly_the_expectations(fixture: Path, tmp_path: Path) -> None:
     code = fixture.stem.split("_")[0]
-    spec = yaml.safe_load(fixture.read_text())
+    spec = synth.load_yaml(fixture.read_text())
     needs = ContentNeeds.of([r.meta.needs for r in RULES.values()])
     image = load_image(synth.write_oci_layout(spec, tmp_path / "oci"), needs)
     layer_of = {layer.diff_id: layer.index for layer in image.layers}
@@ -69,7 +67,7 @@ def test_every_image_rule_has_a_fixture_and_targets_images() -> None:
 
 
 def test_messages_name_sizes_and_paths(tmp_path: Path) -> None:
-    spec = yaml.safe_load((FIXTURES / "IM2006.yaml").read_text())
+    spec = synth.load_yaml((FIXTURES / "IM2006.yaml").read_text())
     image = load_image(synth.write_oci_layout(spec, tmp_path / "oci"))
     (violation,) = run_rule("IM2006", image, spec["options"])
     assert "/var/lib/apt/lists/big" in violation.message and "deleted in layer 1" in violation.message

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
+from ruamel.yaml import YAML
 
 _TYPES = {"file": tarfile.REGTYPE, "dir": tarfile.DIRTYPE, "symlink": tarfile.SYMTYPE,
           "hardlink": tarfile.LNKTYPE, "char": tarfile.CHRTYPE, "block": tarfile.BLKTYPE,
@@ -73,7 +73,7 @@ class Built:
 
 
 def _spec(spec: dict[str, Any] | str) -> dict[str, Any]:
-    return yaml.safe_load(spec) if isinstance(spec, str) else spec
+    return load_yaml(spec) if isinstance(spec, str) else spec
 
 
 def _member(item: dict[str, Any]) -> tuple[tarfile.TarInfo, bytes | None]:
@@ -249,3 +249,8 @@ def write_docker_archive(spec: dict[str, Any] | str | Built, path: Path, fmt: st
     built = spec if isinstance(spec, Built) else build(spec)
     path.write_bytes(tar_bytes(docker_archive_members(built, fmt, manifest_first)))
     return path
+
+
+def load_yaml(text: str):
+    """Parse YAML with ruamel.yaml (a runtime dependency already; PyYAML is not)."""
+    return YAML(typ="safe", pure=True).load(text)
