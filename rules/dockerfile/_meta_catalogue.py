@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from . import (
+    df1005_duplicate_stage_name,
+    df1006_reserved_stage_name,
+    df1007_stage_name_casing,
+    df1008_from_as_casing,
     df3004_maintainer_instruction,
     df3005_overridden_instruction,
     df3006_non_numeric_user,
@@ -12,6 +16,10 @@ from . import (
 )
 
 META_RULES: tuple = (
+    df1005_duplicate_stage_name.RULE,
+    df1006_reserved_stage_name.RULE,
+    df1007_stage_name_casing.RULE,
+    df1008_from_as_casing.RULE,
     df3004_maintainer_instruction.RULE,
     df3005_overridden_instruction.RULE,
     df3006_non_numeric_user.RULE,
