@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from . import (
     df2004_pipe_without_pipefail,
+    df2005_consecutive_run_instructions,
+    df2006_cd_in_run,
+    df2007_wget_without_progress_option,
 )
 
 RUN_RULES: tuple = (
     df2004_pipe_without_pipefail.RULE,
+    df2005_consecutive_run_instructions.RULE,
+    df2006_cd_in_run.RULE,
+    df2007_wget_without_progress_option.RULE,
 )
