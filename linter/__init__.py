@@ -24,9 +24,26 @@ from .model.span import Span
 from .report import Report, Table
 from .ruleapi import Context, Needs, Rule, RuleMeta, Settings, Status, Target, rule
 
+# Image and runtime model types load on first use: a Dockerfile-only run never needs them,
+# and every import counts against the cold start.
+_LAZY = {
+    "Image": ".model.image", "ImageConfig": ".model.image", "Layer": ".model.image",
+    "FileEntry": ".model.image", "FileKind": ".model.image", "FileTree": ".model.image",
+    "HistoryEntry": ".model.image", "Anomaly": ".model.image", "Healthcheck": ".model.image",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name], __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 __all__ = [
     "Arg", "Comment", "Context", "Dockerfile", "Edit", "Finding", "Fix", "Flag", "Heredoc",
     "ImageLocation", "ImageRef", "Instruction", "Location", "Needs", "Notification", "Report",
     "Rule", "RuleMeta", "RuntimeLocation", "Settings", "Severity", "SourceLocation", "Span",
-    "Stage", "Status", "Suppression", "Table", "Target", "Violation", "rule",
+    "Stage", "Status", "Suppression", "Table", "Target", "Violation", "rule", *_LAZY,
 ]

@@ -150,7 +150,7 @@ def load(plugin: Plugin) -> tuple[Rule, ...]:
 def validate(loaded: list[tuple[Plugin, tuple[Rule, ...]]]) -> Registry:
     """Check codes, names, prefixes and docs across all plugins and build the registry."""
     origins: dict[str, str] = {}
-    names: dict[str, str] = {}
+    names: dict[tuple[str, Target], str] = {}
     prefix_owner: dict[str, str] = {}
     warnings: list[Notification] = []
     rules: list[Rule] = []
@@ -172,8 +172,10 @@ def validate(loaded: list[tuple[Plugin, tuple[Rule, ...]]]) -> Registry:
                 raise PluginLoadError(f"plugin {plugin.label}: prefix {prefix} already belongs to {owner}")
             if m.code in origins:
                 raise PluginLoadError(f"rule code {m.code} is defined by both {origins[m.code]} and {plugin.dist}")
-            if m.name in names:
-                raise PluginLoadError(f"rule name {m.name} is used by both {names[m.name]} and {m.code}")
+            # One name may judge several targets (runs-as-root for a Dockerfile and for an
+            # image): selecting or ignoring the name then covers every target at once.
+            if (m.name, m.target) in names:
+                raise PluginLoadError(f"rule name {m.name} is used by both {names[(m.name, m.target)]} and {m.code}")
             missing = missing_headings(r.doc or "")
             if missing and builtin:
                 raise PluginLoadError(f"built-in rule {m.code} doc lacks: {', '.join(missing)}")
@@ -182,7 +184,7 @@ def validate(loaded: list[tuple[Plugin, tuple[Rule, ...]]]) -> Registry:
                                              f"rule {m.code} from {plugin.dist} has no doc section(s): "
                                              f"{', '.join(missing)}", rule=m.code))
             origins[m.code] = plugin.dist
-            names[m.name] = m.code
+            names[(m.name, m.target)] = m.code
             rules.append(r)
     rules.sort(key=lambda r: r.meta.code)
     return Registry(tuple(rules), origins, tuple(p for p, _ in loaded), tuple(warnings))
