@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from . import (
+    df1003_constant_from_platform,
+    df1004_redundant_target_platform,
     df1005_duplicate_stage_name,
     df1006_reserved_stage_name,
     df1007_stage_name_casing,
@@ -10,12 +12,16 @@ from . import (
     df3004_maintainer_instruction,
     df3005_overridden_instruction,
     df3006_non_numeric_user,
+    df3007_relative_workdir,
+    df3008_secret_in_arg_or_env,
     df4002_add_instead_of_copy,
     df4003_copy_relative_dest_without_workdir,
     df4004_copy_entire_stage_filesystem,
 )
 
 META_RULES: tuple = (
+    df1003_constant_from_platform.RULE,
+    df1004_redundant_target_platform.RULE,
     df1005_duplicate_stage_name.RULE,
     df1006_reserved_stage_name.RULE,
     df1007_stage_name_casing.RULE,
@@ -23,6 +29,8 @@ META_RULES: tuple = (
     df3004_maintainer_instruction.RULE,
     df3005_overridden_instruction.RULE,
     df3006_non_numeric_user.RULE,
+    df3007_relative_workdir.RULE,
+    df3008_secret_in_arg_or_env.RULE,
     df4002_add_instead_of_copy.RULE,
     df4003_copy_relative_dest_without_workdir.RULE,
     df4004_copy_entire_stage_filesystem.RULE,
