@@ -31,7 +31,6 @@ from pylint_image.linter import (
     ImageLocation,
     RuleMeta,
     Severity,
-    Status,
     Target,
     Violation,
     rule,
@@ -53,5 +52,5 @@ def check(image: Any, ctx: Context) -> Iterator[Violation]:
 RULE = rule(meta=RuleMeta(code="IM2001", name="setuid-file", severity=Severity.WARNING,
                           target=Target.IMAGE, summary="A file in the image has the setuid or setgid bit",
                           fix_title="Remove the setuid/setgid bit (chmod a-s)",
-                          tags=frozenset({"security"}), status=Status.PREVIEW),
+                          tags=frozenset({"security"})),
             check=check)

@@ -30,7 +30,6 @@ from pylint_image.linter import (
     ImageLocation,
     RuleMeta,
     Severity,
-    Status,
     Target,
     Violation,
     rule,
@@ -55,5 +54,5 @@ def check(image: Any, ctx: Context) -> Iterator[Violation]:
 RULE = rule(meta=RuleMeta(code="IM2002", name="world-writable-file", severity=Severity.WARNING,
                           target=Target.IMAGE, summary="A file or non-sticky directory is world-writable",
                           fix_title="Drop the world-write bit, or add the sticky bit to directories",
-                          tags=frozenset({"security"}), status=Status.PREVIEW),
+                          tags=frozenset({"security"})),
             check=check)

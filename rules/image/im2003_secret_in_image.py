@@ -35,7 +35,6 @@ from pylint_image.linter import (
     Needs,
     RuleMeta,
     Severity,
-    Status,
     Target,
     Violation,
     rule,
@@ -98,6 +97,6 @@ def check(image: Any, ctx: Context) -> Iterator[Violation]:
 RULE = rule(meta=RuleMeta(code="IM2003", name="secret-in-image", severity=Severity.ERROR,
                           target=Target.IMAGE, summary="A private key, token or credential file is in the image",
                           fix_title="Use build secrets (RUN --mount=type=secret) and .dockerignore",
-                          tags=frozenset({"security"}), status=Status.PREVIEW, needs=NEEDS,
+                          tags=frozenset({"security"}), needs=NEEDS,
                           security_severity=8.0),
             check=check)

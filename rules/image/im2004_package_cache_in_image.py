@@ -37,7 +37,6 @@ from pylint_image.linter import (
     ImageLocation,
     RuleMeta,
     Severity,
-    Status,
     Target,
     Violation,
     rule,
@@ -85,5 +84,5 @@ def check(image: Any, ctx: Context) -> Iterator[Violation]:
 RULE = rule(meta=RuleMeta(code="IM2004", name="package-cache-in-image", severity=Severity.WARNING,
                           target=Target.IMAGE, summary="Package-manager caches are left in the image",
                           fix_title="Clean the cache in the same RUN (or use --no-cache)",
-                          tags=frozenset({"image-size"}), status=Status.PREVIEW, options=Options),
+                          tags=frozenset({"image-size"}), options=Options),
             check=check)

@@ -37,7 +37,6 @@ from pylint_image.linter import (
     ImageLocation,
     RuleMeta,
     Severity,
-    Status,
     Target,
     Violation,
     rule,
@@ -77,6 +76,6 @@ def check(image: Any, ctx: Context) -> Iterator[Violation]:
 RULE = rule(meta=RuleMeta(code="IM2005", name="build-tools-in-final-image", severity=Severity.INFO,
                           target=Target.IMAGE, summary="Compilers or -dev headers are in the final image",
                           fix_title="Build in a separate stage and copy only the artifacts",
-                          tags=frozenset({"image-size", "security"}), status=Status.PREVIEW,
+                          tags=frozenset({"image-size", "security"}),
                           options=Options),
             check=check)

@@ -38,7 +38,6 @@ from pylint_image.linter import (
     ImageLocation,
     RuleMeta,
     Severity,
-    Status,
     Target,
     Violation,
     rule,
@@ -80,5 +79,5 @@ def check(image: Any, ctx: Context) -> Iterator[Violation]:
 RULE = rule(meta=RuleMeta(code="IM2006", name="wasted-space", severity=Severity.WARNING,
                           target=Target.IMAGE, summary="Later layers overwrite or delete bytes that still ship",
                           fix_title="Delete files in the same RUN that creates them",
-                          tags=frozenset({"image-size"}), status=Status.PREVIEW, options=Options),
+                          tags=frozenset({"image-size"}), options=Options),
             check=check)

@@ -36,7 +36,6 @@ from pylint_image.linter import (
     ImageLocation,
     RuleMeta,
     Severity,
-    Status,
     Target,
     Violation,
     rule,
@@ -65,5 +64,5 @@ def check(image: Any, ctx: Context) -> Iterator[Violation]:
 RULE = rule(meta=RuleMeta(code="IM3001", name="image-too-large", severity=Severity.WARNING,
                           target=Target.IMAGE, summary="The image is larger than its size budget",
                           fix_title="Use a smaller base image or a multi-stage build",
-                          tags=frozenset({"image-size"}), status=Status.PREVIEW, options=Options),
+                          tags=frozenset({"image-size"}), options=Options),
             check=check)

@@ -36,7 +36,6 @@ from pylint_image.linter import (
     ImageLocation,
     RuleMeta,
     Severity,
-    Status,
     Target,
     Violation,
     rule,
@@ -69,5 +68,5 @@ def check(image: Any, ctx: Context) -> Iterator[Violation]:
 RULE = rule(meta=RuleMeta(code="IM3002", name="image-size-regression", severity=Severity.WARNING,
                           target=Target.IMAGE, summary="The image grew more than allowed over its baseline",
                           fix_title="Find the layer that grew (see the layer table) and slim it",
-                          tags=frozenset({"image-size"}), status=Status.PREVIEW, options=Options),
+                          tags=frozenset({"image-size"}), options=Options),
             check=check)

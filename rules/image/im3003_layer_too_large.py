@@ -37,7 +37,6 @@ from pylint_image.linter import (
     ImageLocation,
     RuleMeta,
     Severity,
-    Status,
     Target,
     Violation,
     rule,
@@ -80,5 +79,5 @@ def check(image: Any, ctx: Context) -> Iterator[Violation]:
 RULE = rule(meta=RuleMeta(code="IM3003", name="layer-too-large", severity=Severity.INFO,
                           target=Target.IMAGE, summary="One layer adds too much of the image",
                           fix_title="Split the step, or clean up in the same RUN that downloads",
-                          tags=frozenset({"image-size"}), status=Status.PREVIEW, options=Options),
+                          tags=frozenset({"image-size"}), options=Options),
             check=check)

@@ -1,0 +1,186 @@
+"""``pylint-image image SOURCE``: analyse a built image layer by layer, mapped to its Dockerfile.
+
+SOURCE is an OCI layout directory, a ``docker save`` archive (classic or OCI-in-tar),
+``docker-daemon:NAME`` (streamed from ``docker save``, never written to disk), or
+``registry:HOST/NAME:TAG`` (pulled with the built-in registry client).  This module is
+part of the CLI composition root, so it may start ``docker save``; the rest of
+``linter/`` stays pure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .engine import Outcome, run_rules
+from .errors import InputError, ParseError, SourceError
+from .findings import Notification, SourceLocation
+from .report import Report, Table
+from .ruleapi import Target
+
+if TYPE_CHECKING:
+    from .config import Config
+    from .model.dockerfile import Dockerfile
+    from .model.image import Image
+    from .plugins import Registry
+
+FATAL_NOTIFICATIONS: tuple[str, ...] = ()
+PIPE_BYTES = 1 << 20  # a 1 MiB pipe lets `docker save` run ahead of the reader
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """Arguments of the ``image`` command (the common report options are added by the CLI)."""
+    p.add_argument("source", metavar="SOURCE",
+                   help="OCI layout dir, docker-save archive, docker-daemon:NAME or registry:HOST/NAME:TAG")
+    p.add_argument("--dockerfile", type=Path, help="the Dockerfile that built the image (maps layers to lines)")
+    p.add_argument("--baseline", type=Path, help="JSON file with a previous size: flags image-size-regression")
+    p.add_argument("--write-baseline", type=Path, help="write this image's size to a baseline file")
+
+
+def run(args: argparse.Namespace, registry: Registry, config: Config) -> Report:
+    """Load the image, run IMAGE rules, and build the report with a layer table."""
+    from .cli import tool_version
+    from .lint import display_path
+
+    started = time.perf_counter()
+    notes: list[Notification] = list(registry.warnings)
+    dockerfile, display = _dockerfile(args, notes)
+    rules = [r for r in registry.by_target(Target.IMAGE) if config.selection.enabled(r)]
+    try:
+        image = load(args.source, [r.meta.needs for r in rules])
+    except SourceError as exc:
+        notes.append(Notification("source-error", "error", exc.format()))
+        return _report([], notes, registry, args, dockerfile, display, started)
+    config = _with_baseline(config, args.baseline, notes)
+    provenance, origin_lines = _provenance(image, dockerfile)
+    outcome: Outcome = run_rules(image, Target.IMAGE, registry, config, display=args.source,
+                                 dockerfile=dockerfile, image_name=args.source, provenance=provenance)
+    notes.extend(outcome.notifications)
+    if args.write_baseline:
+        args.write_baseline.write_text(json.dumps({"image": args.source, "size": image.size}, indent=2) + "\n")
+    report = _report(outcome.findings, notes, registry, args, dockerfile, display, started)
+    from dataclasses import replace
+
+    return replace(report, tables=(_layer_table(image, origin_lines),))
+
+
+def load(source: str, needs) -> Image:
+    """Load an image from any supported SOURCE; raise SourceError with one clear line."""
+    from .oci import load_image, load_image_stream, parse_source
+
+    if source.startswith(("registry:", "docker://")):
+        from ..runner.registry import resolve_registry_source  # network lives in runner/
+
+        return load_image(resolve_registry_source(source), needs=needs, ref=source)
+    spec = parse_source(source)
+    if spec.kind == "path":
+        if not Path(spec.target).exists():
+            raise SourceError("no such file or directory", spec.target)
+        return load_image(spec.target, needs=needs)
+    return _load_from_daemon(spec.target, needs)
+
+
+def _load_from_daemon(name: str, needs) -> Image:
+    from .oci import load_image_stream
+
+    try:
+        proc = subprocess.Popen(["docker", "save", name], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    except OSError as exc:
+        raise SourceError(f"cannot run docker save: {exc.strerror}", f"docker-daemon:{name}") from None
+    try:
+        import fcntl
+
+        fcntl.fcntl(proc.stdout.fileno(), 1031, PIPE_BYTES)  # F_SETPIPE_SZ; best effort
+    except (OSError, ImportError):
+        pass
+    try:
+        image = load_image_stream(proc.stdout, ref=name, needs=needs)  # type: ignore[arg-type]
+    except SourceError as exc:
+        proc.kill()
+        err = proc.communicate()[1].decode(errors="replace").strip()
+        raise SourceError(err.splitlines()[-1] if err else exc.message, f"docker-daemon:{name}") from None
+    finally:
+        proc.stdout.close()  # type: ignore[union-attr]
+    err = proc.communicate()[1].decode(errors="replace").strip()
+    if proc.returncode != 0:
+        raise SourceError(f"docker save failed: {err.splitlines()[-1] if err else proc.returncode}",
+                          f"docker-daemon:{name}")
+    return image
+
+
+def _dockerfile(args: argparse.Namespace, notes: list[Notification]) -> tuple[Dockerfile | None, str]:
+    from .lint import display_path
+    from .parse import parse_dockerfile
+
+    if args.dockerfile is None:
+        return None, ""
+    display = display_path(args.dockerfile, Path.cwd())
+    try:
+        return parse_dockerfile(args.dockerfile), display
+    except (InputError, ParseError) as exc:
+        notes.append(Notification("input-error", "error", exc.format()))
+        return None, display
+
+
+def _with_baseline(config: Config, baseline: Path | None, notes: list[Notification]) -> Config:
+    """Put the baseline size into image-size-regression's options."""
+    import dataclasses
+
+    if baseline is None:
+        return config
+    try:
+        size = int(json.loads(baseline.read_text(encoding="utf-8"))["size"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        notes.append(Notification("input-error", "error", f"{baseline}: not a baseline file ({exc})"))
+        return config
+    options = {k: dict(v) for k, v in config.rule_options.items()}
+    options.setdefault("image-size-regression", {})["baseline-bytes"] = size
+    return dataclasses.replace(config, rule_options=options)
+
+
+def _provenance(image: Image, dockerfile: Dockerfile | None):
+    """Map layer diff ids to Dockerfile spans; also return each layer's origin text for the table."""
+    if dockerfile is None:
+        return None, {}
+    from .provenance import map_provenance
+
+    prov = map_provenance(image, dockerfile)
+    spans: dict[str, SourceLocation] = {}
+    lines: dict[int, str] = {}
+    for o in prov.origins:
+        if o.diff_id is None:
+            continue
+        spans[o.diff_id] = SourceLocation(dockerfile.path, o.instruction.span)
+        if o.layer_index is not None:
+            lines[o.layer_index] = f"line {o.line}" + (" (base)" if o.how == "base" else "")
+    return spans, lines
+
+
+def _layer_table(image: Image, origin_lines: dict[int, str]) -> Table:
+    biggest = max((layer.uncompressed_size for layer in image.layers), default=0) or 1
+    rows, bars = [], []
+    for layer in image.layers:
+        created = " ".join((layer.created_by or "").split())
+        created = created if len(created) <= 60 else created[:57] + "..."
+        rows.append((str(layer.index), _mib(layer.uncompressed_size), origin_lines.get(layer.index, "-"), created))
+        bars.append(layer.uncompressed_size / biggest)
+    title = f"Layers of {image.ref or 'image'}: {_mib(image.size)} uncompressed, {len(image.layers)} layers"
+    return Table(title, ("#", "size", "Dockerfile", "created by"), tuple(rows), tuple(bars))
+
+
+def _mib(n: int) -> str:
+    return f"{n / 2**20:.1f} MiB" if n >= 2**20 else f"{n / 1024:.1f} KiB"
+
+
+def _report(findings, notes, registry, args, dockerfile, display, started) -> Report:
+    from .cli import tool_version
+
+    sources = {display: dockerfile.text} if dockerfile is not None else {}
+    targets = (display,) if dockerfile is not None else (args.source,)
+    return Report(findings=tuple(sorted(findings, key=lambda f: f.sort_key())), notifications=tuple(notes),
+                  rules=registry.rules, targets=targets, tool_version=tool_version(), root=Path.cwd(),
+                  timings={"total_s": time.perf_counter() - started}, sources=sources)
