@@ -17,6 +17,8 @@ from . import (
     df4002_add_instead_of_copy,
     df4003_copy_relative_dest_without_workdir,
     df4004_copy_entire_stage_filesystem,
+    df4005_copy_multiple_sources_to_file,
+    df4006_copy_from_unknown_stage,
 )
 
 META_RULES: tuple = (
@@ -34,4 +36,6 @@ META_RULES: tuple = (
     df4002_add_instead_of_copy.RULE,
     df4003_copy_relative_dest_without_workdir.RULE,
     df4004_copy_entire_stage_filesystem.RULE,
+    df4005_copy_multiple_sources_to_file.RULE,
+    df4006_copy_from_unknown_stage.RULE,
 )
