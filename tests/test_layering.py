@@ -28,11 +28,11 @@ def _imports(path: Path) -> list[tuple[str, bool]]:
     return found
 
 
-def test_linter_never_imports_rules_or_runner_except_cli_lazily() -> None:
+def test_linter_never_imports_rules_or_runner_except_the_cli_modules_lazily() -> None:
     for path in (REPO / "linter").rglob("*.py"):
         for name, top in _imports(path):
             if name.startswith("pylint_image.runner"):
-                assert path.name == "cli.py" and not top, f"{path} imports {name}"
+                assert path.name.startswith("cli") and not top, f"{path} imports {name}"
             assert not name.startswith("pylint_image.rules"), f"{path} imports {name}"
 
 
