@@ -4,8 +4,8 @@ For each size it builds a ``FROM scratch`` image with the legacy builder (12 COP
 >= 50,000 files in total), then times, in the same run:
 
 * ``docker save TAG > /dev/null``: the daemon's export alone (the floor for any reader);
-* ``docker save TAG | analysis`` streamed into ``load_image_stream`` in a child process;
-* ``load_image(archive)`` on a saved archive on disk, in a child process.
+* ``docker-daemon:TAG`` through the CLI loader (streamed ``docker save``) plus every image rule;
+* the same on a saved archive on disk; each in a child process.
 
 Peak RSS is the child's own ``VmHWM`` (so the docker CLI is not counted).
 
@@ -28,16 +28,20 @@ ENV = {**os.environ, "DOCKER_BUILDKIT": "0"}
 MIB = 1 << 20
 
 _CHILD = r"""
-import json, subprocess, sys, time
-from pylint_image.linter.oci import load_image, load_image_stream
+import json, sys, time
+from pylint_image.linter.cli_image import load
+from pylint_image.linter.config import Config
+from pylint_image.linter.engine import enabled_rules, run_rules
+from pylint_image.linter.plugins import load_registry
+from pylint_image.linter.ruleapi import Target
 mode, target = sys.argv[1], sys.argv[2]
 start = time.perf_counter()
-if mode == "stream":
-    proc = subprocess.Popen(["docker", "save", target], stdout=subprocess.PIPE)
-    image = load_image_stream(proc.stdout, ref=target)
-    proc.wait()
-else:
-    image = load_image(target)
+# The product path: the same loader and rules as `pylint-image image SOURCE`.
+registry, config = load_registry(), Config()
+needs = [r.meta.needs for r in enabled_rules(registry, config, Target.IMAGE)]
+source = f"docker-daemon:{target}" if mode == "stream" else target
+image = load(source, needs)
+outcome = run_rules(image, Target.IMAGE, registry, config, display=target, image_name=target)
 wall = time.perf_counter() - start
 hwm = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM"))
 print(json.dumps({"wall": wall, "rss_kib": hwm, "bytes": image.size,
