@@ -7,6 +7,8 @@ from . import (
     df2005_consecutive_run_instructions,
     df2006_cd_in_run,
     df2007_wget_without_progress_option,
+    df2008_unpinned_rpm_package_version,
+    df2009_rpm_cache_not_cleaned,
 )
 
 RUN_RULES: tuple = (
@@ -14,4 +16,6 @@ RUN_RULES: tuple = (
     df2005_consecutive_run_instructions.RULE,
     df2006_cd_in_run.RULE,
     df2007_wget_without_progress_option.RULE,
+    df2008_unpinned_rpm_package_version.RULE,
+    df2009_rpm_cache_not_cleaned.RULE,
 )
