@@ -1,0 +1,104 @@
+"""Build the image, run it in the project's sandbox, and prove its ENTRYPOINT, EXPOSE and HEALTHCHECK claims.
+
+PATH is a Dockerfile or a build context directory (default: the current directory).
+With --image SOURCE (docker-daemon:NAME, a docker archive or an OCI layout) nothing is
+built; a PATH or --file given with it is still linted and used for finding locations.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from pylint_image.linter.config import Config
+from pylint_image.linter.errors import ConfigError
+from pylint_image.linter.plugins import Registry
+from pylint_image.linter.report import Report
+
+from .sandbox import Limits
+from .sandbox.spec import DEFAULT_CPUS, DEFAULT_MEMORY, DEFAULT_PIDS
+from .spec import VerifySpec, locate_dockerfile, parse_size
+
+LOG = logging.getLogger(__name__)
+# Notifications that make the exit code 3 (tool or infrastructure error, §4.5).
+FATAL_NOTIFICATIONS = ("builder-unavailable", "sandbox-required", "sandbox-error")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The ``verify`` options (the common report options are added by the CLI)."""
+    parser.add_argument("path", nargs="?", type=Path, metavar="PATH",
+                        help="Dockerfile or build context directory (default: .)")
+    parser.add_argument("--file", type=Path, help="Dockerfile path when PATH is the context")
+    parser.add_argument("--target", help="build this stage")
+    parser.add_argument("--builder", default="auto", choices=("auto", "docker", "podman", "buildah"))
+    parser.add_argument("--image", metavar="SOURCE", help="verify an already built image instead of building")
+    parser.add_argument("--keep-image", action="store_true", help="keep the image this run built")
+    parser.add_argument("--start-window", type=float, default=5.0, metavar="SECONDS",
+                        help="how long to wait for the entrypoint to open its ports (default 5)")
+    parser.add_argument("--grace", type=float, default=10.0, metavar="SECONDS",
+                        help="stop-signal grace period, like docker stop -t (default 10)")
+    parser.add_argument("--memory", default=str(DEFAULT_MEMORY), help="memory limit (default 512m)")
+    parser.add_argument("--pids", type=int, default=DEFAULT_PIDS, help="pids limit (default 512)")
+    parser.add_argument("--cpus", type=float, default=DEFAULT_CPUS, help="CPU limit in cores (default 1)")
+    parser.add_argument("--cache-dir", type=Path, help="layer cache directory (default ~/.cache/pylint-image/layers)")
+    parser.add_argument("--no-static", action="store_true", help="do not lint the Dockerfile first")
+    parser.add_argument("--require-sandbox", action="store_true",
+                        help="exit 3 when the sandbox is unavailable instead of skipping runtime probes")
+
+
+def spec_from_args(args: argparse.Namespace) -> VerifySpec:
+    """Validate the options into a VerifySpec; usage errors raise ConfigError."""
+    from pylint_image.linter.cli import build_args_of
+
+    if args.start_window <= 0 or args.grace <= 0:
+        raise ConfigError("--start-window and --grace must be positive")
+    dockerfile = context = None
+    if args.image is None or args.path is not None or args.file is not None:
+        dockerfile, context = locate_dockerfile(args.path, args.file)
+    limits = Limits(memory_bytes=parse_size(args.memory), pids=args.pids, cpus=args.cpus)
+    return VerifySpec(dockerfile=dockerfile, context=context, target=args.target,
+                      build_args=build_args_of(args.build_arg), builder=args.builder, image=args.image,
+                      start_window=args.start_window, grace=args.grace, limits=limits,
+                      cache_dir=args.cache_dir, lint=not args.no_static,
+                      require_sandbox=args.require_sandbox, keep_image=args.keep_image)
+
+
+@contextlib.contextmanager
+def _build_progress() -> Iterator[Callable[[str], None] | None]:
+    """A rich status line on stderr showing the build's latest output line (TTY only)."""
+    if not sys.stderr.isatty():
+        yield lambda line: LOG.debug("build: %s", line)
+        return
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    with console.status("building…") as status:
+        yield lambda line: status.update(f"building: {line.strip()[:100]}")
+
+
+class _Terminated(SystemExit):
+    """Raised from the SIGTERM handler so that every ``with`` block unwinds (temp dirs, images)."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise _Terminated(128 + signum)
+
+
+def run(args: argparse.Namespace, registry: Registry, config: Config) -> Report:
+    """Run ``verify`` and return the report (the CLI renders it and sets the exit code)."""
+    from .pipeline import verify
+
+    spec = spec_from_args(args)
+    # Installed before any sandbox registers its own handler, which then chains to this one:
+    # sandboxes are closed first, then the exception unwinds the rest of the pipeline.
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        with _build_progress() as on_line:
+            return verify(spec, registry, config, on_build_line=on_line)
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -1,0 +1,231 @@
+"""The verification pipeline: lint, build or load, assemble the root, probe, judge, report.
+
+:func:`verify` is the whole story as a sequence of named steps; each step below it does
+one thing and turns its failures into notifications rather than tracebacks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import subprocess
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from pylint_image.linter.config import Config
+from pylint_image.linter.engine import Outcome, enabled_rules, run_rules
+from pylint_image.linter.errors import BuildError, ParseError, PylintImageError, SandboxError, SandboxUnavailable
+from pylint_image.linter.findings import Finding, Notification
+from pylint_image.linter.lint import FileResult, lint_one
+from pylint_image.linter.model.dockerfile import Dockerfile
+from pylint_image.linter.model.runtime import BuildFailure, RuntimeRun
+from pylint_image.linter.plugins import Registry, dist_version
+from pylint_image.linter.report import Report
+from pylint_image.linter.ruleapi import Rule, Target
+
+from .argv import CommandConfig, container_argv
+from .build import BuildFailed, select_builder
+from .claims import claim_sources
+from .probes.entrypoint import PROBE as ENTRYPOINT_PROBE
+from .probes.entrypoint import probe_entrypoint
+from .probes.lifecycle import RUNNING_PROBES, Lifecycle, Timing, run_lifecycle
+from .probes.plan import claims_of, sandbox_spec
+from .probes.table import probe_table
+from .rootfs import LayerCache, assembled_rootfs
+from .sandbox import SandboxSupport, detect
+from .source import AcquiredImage, acquire, daemon_image
+from .spec import VerifySpec
+
+LOG = logging.getLogger(__name__)
+BUILD_PROBE = "build"
+
+
+def verify(spec: VerifySpec, registry: Registry, config: Config,
+           on_build_line: Callable[[str], None] | None = None) -> Report:
+    """Verify one image end to end and return the report (static and runtime findings)."""
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    rules = enabled_rules(registry, config, Target.RUNTIME)
+    wanted = probes_needed(rules)
+    notes: list[Notification] = []
+    static = lint_first(spec, registry, config, notes)
+    dockerfile = parse_linked(spec)
+    sources, commands = claim_sources(dockerfile, spec.target) if dockerfile else ({}, CommandConfig())
+    cache = LayerCache(spec.cache_dir)
+    run: RuntimeRun | None = None
+    lifecycle: Lifecycle | None = None
+    with contextlib.ExitStack() as stack:
+        image_or_failure = obtain_image(spec, cache, stack, notes, on_build_line, timings)
+        if isinstance(image_or_failure, BuildFailure):
+            run = RuntimeRun(image=spec.image or str(spec.dockerfile), build=image_or_failure, sources=sources)
+        elif image_or_failure is not None:
+            run, lifecycle = observe_image(image_or_failure, spec, commands, sources, wanted, cache,
+                                           rules, notes, timings)
+    outcome = judge(run, registry, config, dockerfile, static)
+    timings["total_s"] = time.perf_counter() - started
+    return assemble_report(spec, registry, static, outcome, notes, run, lifecycle, timings)
+
+
+def probes_needed(rules: Sequence[Rule]) -> frozenset[str]:
+    """The probes the enabled RUNTIME rules declare in ``meta.needs.probes``."""
+    return frozenset(p for r in rules for p in r.meta.needs.probes)
+
+
+def lint_first(spec: VerifySpec, registry: Registry, config: Config,
+               notes: list[Notification]) -> FileResult | None:
+    """Lint the Dockerfile (static findings) before spending time on a build."""
+    if spec.dockerfile is None or not spec.lint:
+        return None
+    result = lint_one(spec.dockerfile, Path.cwd(), registry, config, spec.build_args)
+    if result.error:
+        notes.append(Notification("input-error", "error", result.error))
+    return result
+
+
+def parse_linked(spec: VerifySpec) -> Dockerfile | None:
+    """The parsed Dockerfile, for finding locations; None when absent or unparsable."""
+    if spec.dockerfile is None:
+        return None
+    from pylint_image.linter.parse import parse_dockerfile
+
+    try:
+        return parse_dockerfile(spec.dockerfile, build_args=spec.build_args)
+    except (ParseError, PylintImageError):
+        return None   # the lint step already reported why
+
+
+def obtain_image(spec: VerifySpec, cache: LayerCache, stack: contextlib.ExitStack,
+                 notes: list[Notification], on_line: Callable[[str], None] | None,
+                 timings: dict[str, float]) -> AcquiredImage | BuildFailure | None:
+    """Build (or open ``--image``) and return the image, a build failure, or None (notified)."""
+    began = time.perf_counter()
+    try:
+        if spec.image is not None:
+            image: AcquiredImage | BuildFailure | None = stack.enter_context(acquire(spec.image, cache))
+        else:
+            image = build_image(spec, cache, stack, notes, on_line)
+    except BuildError as exc:
+        notes.append(Notification("build-error", "error", str(exc)))
+        image = None
+    except PylintImageError as exc:
+        notes.append(Notification("source-error", "error", str(exc)))
+        image = None
+    timings["acquire_s"] = time.perf_counter() - began
+    return image
+
+
+def build_image(spec: VerifySpec, cache: LayerCache, stack: contextlib.ExitStack,
+                notes: list[Notification], on_line: Callable[[str], None] | None) -> AcquiredImage | BuildFailure | None:
+    """Build the Dockerfile with the chosen builder and open the result (removed at the end)."""
+    assert spec.dockerfile is not None and spec.context is not None
+    try:
+        builder = select_builder(spec.builder)
+    except BuildError as exc:
+        notes.append(Notification("builder-unavailable", "error", str(exc)))
+        return None
+    try:
+        built = builder.build(spec.context, spec.dockerfile, spec.target, spec.build_args, on_line=on_line)
+    except BuildFailed as exc:
+        return BuildFailure(exc.message, exc.line, exc.instruction, exc.log_tail)
+    if not spec.keep_image:
+        stack.callback(_remove_image, builder.name, built.image_ref)
+    return stack.enter_context(daemon_image(built.image_ref, cache, builder.save,
+                                            inspect=builder.name == "docker"))
+
+
+def _remove_image(tool: str, ref: str) -> None:
+    """Remove the image this run built: verification must leave no images behind."""
+    subprocess.run([tool, "rmi", "-f", ref], capture_output=True, timeout=120, check=False)
+
+
+def observe_image(image: AcquiredImage, spec: VerifySpec, commands: CommandConfig,
+                  sources: dict, wanted: frozenset[str], cache: LayerCache, rules: Sequence[Rule],
+                  notes: list[Notification], timings: dict[str, float]) -> tuple[RuntimeRun, Lifecycle | None]:
+    """Run the static entrypoint probe and, when the sandbox allows it, the running probes."""
+    config = image.config
+    argv = container_argv(config.entrypoint, config.cmd)
+    support = sandbox_support(spec, wanted, rules, notes)
+    began = time.perf_counter()
+    lifecycle = problem = None
+    with assembled_rootfs(image.layers, cache, overlay=bool(support and support.overlay)) as root:
+        timings["rootfs_s"] = time.perf_counter() - began
+        env = config.env_dict()
+        if ENTRYPOINT_PROBE in wanted:
+            problem = probe_entrypoint(root, argv, env, config.workdir or "/")
+        claims = claims_of(config, commands)
+        began = time.perf_counter()
+        if support is not None and problem is None and argv and wanted & set(RUNNING_PROBES):
+            lifecycle = start_and_watch(root, image, spec, claims, wanted, support, notes)
+        timings["probes_s"] = time.perf_counter() - began
+    run = RuntimeRun(
+        image=image.name, argv=argv, service=claims.service, start_window=spec.start_window,
+        entrypoint=problem, start=lifecycle.start if lifecycle else None,
+        ports=lifecycle.ports if lifecycle else None, stop=lifecycle.stop if lifecycle else None,
+        health=lifecycle.health if lifecycle else None,
+        resources=lifecycle.resources if lifecycle else None,
+        uid_seen=lifecycle.uid_seen if lifecycle else None, user=config.user, sources=sources)
+    return run, lifecycle
+
+
+def sandbox_support(spec: VerifySpec, wanted: frozenset[str], rules: Sequence[Rule],
+                    notes: list[Notification]) -> SandboxSupport | None:
+    """This host's sandbox support, or None with ``sandbox-unavailable`` and skip notifications."""
+    support = detect()
+    if support.usable or not wanted & set(RUNNING_PROBES):
+        return support if support.usable else None
+    notes.append(Notification("sandbox-unavailable", "warning",
+                              "cannot start the image: the sandbox needs root or unprivileged user "
+                              "namespaces; runtime probes were skipped"))
+    if spec.require_sandbox:
+        notes.append(Notification("sandbox-required", "error", "--require-sandbox: the sandbox is unavailable"))
+    notes.extend(skipped(rules, "the sandbox is unavailable"))
+    return None
+
+
+def skipped(rules: Sequence[Rule], why: str) -> list[Notification]:
+    """One ``skipped-not-applicable`` notification per rule that needs a running container."""
+    return [Notification("skipped-not-applicable", "note", f"{r.meta.code} {r.meta.name} skipped: {why}",
+                         rule=r.meta.code)
+            for r in rules if set(r.meta.needs.probes) & set(RUNNING_PROBES)]
+
+
+def start_and_watch(root, image: AcquiredImage, spec: VerifySpec, claims, wanted: frozenset[str],
+                    support: SandboxSupport, notes: list[Notification]) -> Lifecycle | None:
+    """Run the running probes; a sandbox failure becomes a notification."""
+    try:
+        box_spec = sandbox_spec(root, image.config, spec.limits)
+        return run_lifecycle(box_spec, claims, Timing(spec.start_window, spec.grace), wanted, support)
+    except SandboxUnavailable as exc:
+        notes.append(Notification("sandbox-unavailable", "warning", str(exc)))
+        if spec.require_sandbox:
+            notes.append(Notification("sandbox-required", "error", str(exc)))
+    except SandboxError as exc:
+        notes.append(Notification("sandbox-error", "error", f"{image.name}: {exc}"))
+    return None
+
+
+def judge(run: RuntimeRun | None, registry: Registry, config: Config, dockerfile: Dockerfile | None,
+          static: FileResult | None) -> Outcome:
+    """Run the RUNTIME rules on what was observed."""
+    if run is None:
+        return Outcome()
+    display = static.display if static else run.image
+    return run_rules(run, Target.RUNTIME, registry, config, display=display, dockerfile=dockerfile,
+                     image_name=run.image)
+
+
+def assemble_report(spec: VerifySpec, registry: Registry, static: FileResult | None, outcome: Outcome,
+                    notes: list[Notification], run: RuntimeRun | None, lifecycle: Lifecycle | None,
+                    timings: dict[str, float]) -> Report:
+    """Static and runtime findings, every notification, the probe table and timings."""
+    findings: list[Finding] = [*(static.outcome.findings if static else ()), *outcome.findings]
+    notifications = [*registry.warnings, *(static.outcome.notifications if static else ()), *notes,
+                     *outcome.notifications]
+    if lifecycle is not None and lifecycle.start_overhead is not None:
+        timings["sandbox_start_s"] = lifecycle.start_overhead
+    target = static.display if static else (spec.image or "")
+    return Report(findings=tuple(sorted(findings, key=Finding.sort_key)), notifications=tuple(notifications),
+                  rules=registry.rules, targets=(target,), tool_version=dist_version("pylint-image") or "0+unknown",
+                  root=Path.cwd(), timings=timings, tables=(probe_table(run),) if run else (),
+                  sources={static.display: static.text} if static and static.text is not None else {})

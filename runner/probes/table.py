@@ -1,0 +1,60 @@
+"""The probe-results table of the text report: one row per probe, in the order they ran."""
+
+from __future__ import annotations
+
+from pylint_image.linter.model.runtime import RuntimeRun
+from pylint_image.linter.report import Table
+
+_MIB = 1024 * 1024
+
+
+def _mib(value: int | None) -> str:
+    return "-" if value is None else f"{value / _MIB:.1f} MiB"
+
+
+def _rows(run: RuntimeRun) -> list[tuple[str, str, str]]:
+    rows: list[tuple[str, str, str]] = []
+    if run.build is not None:
+        rows.append(("build", "failed", run.build.message))
+        return rows
+    argv = " ".join(run.argv) or "(none)"
+    problem = run.entrypoint
+    rows.append(("entrypoint", "ok" if problem is None else problem.kind,
+                 argv if problem is None else problem.detail))
+    if run.start is None:
+        rows.append(("start", "skipped", "not started" if problem is None else "entrypoint cannot run"))
+        return rows
+    start = run.start
+    if start.exited:
+        how = f"exit code {start.exit_code}" if start.exit_code is not None else f"signal {start.signal}"
+        rows.append(("start", "exited", f"{how} within {run.start_window:g} s"))
+    else:
+        rows.append(("start", "running", f"still running after the start window ({run.start_window:g} s max)"))
+    for port in run.ports or ():
+        state = ("loopback only" if port.loopback_only else "listening") if port.listening else "not listening"
+        kind = "EXPOSE" if port.declared else "undeclared"
+        rows.append((f"port {port.label}", state, f"{kind} {', '.join(port.addresses) or '-'}"
+                     + ("" if port.reachable is None else f"; connect {'ok' if port.reachable else 'refused'}")))
+    if run.uid_seen is not None:
+        rows.append(("user", "root" if run.uid_seen == 0 else "non-root", f"uid {run.uid_seen}"))
+    if run.health is not None:
+        health = run.health
+        rows.append(("healthcheck", "healthy" if health.healthy else "unhealthy",
+                     f"{health.attempts} attempt(s), exit {health.last_exit}"))
+    if run.stop is not None:
+        stop = run.stop
+        rows.append(("stop", "stopped" if stop.exited else "ignored",
+                     f"{stop.signal_name}: {'exited in' if stop.exited else 'still running after'} "
+                     f"{stop.seconds:.2f} s"))
+    if run.resources is not None:
+        res = run.resources
+        hit = "limit hit" if res.oom_kills or res.pids_limit_hits else "ok"
+        rows.append(("resources", hit, f"memory peak {_mib(res.memory_peak)} of {_mib(res.memory_limit)}, "
+                     f"OOM kills {res.oom_kills}, pids limit hits {res.pids_limit_hits} "
+                     f"({res.enforced_by})"))
+    return rows
+
+
+def probe_table(run: RuntimeRun) -> Table:
+    """The table shown under the findings of ``pylint-image verify``."""
+    return Table(f"Probe results: {run.image}", ("probe", "result", "detail"), tuple(_rows(run)))

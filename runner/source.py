@@ -1,0 +1,117 @@
+"""Resolve an image source (daemon image, docker archive, OCI layout) into a config and its layers.
+
+A daemon image is read with ``docker image inspect`` first: when every layer is already
+in the layer cache, nothing else is needed (the warm path costs one CLI call).  Otherwise
+the image is streamed out with ``docker save`` (or the builder's own save) into a private
+temporary archive that lives only as long as the :class:`AcquiredImage` context.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from pylint_image.linter.errors import SourceError
+from pylint_image.linter.model.image import ImageConfig
+from pylint_image.linter.oci import ImageSource, parse_source
+from pylint_image.linter.oci.config import parse_image_config
+
+from .rootfs import LayerCache, LayerSource
+
+_INSPECT_TIMEOUT = 60.0
+Saver = Callable[[str], contextlib.AbstractContextManager[IO[bytes]]]
+
+
+@dataclass(frozen=True, slots=True)
+class AcquiredImage:
+    """An image ready to run: its name, runtime config and layers (bottom first)."""
+
+    name: str
+    config: ImageConfig
+    layers: tuple[LayerSource, ...]
+
+
+def _docker_save(ref: str) -> contextlib.AbstractContextManager[IO[bytes]]:
+    from .build import DockerBuilder
+
+    return DockerBuilder().save(ref)
+
+
+def _inspect(ref: str) -> dict[str, object]:
+    """``docker image inspect`` of ``ref`` as a dict; SourceError when docker or the image is missing."""
+    if shutil.which("docker") is None:
+        raise SourceError(f"docker-daemon:{ref}: the docker CLI is not installed")
+    done = subprocess.run(["docker", "image", "inspect", ref], capture_output=True, text=True,
+                          timeout=_INSPECT_TIMEOUT, check=False)
+    if done.returncode != 0:
+        raise SourceError(f"docker-daemon:{ref}: {done.stderr.strip() or 'no such image'}")
+    found = json.loads(done.stdout)
+    if not isinstance(found, list) or not found or not isinstance(found[0], dict):
+        raise SourceError(f"docker-daemon:{ref}: unexpected inspect output")
+    return found[0]
+
+
+def _config_of_inspect(inspect: dict[str, object]) -> tuple[ImageConfig, tuple[str, ...]]:
+    """Rebuild the image config JSON from inspect output (same field names as the config blob)."""
+    rootfs = inspect.get("RootFS") if isinstance(inspect.get("RootFS"), dict) else {}
+    config = {"config": inspect.get("Config") or {}, "architecture": inspect.get("Architecture"),
+              "os": inspect.get("Os"), "rootfs": {"diff_ids": rootfs.get("Layers") or []}}  # type: ignore[union-attr]
+    image_config, _history, diff_ids = parse_image_config(config)
+    return image_config, diff_ids
+
+
+def _from_archive(path: Path, name: str) -> AcquiredImage:
+    source = ImageSource(path, "")
+    image_config, _history, diff_ids = parse_image_config(source.parts.config)
+    layers = tuple(LayerSource(d, (lambda d=d: source.open_layer(d))) for d in diff_ids)
+    return AcquiredImage(name, image_config, layers)
+
+
+@contextlib.contextmanager
+def _saved(ref: str, save: Saver) -> Iterator[Path]:
+    """Save ``ref`` into a private temporary archive, removed on exit."""
+    tmp = Path(tempfile.mkdtemp(prefix="pylint-image-save-"))
+    try:
+        archive = tmp / "image.tar"
+        with save(ref) as stream, archive.open("wb") as out:
+            shutil.copyfileobj(stream, out, 1 << 20)
+        yield archive
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def daemon_image(ref: str, cache: LayerCache, save: Saver | None = None,
+                 inspect: bool = True) -> Iterator[AcquiredImage]:
+    """A local engine's image: inspect only when the cache is warm, else save it once."""
+    if inspect:
+        image_config, diff_ids = _config_of_inspect(_inspect(ref))
+        if diff_ids and all(cache.get(d) is not None for d in diff_ids):
+            yield AcquiredImage(ref, image_config, tuple(LayerSource(d, _unreachable(d)) for d in diff_ids))
+            return
+    with _saved(ref, save or _docker_save) as archive:
+        yield _from_archive(archive, ref)
+
+
+def _unreachable(diff_id: str) -> Callable[[], IO[bytes]]:
+    def fail() -> IO[bytes]:
+        raise SourceError(f"layer {diff_id} vanished from the cache while verifying")
+    return fail
+
+
+@contextlib.contextmanager
+def acquire(source: str, cache: LayerCache) -> Iterator[AcquiredImage]:
+    """Open ``--image SOURCE``: ``docker-daemon:NAME``, a docker archive or an OCI layout."""
+    spec = parse_source(source)
+    if spec.kind == "daemon":
+        with daemon_image(spec.target, cache) as image:
+            yield image
+        return
+    yield _from_archive(Path(spec.target), source)

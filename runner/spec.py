@@ -1,0 +1,62 @@
+"""What one ``verify`` run is asked to do: the pure, validated settings the pipeline starts from.
+
+The CLI (and, later, a versioned YAML verification spec) fill a :class:`VerifySpec`;
+nothing here touches the system.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pylint_image.linter.errors import ConfigError
+
+from .sandbox import Limits
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b?)\s*$", re.IGNORECASE)
+_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+
+
+@dataclass(frozen=True, slots=True)
+class VerifySpec:
+    """Inputs of one verification: what to build or load, and how long to watch it."""
+
+    dockerfile: Path | None = None        # linted, built, and used for finding locations
+    context: Path | None = None
+    target: str | None = None
+    build_args: Mapping[str, str] = field(default_factory=dict)
+    builder: str = "auto"
+    image: str | None = None               # --image SOURCE: skip the build
+    start_window: float = 5.0
+    grace: float = 10.0
+    limits: Limits = field(default_factory=Limits)
+    cache_dir: Path | None = None
+    lint: bool = True                      # lint the Dockerfile first (static findings)
+    require_sandbox: bool = False
+    keep_image: bool = False               # keep the image this run built
+
+
+def parse_size(text: str) -> int:
+    """``512m``, ``1G``, ``64MiB``, ``1048576`` -> bytes (Docker's --memory units, binary)."""
+    match = _SIZE.match(text)
+    if not match:
+        raise ConfigError(f"invalid size {text!r} (try 512m or 1g)")
+    number, unit, _ = match.groups()
+    return int(float(number) * _UNITS[unit.lower()])
+
+
+def locate_dockerfile(path: Path | None, file: Path | None) -> tuple[Path, Path]:
+    """(Dockerfile, build context) from ``[PATH]`` and ``--file``, as ``docker build`` reads them."""
+    base = path or Path(".")
+    if file is not None:
+        return file, base if base.is_dir() else base.parent
+    if base.is_dir():
+        for name in ("Dockerfile", "Containerfile"):
+            if (base / name).is_file():
+                return base / name, base
+        raise ConfigError(f"{base}: no Dockerfile or Containerfile in this directory")
+    if not base.is_file():
+        raise ConfigError(f"{base}: no such file or directory")
+    return base, base.parent
