@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from . import (
+    df0004_empty_continuation_line,
+    df0005_legacy_key_value_format,
     df1003_constant_from_platform,
     df1004_redundant_target_platform,
     df1005_duplicate_stage_name,
@@ -14,6 +16,7 @@ from . import (
     df3006_non_numeric_user,
     df3007_relative_workdir,
     df3008_secret_in_arg_or_env,
+    df3009_expose_protocol_casing,
     df4002_add_instead_of_copy,
     df4003_copy_relative_dest_without_workdir,
     df4004_copy_entire_stage_filesystem,
@@ -22,6 +25,8 @@ from . import (
 )
 
 META_RULES: tuple = (
+    df0004_empty_continuation_line.RULE,
+    df0005_legacy_key_value_format.RULE,
     df1003_constant_from_platform.RULE,
     df1004_redundant_target_platform.RULE,
     df1005_duplicate_stage_name.RULE,
@@ -33,6 +38,7 @@ META_RULES: tuple = (
     df3006_non_numeric_user.RULE,
     df3007_relative_workdir.RULE,
     df3008_secret_in_arg_or_env.RULE,
+    df3009_expose_protocol_casing.RULE,
     df4002_add_instead_of_copy.RULE,
     df4003_copy_relative_dest_without_workdir.RULE,
     df4004_copy_entire_stage_filesystem.RULE,

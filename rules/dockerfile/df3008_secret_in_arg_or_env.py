@@ -1,4 +1,4 @@
-"""## What it does
+r"""## What it does
 Flags an `ARG` or `ENV` whose name says it holds a secret: a word such as `PASSWORD`,
 `PASSWD`, `SECRET`, `TOKEN`, `APIKEY`, `CREDENTIALS`, or `KEY` after `API`, `ACCESS`,
 `PRIVATE`, `CLIENT`, `SECRET` or `SIGNING`.  Names that point at a secret rather than
