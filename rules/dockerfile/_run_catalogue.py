@@ -9,6 +9,9 @@ from . import (
     df2007_wget_without_progress_option,
     df2008_unpinned_rpm_package_version,
     df2009_rpm_cache_not_cleaned,
+    df2010_apt_in_run,
+    df2011_unpinned_go_install,
+    df2012_sudo_in_run,
 )
 
 RUN_RULES: tuple = (
@@ -18,4 +21,7 @@ RUN_RULES: tuple = (
     df2007_wget_without_progress_option.RULE,
     df2008_unpinned_rpm_package_version.RULE,
     df2009_rpm_cache_not_cleaned.RULE,
+    df2010_apt_in_run.RULE,
+    df2011_unpinned_go_install.RULE,
+    df2012_sudo_in_run.RULE,
 )
