@@ -1,0 +1,1 @@
+"""Benchmarks and differential comparisons (run as scripts; importable by tests)."""
