@@ -12,6 +12,7 @@ from . import (
     df2010_apt_in_run,
     df2011_unpinned_go_install,
     df2012_sudo_in_run,
+    df2013_package_install_without_assume_yes,
 )
 
 RUN_RULES: tuple = (
@@ -24,4 +25,5 @@ RUN_RULES: tuple = (
     df2010_apt_in_run.RULE,
     df2011_unpinned_go_install.RULE,
     df2012_sudo_in_run.RULE,
+    df2013_package_install_without_assume_yes.RULE,
 )
