@@ -3,7 +3,8 @@ Starts the image's real ENTRYPOINT/CMD in the sandbox and flags it when a servic
 (one with `EXPOSE` or `HEALTHCHECK`) exits during the start window, or when any image
 exits with a non-zero code or a signal.  The message has the exit code or signal and the
 last lines of stderr.  A one-shot image without `EXPOSE` that exits 0 is fine.  An exit
-caused by the memory limit is left to `resource-limit-hit`.
+after the memory or pids limit was hit is left to `resource-limit-hit`, which names the
+cause.
 
 ## Why is this bad?
 A service that exits at once restarts in a loop or is never ready; a tool that fails on
@@ -47,8 +48,9 @@ def check(run: Any, ctx: Context) -> Iterator[Violation]:
     start = run.start
     if start is None or not start.exited:
         return
-    if run.resources is not None and run.resources.oom_kills:
-        return   # the memory limit killed it: resource-limit-hit says so more precisely
+    res = run.resources
+    if res is not None and (res.oom_kills or res.pids_limit_hits):
+        return   # a limit killed it or broke it: resource-limit-hit says so more precisely
     if start.exit_code == 0 and not run.service:
         return   # a one-shot command that succeeded
     why = "although the image is a service (EXPOSE/HEALTHCHECK)" if run.service else ""
