@@ -13,6 +13,10 @@ from . import (
     df2011_unpinned_go_install,
     df2012_sudo_in_run,
     df2013_package_install_without_assume_yes,
+    df2014_useradd_high_uid_without_no_log_init,
+    df2015_curl_and_wget,
+    df2016_interactive_command_in_run,
+    df2017_bin_sh_replaced_with_ln,
 )
 
 RUN_RULES: tuple = (
@@ -26,4 +30,8 @@ RUN_RULES: tuple = (
     df2011_unpinned_go_install.RULE,
     df2012_sudo_in_run.RULE,
     df2013_package_install_without_assume_yes.RULE,
+    df2014_useradd_high_uid_without_no_log_init.RULE,
+    df2015_curl_and_wget.RULE,
+    df2016_interactive_command_in_run.RULE,
+    df2017_bin_sh_replaced_with_ln.RULE,
 )
