@@ -29,9 +29,10 @@ def _pct(value: float | None) -> str:
 
 def dl_table(cmp: Comparison) -> tuple[list[str], list[list[str]]]:
     """Rows: one per DL rule that hadolint reported or one of our rules carries."""
-    head = ["hadolint", "our rule(s)", "hadolint hits", "rule hits", "matched", "recall", "missed"]
-    rows = [[r.dl, ", ".join(r.rules) or "(none)", str(r.hadolint), str(r.ours), str(r.matched),
-             _pct(r.recall), str(len(r.missed))] for r in cmp.dl_rows]
+    head = ["hadolint", "our rule(s)", "hadolint hits", "on files we reject", "rule hits", "matched", "recall",
+            "missed"]
+    rows = [[r.dl, ", ".join(r.rules) or "(none)", str(r.hadolint), str(r.on_rejected), str(r.ours),
+             str(r.matched), _pct(r.recall), str(len(r.missed))] for r in cmp.dl_rows]
     return head, rows
 
 

@@ -5,7 +5,8 @@ per-rule agreement figures:
 
 - for every hadolint DL rule: hadolint's hits as (file, instruction line), the hits of our
   rules that list the DL id in ``RuleMeta.aliases``, and the recall (share of hadolint's hits
-  we also report);
+  we also report; hits on files we reject as unparsable are left out of it and counted apart,
+  since BuildKit rejects those files too, see the differential test);
 - for every rule of ours with DL aliases: its hits that hadolint reports under none of those
   aliases ("extra"), not counting files hadolint cannot parse (those are counted apart);
 - the files each tool fails to parse (hadolint ``DL1000`` vs our ``DF0001``);
@@ -194,10 +195,16 @@ class DlRow:
     ours: int  # hits of those rules (all DL aliases of theirs)
     matched: int
     missed: list[Hit]
+    on_rejected: int = 0  # hadolint hits on files we reject as unparsable (BuildKit rejects them too)
+
+    @property
+    def judged(self) -> int:
+        """hadolint's hits that count for recall (those on files we parse)."""
+        return self.hadolint - self.on_rejected
 
     @property
     def recall(self) -> float | None:
-        return self.matched / self.hadolint if self.hadolint else None
+        return self.matched / self.judged if self.judged else None
 
 
 @dataclass
@@ -241,7 +248,7 @@ class Comparison:
             "parse_failures": {"hadolint": sorted(self.hadolint.parse_failures),
                                "pylint_image": sorted(self.ours.parse_failures)},
             "dl_rules": [{"dl": r.dl, "rules": list(r.rules), "hadolint": r.hadolint, "ours": r.ours,
-                          "matched": r.matched, "recall": r.recall, "missed": [hit(h) for h in r.missed]}
+                          "matched": r.matched, "on_rejected": r.on_rejected, "recall": r.recall, "missed": [hit(h) for h in r.missed]}
                          for r in self.dl_rows],
             "our_rules": [{"code": r.code, "dl": list(r.dls), "ours": r.ours, "agreed": r.agreed,
                            "extra": [hit(h) for h in r.extra], "on_hadolint_unparsed": r.on_unparsed}
@@ -263,7 +270,8 @@ def compare(hadolint: ToolRun, ours: ToolRun, aliases: Mapping[str, tuple[str, .
         rules = tuple(sorted(by_dl.get(dl, ())))
         mine = set().union(*(ours.hits.get(c, set()) for c in rules)) if rules else set()
         h = theirs.get(dl, set())
-        dl_rows.append(DlRow(dl, rules, len(h), len(mine), len(h & mine), sorted(h - mine)))
+        rejected = {x for x in h if x[0] in ours.parse_failures}
+        dl_rows.append(DlRow(dl, rules, len(h), len(mine), len(h & mine), sorted(h - mine - rejected), len(rejected)))
     rule_rows = []
     for code, dls in sorted(aliases.items()):
         mine = ours.hits.get(code, set())

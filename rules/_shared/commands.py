@@ -218,15 +218,19 @@ def run_commands(instruction: Instruction, scope: Mapping[str, str | None] | Non
     return tuple(commands)
 
 
-def has_cache_mount(instruction: Instruction, targets: tuple[str, ...]) -> bool:
-    """True when the RUN has a ``--mount=type=cache`` whose target is under one of ``targets``."""
+def has_cache_mount(instruction: Instruction, targets: tuple[str, ...], types: tuple[str, ...] = ("cache",)) -> bool:
+    """True when the RUN has a ``--mount=type=cache`` whose target is under one of ``targets``.
+
+    ``types=("cache", "tmpfs")`` also accepts a tmpfs mount: what is written there is not
+    committed to the layer either.
+    """
     for flag in instruction.flags:
         if flag.name != "mount" or not flag.value:
             continue
         fields = dict(part.partition("=")[::2] for part in flag.value.split(","))
         target = (fields.get("target") or fields.get("dst") or fields.get("destination") or "").rstrip("/")
         # the mount covers the cache when it is the cache dir, inside it, or one of its parents
-        if fields.get("type") == "cache" and target and any(
+        if fields.get("type") in types and target and any(
                 target.startswith(t) or t.startswith(target + "/") for t in targets):
             return True
     return False

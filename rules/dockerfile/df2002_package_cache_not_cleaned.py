@@ -3,7 +3,7 @@ Flags a `RUN` that leaves a package-manager cache in a shipped layer: `apt-get u
 without `rm -rf /var/lib/apt/lists/*` or `apt-get dist-clean` in the same `RUN` (an install
 without update creates no lists), `apk add` without `--no-cache`, `pip install` without
 `--no-cache-dir` (unless ENV/ARG sets `PIP_NO_CACHE_DIR`), and `yarn install`/`add` without
-`yarn cache clean`.  A `--mount=type=cache` on the cache directory is fine.  Only the final
+`yarn cache clean`.  A `--mount=type=cache` (or `type=tmpfs`) on the cache directory is fine.  Only the final
 stage and the stages it is built `FROM` are judged by default: a builder's cache never ships.
 
 ## Why is this bad?
@@ -57,7 +57,9 @@ def _cleared(manager: str, instruction: Instruction, commands: tuple[Command, ..
     # ``apt-get dist-clean`` (apt >= 2.7) removes the lists; ``yarn cache clean`` empties yarn's cache.
     if (manager, "dist-clean") in verbs or (manager == "yarn" and ("yarn", "cache") in verbs):
         return True
-    return has_cache_mount(instruction, CACHE_DIRS[manager]) or removes_path(commands, CACHE_DIRS[manager])
+    # a cache or tmpfs mount over the cache dir (or a parent) keeps it out of the layer
+    return (has_cache_mount(instruction, CACHE_DIRS[manager], types=("cache", "tmpfs"))
+            or removes_path(commands, CACHE_DIRS[manager]))
 
 
 def _problem(command: Command, scope: Scope) -> tuple[str, str] | None:
