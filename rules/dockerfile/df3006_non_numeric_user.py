@@ -36,6 +36,9 @@ from pylint_image.rules._shared.variables import expand, has_variables, walk
 def check(dockerfile: Dockerfile, ctx: Context) -> Iterator[Violation]:
     """Yield one violation per USER naming its user instead of giving a uid."""
     for stage in dockerfile.stages:
+        # Resolving the scope is the costly part: only stages with a USER need it.
+        if not any(i.keyword == "USER" for i in stage.instructions):
+            continue
         for instruction, scope in walk(dockerfile, stage):
             if instruction.keyword != "USER" or not instruction.args:
                 continue

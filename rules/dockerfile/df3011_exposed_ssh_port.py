@@ -42,6 +42,9 @@ def _covers_ssh(entry: str) -> bool:
 def check(dockerfile: Dockerfile, ctx: Context) -> Iterator[Violation]:
     """Yield one violation per EXPOSE entry that includes TCP port 22."""
     for stage in dockerfile.stages:
+        # Resolving the scope is the costly part: only stages with a EXPOSE need it.
+        if not any(i.keyword == "EXPOSE" for i in stage.instructions):
+            continue
         for instruction, scope in walk(dockerfile, stage):
             if instruction.keyword != "EXPOSE":
                 continue
