@@ -17,6 +17,8 @@ from . import (
     df2015_curl_and_wget,
     df2016_interactive_command_in_run,
     df2017_bin_sh_replaced_with_ln,
+    df2018_dist_upgrade_in_run,
+    df2019_package_index_update_alone,
 )
 
 RUN_RULES: tuple = (
@@ -34,4 +36,6 @@ RUN_RULES: tuple = (
     df2015_curl_and_wget.RULE,
     df2016_interactive_command_in_run.RULE,
     df2017_bin_sh_replaced_with_ln.RULE,
+    df2018_dist_upgrade_in_run.RULE,
+    df2019_package_index_update_alone.RULE,
 )
