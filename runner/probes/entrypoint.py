@@ -73,8 +73,9 @@ def _elf_problem(root: Path | OverlayRoot, file: ImageFile, head: bytes) -> Entr
 def _script_problem(root: Path | OverlayRoot, file: ImageFile, head: bytes, cwd: str,
                     depth: int) -> EntrypointProblem | None:
     line = head[2:].split(b"\n", 1)[0]
-    words = line.decode(errors="replace").strip(" \t").split(None, 1)
-    if not words:
+    # The kernel ends the interpreter name at a space, tab or newline only: a CR stays in it.
+    words = line.decode(errors="replace").strip(" \t").replace("\t", " ").split(" ", 1)
+    if not words[0]:
         return EntrypointProblem("interpreter-missing", file.path, f"{file.path} has an empty #! line")
     interpreter = words[0]
     crlf = interpreter.endswith("\r")
