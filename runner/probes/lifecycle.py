@@ -22,7 +22,7 @@ from .ports import all_listening, observe_ports
 
 START, PORTS, STOP, HEALTH, RESOURCES, USER = "start", "ports", "stop", "healthcheck", "resources", "user"
 RUNNING_PROBES = (START, PORTS, STOP, HEALTH, RESOURCES, USER)
-_POLL = 0.02
+_POLL = 0.01
 _TAIL = 2000
 
 
@@ -47,7 +47,7 @@ class Timing:
 
     start_window: float = 5.0
     grace: float = 10.0
-    settle: float = 0.2     # after the ports opened: long enough to catch an immediate crash
+    settle: float = 0.1     # after the ports opened: long enough to catch an immediate crash
 
 
 @dataclass(frozen=True, slots=True)
