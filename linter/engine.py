@@ -169,10 +169,12 @@ def _unused(pragmas: Iterable[Pragma], dockerfile: Dockerfile, registry: Registr
                 if p.tool == "hadolint":
                     continue  # hadolint codes we deliberately do not carry over: nothing to judge
                 message = f"suppression names unknown rule '{token}'"
-            elif all(config.selection.enabled(r) and r.meta.target is Target.DOCKERFILE for r in named):
-                message = f"unused suppression: '{token}' reports nothing here"
             else:
-                continue  # a disabled rule cannot prove the pragma useless
+                # Only Dockerfile rules run here; an image rule sharing the name is judged elsewhere.
+                here = [r for r in named if r.meta.target is Target.DOCKERFILE]
+                if not here or not all(config.selection.enabled(r) for r in here):
+                    continue  # a disabled rule cannot prove the pragma useless
+                message = f"unused suppression: '{token}' reports nothing here"
             loc = SourceLocation(dockerfile.path, p.span)
             yield stamper.stamp(rules[0], Violation(loc, message), loc)
 
