@@ -89,7 +89,8 @@ NOT_CARRIED_OVER: dict[str, str] = {
     "DL3039": "removed from hadolint (dnf update), same reason as DL3005",
     "InvalidBaseImagePlatform": "needs the pulled base image's manifest; covered by image analysis "
                                 "(`pylint-image image`), not by the Dockerfile linter",
-    "DS024": "deprecated in Trivy (apt-get dist-upgrade); the same reasoning as hadolint's removed DL3005",
+    "DS030": "WORKDIR mounts nothing: a WORKDIR under /proc, /dev or /boot cannot cause a breakout; "
+             "it only creates a directory (or fails at run time)",
 }
 
 

@@ -50,7 +50,7 @@ RULE = rule(
     meta=RuleMeta(
         code="DF1005", name="duplicate-stage-name", severity=Severity.ERROR, target=Target.DOCKERFILE,
         summary="Two stages share one name", fix_title="Give each stage a unique name",
-        tags=frozenset({"correctness"}), aliases=("DL3024", "DuplicateStageName"),
+        tags=frozenset({"correctness"}), aliases=("DL3024", "DuplicateStageName", "DS012", "CKV_DOCKER_11"),
     ),
     check=check,
 )

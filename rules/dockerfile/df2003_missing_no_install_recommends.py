@@ -79,7 +79,7 @@ RULE = rule(
     meta=RuleMeta(
         code="DF2003", name="missing-no-install-recommends", severity=Severity.INFO, target=Target.DOCKERFILE,
         summary="apt-get install without --no-install-recommends",
-        fix_title="Add --no-install-recommends", tags=frozenset({"image-size"}), aliases=("DL3015",),
+        fix_title="Add --no-install-recommends", tags=frozenset({"image-size"}), aliases=("DL3015", "DS029"),
     ),
     check=check,
 )

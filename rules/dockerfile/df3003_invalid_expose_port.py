@@ -77,7 +77,7 @@ RULE = rule(
         code="DF3003", name="invalid-expose-port", severity=Severity.ERROR, target=Target.DOCKERFILE,
         summary="EXPOSE entry is not a valid port, range or protocol",
         fix_title="Write PORT[/tcp|udp|sctp] with 0 <= PORT <= 65535",
-        tags=frozenset({"correctness"}), aliases=("DL3011", "ExposeInvalidFormat"),
+        tags=frozenset({"correctness"}), aliases=("DL3011", "ExposeInvalidFormat", "DS008"),
     ),
     check=check,
 )

@@ -59,7 +59,7 @@ RULE = rule(
         summary="CMD, ENTRYPOINT or HEALTHCHECK repeated in one stage",
         fix_title="Keep only the last CMD/ENTRYPOINT/HEALTHCHECK of the stage",
         tags=frozenset({"correctness"}),
-        aliases=("DL4003", "DL4004", "DL3012", "MultipleInstructionsDisallowed"),
+        aliases=("DL4003", "DL4004", "DL3012", "MultipleInstructionsDisallowed", "DS007", "DS016", "DS023"),
     ),
     check=check,
 )

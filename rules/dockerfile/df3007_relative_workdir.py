@@ -64,7 +64,7 @@ RULE = rule(
     meta=RuleMeta(
         code="DF3007", name="relative-workdir", severity=Severity.WARNING, target=Target.DOCKERFILE,
         summary="Relative WORKDIR with no absolute WORKDIR before it", fix_title="Use an absolute WORKDIR",
-        tags=frozenset({"best-practice"}), aliases=("DL3000", "WorkdirRelativePath"),
+        tags=frozenset({"best-practice"}), aliases=("DL3000", "WorkdirRelativePath", "DS009", "CKV_DOCKER_10"),
     ),
     check=check,
 )

@@ -76,7 +76,7 @@ RULE = rule(
     meta=RuleMeta(
         code="DF3008", name="secret-in-arg-or-env", severity=Severity.WARNING, target=Target.DOCKERFILE,
         summary="ARG or ENV named like a secret", fix_title="Pass the secret with RUN --mount=type=secret",
-        tags=frozenset({"security"}), aliases=("DL3064", "SecretsUsedInArgOrEnv"),
+        tags=frozenset({"security"}), aliases=("DL3064", "SecretsUsedInArgOrEnv", "DS031"),
     ),
     check=check,
 )

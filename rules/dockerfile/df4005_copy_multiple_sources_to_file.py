@@ -56,7 +56,7 @@ RULE = rule(
     meta=RuleMeta(
         code="DF4005", name="copy-multiple-sources-to-file", severity=Severity.ERROR, target=Target.DOCKERFILE,
         summary="COPY/ADD of several sources to a destination not ending with /",
-        fix_title="End the destination with /", tags=frozenset({"correctness"}), aliases=("DL3021",),
+        fix_title="End the destination with /", tags=frozenset({"correctness"}), aliases=("DL3021", "DS011"),
     ),
     check=check,
 )
