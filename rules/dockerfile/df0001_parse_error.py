@@ -34,7 +34,8 @@ def check(dockerfile: Dockerfile, ctx: Context) -> Iterator[Violation]:
 RULE = rule(
     meta=RuleMeta(
         code="DF0001", name="parse-error", severity=Severity.ERROR, target=Target.DOCKERFILE,
-        summary="The Dockerfile cannot be parsed", tags=frozenset({"correctness"}), aliases=("DL1000",),
+        summary="The Dockerfile cannot be parsed", tags=frozenset({"correctness"}),
+        aliases=("DL1000", "DL3061", "DL3043"),  # both are files BuildKit refuses to parse
     ),
     check=check,
 )
