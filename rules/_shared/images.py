@@ -114,3 +114,23 @@ def shipped_stages(dockerfile: Dockerfile) -> frozenset[int]:
     """Return the indexes of the final stage and of the stages whose layers it builds on."""
     final = dockerfile.final_stage
     return frozenset(s.index for s in stage_chain(dockerfile, final)) if final else frozenset()
+
+
+def unpinned_tag(image: ParsedImage) -> str | None:
+    """Why a reference floats (``"no tag"``, ``"the tag 'latest'"``); None when tagged or digest-pinned."""
+    if image.digest:
+        return None
+    if not image.tag:
+        return "no tag"
+    return "the tag 'latest'" if image.tag == "latest" else None
+
+
+def untrusted(image: ParsedImage, trusted: Iterable[str]) -> bool:
+    """True when the image is neither a Docker Official Image nor under a trusted prefix."""
+    return not (is_official(image) or is_trusted(image, trusted))
+
+
+def real_base_stage(dockerfile: Dockerfile) -> Stage | None:
+    """Return the stage whose FROM names the image the final stage is really built on."""
+    final = dockerfile.final_stage
+    return list(stage_chain(dockerfile, final))[-1] if final else None

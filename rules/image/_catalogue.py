@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from . import (
+    im1001_unofficial_base_image,
+    im1002_unpinned_image_tag,
     im2001_setuid_file,
     im2002_world_writable_file,
     im2003_secret_in_image,
@@ -12,9 +14,12 @@ from . import (
     im3001_image_too_large,
     im3002_image_size_regression,
     im3003_layer_too_large,
+    im3004_runs_as_root,
 )
 
 IMAGE_RULES: tuple = (
+    im1001_unofficial_base_image.RULE,
+    im1002_unpinned_image_tag.RULE,
     im2001_setuid_file.RULE,
     im2002_world_writable_file.RULE,
     im2003_secret_in_image.RULE,
@@ -24,4 +29,5 @@ IMAGE_RULES: tuple = (
     im3001_image_too_large.RULE,
     im3002_image_size_regression.RULE,
     im3003_layer_too_large.RULE,
+    im3004_runs_as_root.RULE,
 )

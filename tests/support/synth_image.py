@@ -4,6 +4,7 @@ An image is described by a dict (or YAML text) like::
 
     ref: example/app:1
     config: {User: app, Cmd: [sh]}
+    os: linux                        # the config's os (windows for Windows images)
     annotations: {org.opencontainers.image.base.name: docker.io/library/debian:12}
     layers:
       - created_by: "/bin/sh -c #(nop) ADD file:abc in / "
@@ -156,7 +157,7 @@ def build(spec: dict[str, Any] | str) -> Built:
                                "application/vnd.oci.image.layer.v1.tar+gzip"))
         else:
             layers.append(Blob(tar, "application/vnd.oci.image.layer.v1.tar"))
-    config = {"architecture": desc.get("architecture", "amd64"), "os": "linux",
+    config = {"architecture": desc.get("architecture", "amd64"), "os": desc.get("os", "linux"),
               "config": desc.get("config", {}),
               "rootfs": {"type": "layers", "diff_ids": diff_ids}, "history": history}
     config_blob = Blob(json.dumps(config).encode(), "application/vnd.oci.image.config.v1+json")

@@ -1,0 +1,72 @@
+"""## What it does
+Flags an image built on a base that is not a Docker Official Image and whose registry or
+namespace is not trusted (`trusted-registries` in the config, or this rule's `trusted`
+option); the same test as the Dockerfile rule DF1002.  The base is read from the OCI
+annotation (or label) `org.opencontainers.image.base.name`, else from the final stage's
+`FROM` of the linked Dockerfile (stage aliases followed to the real base).  When neither
+is known, nothing is reported: the base cannot be decided.
+
+## Why is this bad?
+Anyone can push to Docker Hub: an image from an unknown namespace can be abandoned,
+unpatched or malicious, and everything in it ships in your image.  Severity INFO: many
+vendor images are legitimate; record the trust decision in the trusted list.
+
+## Example
+```dockerfile
+FROM someuser/python-tools:1.0
+RUN python --version
+```
+
+## Use instead
+```dockerfile
+FROM python:3.12-slim
+RUN python --version
+```
+
+## Options
+- `trusted` (list of strings, default `[]`): registries or namespaces to trust, matched on
+  whole path components, e.g. `ghcr.io/myorg`, `gcr.io/distroless`, `docker.io/bitnami`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from pylint_image.linter import Context, RuleMeta, Severity, Status, Target, Violation, rule
+from pylint_image.rules._shared.built import built_base, from_span, image_location
+from pylint_image.rules._shared.images import parse_image, untrusted
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """Options of unofficial-base-image (image target)."""
+
+    trusted: tuple[str, ...] = ()
+
+
+def check(image: Any, ctx: Context) -> Iterator[Violation]:
+    """Yield one violation when the image's base is neither official nor trusted."""
+    base = built_base(image, ctx)
+    if base is None or "$" in base.reference:
+        return  # unknown, or chosen at build time from a variable we could not resolve
+    trusted = (*ctx.settings.trusted_registries, *(ctx.options.trusted if ctx.options else ()))
+    parsed = parse_image(base.reference)
+    if not untrusted(parsed, trusted):
+        return
+    span = from_span(base.from_instruction) if base.from_instruction is not None else None
+    # Layer 0 always comes from the base image; provenance attributes it to the FROM line.
+    yield Violation(image_location(image, ctx, 0, span),
+                    f"base image '{parsed.path}' (from the {base.origin}) is not a Docker Official "
+                    "Image and its registry/namespace is not in the trusted list")
+
+
+RULE = rule(meta=RuleMeta(code="IM1001", name="unofficial-base-image", severity=Severity.INFO,
+                          target=Target.IMAGE,
+                          summary="The image's base is neither a Docker Official Image "
+                                  "nor from a trusted registry",
+                          fix_title="Use an official image or add its namespace to trusted-registries",
+                          tags=frozenset({"security", "supply-chain"}), status=Status.PREVIEW,
+                          options=Options),
+            check=check)
