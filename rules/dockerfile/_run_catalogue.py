@@ -19,6 +19,9 @@ from . import (
     df2017_bin_sh_replaced_with_ln,
     df2018_dist_upgrade_in_run,
     df2019_package_index_update_alone,
+    df2020_tls_verification_disabled,
+    df2021_package_signature_check_disabled,
+    df2022_download_piped_to_shell,
 )
 
 RUN_RULES: tuple = (
@@ -38,4 +41,7 @@ RUN_RULES: tuple = (
     df2017_bin_sh_replaced_with_ln.RULE,
     df2018_dist_upgrade_in_run.RULE,
     df2019_package_index_update_alone.RULE,
+    df2020_tls_verification_disabled.RULE,
+    df2021_package_signature_check_disabled.RULE,
+    df2022_download_piped_to_shell.RULE,
 )
