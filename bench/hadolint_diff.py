@@ -228,7 +228,7 @@ class Comparison:
     ours: ToolRun
     dl_rows: list[DlRow]
     rule_rows: list[RuleRow]
-    unmapped: dict[str, int]  # DL ids hadolint reported that no rule of ours carries -> hits
+    unmapped: dict[str, int]  # DL ids no rule of ours carries -> hadolint hits on files we parse
 
     @property
     def ratio(self) -> float:
@@ -279,7 +279,9 @@ def compare(hadolint: ToolRun, ours: ToolRun, aliases: Mapping[str, tuple[str, .
         on_unparsed = {h for h in mine if h[0] in hadolint.parse_failures}
         extra = sorted(mine - reported - on_unparsed)
         rule_rows.append(RuleRow(code, dls, len(mine), len(mine & reported), extra, len(on_unparsed)))
-    unmapped = {dl: len(h) for dl, h in sorted(theirs.items()) if dl not in by_dl}
+    # on files we reject (BuildKit rejects them too) DF0001 is the answer, whatever hadolint says
+    unmapped = {dl: n for dl, h in sorted(theirs.items())
+                if dl not in by_dl and (n := sum(1 for x in h if x[0] not in ours.parse_failures))}
     return Comparison(files, hadolint, ours, dl_rows, rule_rows, unmapped)
 
 
