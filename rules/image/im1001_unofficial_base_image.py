@@ -34,7 +34,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from pylint_image.linter import Context, RuleMeta, Severity, Status, Target, Violation, rule
+from pylint_image.linter import Context, RuleMeta, Severity, Target, Violation, rule
 from pylint_image.rules._shared.built import built_base, from_span, image_location
 from pylint_image.rules._shared.images import parse_image, untrusted
 
@@ -67,6 +67,6 @@ RULE = rule(meta=RuleMeta(code="IM1001", name="unofficial-base-image", severity=
                           summary="The image's base is neither a Docker Official Image "
                                   "nor from a trusted registry",
                           fix_title="Use an official image or add its namespace to trusted-registries",
-                          tags=frozenset({"security", "supply-chain"}), status=Status.PREVIEW,
+                          tags=frozenset({"security", "supply-chain"}),
                           options=Options),
             check=check)

@@ -33,7 +33,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from pylint_image.linter import Context, RuleMeta, Severity, Status, Target, Violation, rule
+from pylint_image.linter import Context, RuleMeta, Severity, Target, Violation, rule
 from pylint_image.rules._shared.built import built_base, from_span, image_location
 from pylint_image.rules._shared.images import parse_image, unpinned_tag
 
@@ -67,6 +67,6 @@ RULE = rule(meta=RuleMeta(code="IM1002", name="unpinned-image-tag", severity=Sev
                           target=Target.IMAGE,
                           summary="The image's base has no tag, or the tag 'latest'",
                           fix_title="Pin a version tag or a digest",
-                          tags=frozenset({"reproducibility", "supply-chain"}), status=Status.PREVIEW,
+                          tags=frozenset({"reproducibility", "supply-chain"}),
                           options=Options),
             check=check)

@@ -32,7 +32,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from pylint_image.linter import Context, Needs, RuleMeta, Severity, Status, Target, Violation, rule
+from pylint_image.linter import Context, Needs, RuleMeta, Severity, Target, Violation, rule
 from pylint_image.rules._shared.built import image_location
 from pylint_image.rules._shared.users import is_root_name, last_user, passwd_uid, user_part
 
@@ -74,6 +74,6 @@ def check(image: Any, ctx: Context) -> Iterator[Violation]:
 RULE = rule(meta=RuleMeta(code="IM3004", name="runs-as-root", severity=Severity.WARNING,
                           target=Target.IMAGE, summary="The image config runs the container as root",
                           fix_title="Add a non-root USER at the end of the final stage",
-                          tags=frozenset({"security"}), status=Status.PREVIEW,
+                          tags=frozenset({"security"}),
                           needs=Needs(paths=("/etc/passwd",)), aliases=("CIS-DI-0001",)),
             check=check)

@@ -69,14 +69,14 @@ def test_docker_save_archive_and_sarif_without_dockerfile(hostile_image, tmp_pat
 
 
 def test_oci_layout_with_baseline_regression(tmp_path: Path) -> None:
-    spec = {"layers": [{"created_by": "/bin/sh -c #(nop) ADD file:x in /",
+    spec = {"config": {"User": "1000"}, "layers": [{"created_by": "/bin/sh -c #(nop) ADD file:x in /",
                         "files": [{"path": "/data.bin", "size": 300_000}]}]}
     layout = synth.write_oci_layout(spec, tmp_path / "layout")
     baseline = tmp_path / "baseline.json"
     first = cli(str(layout), "--write-baseline", str(baseline), "--format", "json", cwd=tmp_path)
     assert first.returncode == 0, first.stdout + first.stderr
     assert json.loads(baseline.read_text())["size"] > 300_000
-    bigger = {"layers": spec["layers"] + [{"created_by": "/bin/sh -c cp", "files": [{"path": "/more.bin", "size": 200_000}]}]}
+    bigger = {"config": spec["config"], "layers": spec["layers"] + [{"created_by": "/bin/sh -c cp", "files": [{"path": "/more.bin", "size": 200_000}]}]}
     layout2 = synth.write_oci_layout(bigger, tmp_path / "layout2")
     second = cli(str(layout2), "--baseline", str(baseline), "--format", "json", cwd=tmp_path)
     codes = [f["code"] for f in json.loads(second.stdout)["findings"]]
