@@ -55,6 +55,21 @@ def time_verify(cache: Path) -> float:
     return elapsed
 
 
+def time_verify_in_process(cache: Path, runs: int) -> list[float]:
+    """verify() itself, warm, without interpreter start-up and plugin loading (where time goes)."""
+    from pylint_image.linter.config import Config
+    from pylint_image.linter.plugins import load_registry
+    from pylint_image.runner.pipeline import verify
+    from pylint_image.runner.spec import VerifySpec
+
+    registry, found = load_registry(), []
+    for _ in range(runs):
+        began = time.perf_counter()
+        verify(VerifySpec(image=f"docker-daemon:{TAG}", cache_dir=cache), registry, Config())
+        found.append(time.perf_counter() - began)
+    return found
+
+
 def _answers(port: int) -> bool:
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=0.2) as sock:
@@ -111,11 +126,14 @@ def main() -> int:
         cold = time_verify(cache)
         warm = [time_verify(cache) for _ in range(args.runs)]
         docker = [time_docker() for _ in range(args.runs)]
+        in_process = time_verify_in_process(cache, args.runs)
         starts = sandbox_starts(cache, args.starts)
     d = statistics.median(docker)
     rows = [("verify --image, cold cache", cold, cold / d),
             (f"verify --image, warm cache (median of {args.runs})", statistics.median(warm),
              statistics.median(warm) / d),
+            (f"  of which verify() in-process, warm (median of {args.runs})", statistics.median(in_process),
+             statistics.median(in_process) / d),
             (f"docker run -d -p + wait + stop + rm (median of {args.runs})", d, 1.0),
             (f"sandbox start overhead fork->exec (median of {len(starts)})", statistics.median(starts), None)]
     print(f"{'measurement':62} {'seconds':>9} {'x docker':>9}")
