@@ -64,7 +64,7 @@ def tls_command(name: str, args: Sequence[str]) -> str | None:
             (m := _SETOPT_RE.match(w)) and m.group(1).lower() == "sslverify" and m.group(2).lower() in _FALSE
             for w in args):
         return f"{name} sslverify=0"
-    pip = recognize_invocation([name, *args])
+    pip = recognize_invocation([name, *args]) if name.startswith(("pip", "python", "uv")) else None
     if pip is not None and pip.manager == "pip":
         if pip.has_option("--trusted-host") or any(w.endswith("trusted-host") for w in args if "config" in args):
             return "pip --trusted-host"

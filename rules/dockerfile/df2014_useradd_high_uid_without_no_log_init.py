@@ -46,6 +46,8 @@ def _uid(args: tuple[str, ...]) -> str | None:
 def check(dockerfile: Dockerfile, ctx: Context) -> Iterator[Violation]:
     """Yield one violation per useradd with a 6+ digit UID and no --no-log-init."""
     for stage in dockerfile.stages:
+        if not any("useradd" in i.raw for i in stage.instructions):
+            continue  # resolving the variables in scope is costly: only for stages that need it
         for instruction, scope in walk(dockerfile, stage):
             run = instruction.onbuild if instruction.keyword == "ONBUILD" else instruction
             if run is None or run.keyword != "RUN":

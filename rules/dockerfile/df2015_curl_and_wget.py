@@ -41,7 +41,7 @@ def check(dockerfile: Dockerfile, ctx: Context) -> Iterator[Violation]:
             run = instruction.onbuild if instruction.keyword == "ONBUILD" else instruction
             if run is None or run.keyword != "RUN":
                 continue
-            here = [(s, c, program(c)[1]) for s, c in commands_of(run) if program(c)[1] in _TOOLS]
+            here = [(s, c, name) for s, c in commands_of(run) if (name := program(c)[1]) in _TOOLS]
             seen.update(tool for _, _, tool in here)
             if len(seen) == 2 and here:
                 script, command, tool = here[-1]

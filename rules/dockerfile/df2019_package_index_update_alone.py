@@ -41,6 +41,8 @@ _CHANGES = frozenset({"install", "add", "upgrade", "dist-upgrade", "full-upgrade
 def _role(command: object) -> str | None:
     """'update' for an index refresh, 'change' for a command that uses the index, else None."""
     name, args = program_args(command)
+    if name not in _WRAPPED and name != "xargs":
+        return None  # cheap exit: most commands are not package managers
     found = recognize_invocation([name, *args])
     if found is not None and found.manager in ("apt", "apk"):
         return "update" if found.verb == "update" else "change" if found.verb in _CHANGES else None
