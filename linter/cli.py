@@ -87,14 +87,15 @@ def build_args_of(values: Sequence[str]) -> dict[str, str]:
     return result
 
 
-def setup(args: argparse.Namespace):
+def setup(args: argparse.Namespace, targets=None):
     """Load plugins and config, apply CLI overrides; return (registry, config)."""
     import dataclasses
 
     from .config import build_config, load_config
     from .plugins import load_registry
 
-    registry = load_registry(disabled=args.disable_plugin, required=_csv(args.require_plugins) or ())
+    registry = load_registry(disabled=args.disable_plugin, required=_csv(args.require_plugins) or (),
+                             targets=targets)
     config = load_config(args.config, Path.cwd(), registry.rules)
     overrides: dict = {}
     if args.select is not None or args.ignore is not None or args.preview:
@@ -144,7 +145,9 @@ def run_lint(args: argparse.Namespace) -> int:
     if not args.paths:
         raise UsageError("no PATH given (try: pylint-image Dockerfile)")
     started = time.perf_counter()
-    registry, config = setup(args)
+    from .ruleapi import Target
+
+    registry, config = setup(args, targets=(Target.DOCKERFILE,))
     build_args = build_args_of(args.build_arg)
     root = Path.cwd()
     results: list[FileResult] = []

@@ -3,6 +3,11 @@
 Each family keeps its own explicit tuple in a ``_catalogue`` module (so that several people
 can add rules without editing one list); they are merged and sorted here.  Nothing is
 discovered by globbing: tests/rules/test_registry.py fails for a module left out.
+
+Three entry points of the one ``pylint_image.rules`` group expose them by target
+(``builtin``: Dockerfile rules, ``builtin-image``, ``builtin-runtime``), so that linting a
+Dockerfile never imports the image and runtime rules (start-up time); ``BUILTIN_RULES``
+is every built-in rule, loaded on first access.
 """
 
 from __future__ import annotations
@@ -24,8 +29,6 @@ from .dockerfile import (
 
 from .dockerfile._meta_catalogue import META_RULES
 from .dockerfile._run_catalogue import RUN_RULES
-from .image._catalogue import IMAGE_RULES
-from .runtime._catalogue import RUNTIME_RULES
 
 _CORE_RULES = (
     df0001_parse_error.RULE,
@@ -42,8 +45,25 @@ _CORE_RULES = (
     df4001_copy_before_install.RULE,
 )
 
-BUILTIN_RULES = tuple(sorted((*_CORE_RULES, *RUN_RULES, *META_RULES, *IMAGE_RULES, *RUNTIME_RULES),
-                             key=lambda r: r.meta.code))
+DOCKERFILE_RULES = tuple(sorted((*_CORE_RULES, *RUN_RULES, *META_RULES), key=lambda r: r.meta.code))
+
+
+def __getattr__(name: str):
+    """Load the image and runtime tuples (and the full list) only when asked for."""
+    if name == "IMAGE_RULES":
+        from .image._catalogue import IMAGE_RULES
+
+        return IMAGE_RULES
+    if name == "RUNTIME_RULES":
+        from .runtime._catalogue import RUNTIME_RULES
+
+        return RUNTIME_RULES
+    if name == "BUILTIN_RULES":
+        from .image._catalogue import IMAGE_RULES
+        from .runtime._catalogue import RUNTIME_RULES
+
+        return tuple(sorted((*DOCKERFILE_RULES, *IMAGE_RULES, *RUNTIME_RULES), key=lambda r: r.meta.code))
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 # Tombstones: codes that were removed, with the version and the reason; never reuse them.
 REMOVED_CODES: dict[str, str] = {}

@@ -42,4 +42,5 @@ def test_wheel_contains_every_subpackage_and_no_generic_top_level(tmp_path: Path
     assert "pylint_image/rules/_shared/official_images.txt" in names
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     text = zipfile.ZipFile(wheel).read(entry_points).decode()
-    assert "pylint_image.rules:BUILTIN_RULES" in text and "pylint-image = pylint_image.linter.cli:main" in text
+    assert "pylint_image.rules:DOCKERFILE_RULES" in text and "pylint_image.rules:IMAGE_RULES" in text
+    assert "pylint-image = pylint_image.linter.cli:main" in text
