@@ -40,12 +40,20 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from pylint_image.linter import Context, Dockerfile, Instruction, RuleMeta, Severity, Target, Violation, rule
+from pylint_image.linter import Context, Dockerfile, ImageRef, Instruction, RuleMeta, Severity, Target, Violation, rule
 from pylint_image.rules._shared.images import stage_chain
 from pylint_image.rules._shared.variables import expand, has_variables, walk
 
 _ROOT_NAMES = frozenset({"root", "0", "containeradministrator"})
 _DROPPERS = re.compile(r"\b(?:gosu|su-exec)\b")
+# Bases whose image config sets a non-root USER (invisible from the Dockerfile): tags such as
+# ``nonroot`` (distroless), ``rootless``; Windows nanoserver (ContainerUser); .NET chiseled and
+# distroless images (user ``app``, 1654); Jupyter docker-stacks (``jovyan``); Chainguard
+# (``nonroot``); Bitnami (1001); the Jenkins controller and agents (``jenkins``).
+_NON_ROOT_TAG = re.compile(r"nonroot|rootless|chiseled")
+_NON_ROOT_REPOSITORY = re.compile(
+    r"(?:^|/)nanoserver|^mcr\.microsoft\.com/dotnet/.+distroless|^(?:quay\.io/|docker\.io/)?jupyter/"
+    r"|^cgr\.dev/chainguard/|^(?:docker\.io/)?bitnami/|^(?:docker\.io/)?jenkins/(?:jenkins|inbound-agent|agent)$")
 
 
 def _last_user(dockerfile: Dockerfile) -> tuple[Instruction, str] | None:
@@ -61,6 +69,12 @@ def _last_user(dockerfile: Dockerfile) -> tuple[Instruction, str] | None:
     return None
 
 
+def _path(base: ImageRef) -> str:
+    """``registry/repository`` of a base image, lower-case (registry omitted for Docker Hub)."""
+    repository = base.repository.lower()
+    return f"{base.registry.lower()}/{repository}" if base.registry else repository
+
+
 def check(dockerfile: Dockerfile, ctx: Context) -> Iterator[Violation]:
     """Yield a violation when the final stage's effective user is root."""
     final = dockerfile.final_stage
@@ -69,9 +83,8 @@ def check(dockerfile: Dockerfile, ctx: Context) -> Iterator[Violation]:
     found = _last_user(dockerfile)
     if found is None:
         root = list(stage_chain(dockerfile, final))[-1]
-        tag = (root.base.tag or "").lower()
         # These bases set a non-root default user themselves, which a Dockerfile cannot see.
-        if "nonroot" in tag or "rootless" in tag or "nanoserver" in root.base.repository.lower():
+        if _NON_ROOT_TAG.search((root.base.tag or "").lower()) or _NON_ROOT_REPOSITORY.search(_path(root.base)):
             return
         # An entrypoint that steps down with gosu/su-exec runs the service unprivileged.
         if any(_DROPPERS.search(i.value) for s in stage_chain(dockerfile, final) for i in s.instructions):
