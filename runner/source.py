@@ -108,7 +108,12 @@ def _unreachable(diff_id: str) -> Callable[[], IO[bytes]]:
 
 @contextlib.contextmanager
 def acquire(source: str, cache: LayerCache) -> Iterator[AcquiredImage]:
-    """Open ``--image SOURCE``: ``docker-daemon:NAME``, a docker archive or an OCI layout."""
+    """Open ``--image SOURCE``: ``docker-daemon:NAME``, ``registry:REF``, a docker archive or an OCI layout."""
+    from .registry import is_registry_source, resolve_registry_source
+
+    if is_registry_source(source):
+        yield _from_archive(resolve_registry_source(source), source)
+        return
     spec = parse_source(source)
     if spec.kind == "daemon":
         with daemon_image(spec.target, cache) as image:
