@@ -52,7 +52,34 @@ def _unsubstituted(text: str) -> str:
     previous = None
     while previous != text:  # innermost first: nested substitutions unwrap one level per pass
         previous, text = text, _SUBST_RE.sub("${__subst__}", text)
-    return text
+    return _scan_substitutions(text) if "$(" in text else text
+
+
+def _scan_substitutions(text: str) -> str:
+    """Replace the ``$( )`` the regex leaves (parentheses or quotes inside, as in an awk script).
+
+    Parentheses are counted outside quotes; an unterminated substitution runs to the end.
+    """
+    out: list[str] = []
+    i = 0
+    while (start := text.find("$(", i)) >= 0:
+        out.append(text[i:start])
+        depth, j, quote = 1, start + 2, ""
+        while j < len(text) and depth:
+            ch = text[j]
+            if quote:
+                quote = "" if ch == quote else quote
+            elif ch in "'\"":
+                quote = ch
+            elif ch == "(":
+                depth += 1
+            elif ch == ")":
+                depth -= 1
+            j += 1
+        out.append("${__subst__}")
+        i = j
+    out.append(text[i:])
+    return "".join(out)
 
 
 def _tokenize_line(line: str) -> list[list[str]]:
