@@ -9,6 +9,7 @@ no value: references to it stay unexpanded, so rules treat them as "unknown".
 
 from __future__ import annotations
 
+import functools
 import re
 import shlex
 from collections.abc import Iterator, Mapping
@@ -32,15 +33,22 @@ def _split_words(text: str) -> list[str]:
 
 def parse_assignments(instruction: Instruction) -> list[tuple[str, str | None]]:
     """Return ``(name, value)`` pairs of an ARG or ENV instruction (value None: no default)."""
-    words = _split_words(instruction.value_after_flags)
-    if instruction.keyword == "ENV" and words and "=" not in words[0]:
+    return list(_assignments(instruction.keyword, instruction.value_after_flags))
+
+
+# Every rule that resolves variables walks the ARG/ENV instructions again; memoizing this
+# pure function of the text keeps shlex (the costliest step) to once per distinct line.
+@functools.lru_cache(maxsize=4096)
+def _assignments(keyword: str, text: str) -> tuple[tuple[str, str | None], ...]:
+    words = _split_words(text)
+    if keyword == "ENV" and words and "=" not in words[0]:
         # legacy form ``ENV NAME value with spaces``
-        return [(words[0], " ".join(words[1:]))]
+        return ((words[0], " ".join(words[1:])),)
     pairs: list[tuple[str, str | None]] = []
     for word in words:
         name, sep, value = word.partition("=")
         pairs.append((name, value if sep else None))
-    return pairs
+    return tuple(pairs)
 
 
 def global_scope(dockerfile: Dockerfile) -> Scope:
