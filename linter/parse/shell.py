@@ -174,8 +174,7 @@ class ShellScript:
 
     def position(self, offset: int) -> tuple[int, int]:
         """The Dockerfile (line, column) of script ``offset``."""
-        starts = [a[0] for a in self.anchors]
-        i = max(bisect_right(starts, offset) - 1, 0)
+        i = max(bisect_right(self.anchors, offset, key=_anchor_offset) - 1, 0)
         o, line, col = self.anchors[i]
         return line, col + offset - o
 
@@ -188,6 +187,10 @@ class ShellScript:
     def span_of(self, node: Word | Command | Redirect | Group) -> Span:
         """The Dockerfile span of a word, command, redirect or group."""
         return self.span(node.start, node.end)
+
+
+def _anchor_offset(anchor: tuple[int, int, int]) -> int:
+    return anchor[0]
 
 
 def parse_shell(text: str, anchors: tuple[tuple[int, int, int], ...] = ((0, 1, 1),)) -> ShellScript:
