@@ -155,7 +155,7 @@ def dl_aliases(catalogue: Iterable[Mapping]) -> dict[str, tuple[str, ...]]:
     out = {}
     for rule in catalogue:
         dls = tuple(a for a in rule.get("aliases", ()) if a.startswith("DL") and a[2:].isdigit())
-        if dls and rule["code"] != OUR_PARSE_ERROR:
+        if dls:
             out[rule["code"]] = dls
     return out
 
@@ -263,7 +263,8 @@ def compare(hadolint: ToolRun, ours: ToolRun, aliases: Mapping[str, tuple[str, .
     by_dl: dict[str, list[str]] = defaultdict(list)
     for code, dls in aliases.items():
         for dl in dls:
-            by_dl[dl].append(code)
+            if dl != HADOLINT_PARSE_ERROR:  # parse failures are compared file by file, apart
+                by_dl[dl].append(code)
     theirs = {code: hits for code, hits in hadolint.hits.items() if code.startswith("DL") and code != HADOLINT_PARSE_ERROR}
     dl_rows = []
     for dl in sorted(set(theirs) | set(by_dl)):
@@ -274,6 +275,8 @@ def compare(hadolint: ToolRun, ours: ToolRun, aliases: Mapping[str, tuple[str, .
         dl_rows.append(DlRow(dl, rules, len(h), len(mine), len(h & mine), sorted(h - mine - rejected), len(rejected)))
     rule_rows = []
     for code, dls in sorted(aliases.items()):
+        if code == OUR_PARSE_ERROR:  # its hits are the parse-failure counts, not rule hits
+            continue
         mine = ours.hits.get(code, set())
         reported = set().union(*(theirs.get(dl, set()) for dl in dls))
         on_unparsed = {h for h in mine if h[0] in hadolint.parse_failures}
