@@ -40,11 +40,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from pylint_image.linter import Context, Dockerfile, ImageRef, Instruction, RuleMeta, Severity, Target, Violation, rule
+from pylint_image.linter import Context, Dockerfile, ImageRef, RuleMeta, Severity, Target, Violation, rule
 from pylint_image.rules._shared.images import stage_chain
-from pylint_image.rules._shared.variables import expand, has_variables, walk
+from pylint_image.rules._shared.users import is_root_name, last_user
+from pylint_image.rules._shared.variables import has_variables
 
-_ROOT_NAMES = frozenset({"root", "0", "containeradministrator"})
 _DROPPERS = re.compile(r"\b(?:gosu|su-exec)\b")
 # Bases whose image config sets a non-root USER (invisible from the Dockerfile): tags such as
 # ``nonroot`` (distroless), ``rootless``; Windows nanoserver (ContainerUser); .NET chiseled and
@@ -54,19 +54,6 @@ _NON_ROOT_TAG = re.compile(r"nonroot|rootless|chiseled")
 _NON_ROOT_REPOSITORY = re.compile(
     r"(?:^|/)nanoserver|^mcr\.microsoft\.com/dotnet/.+distroless|^(?:quay\.io/|docker\.io/)?jupyter/"
     r"|^cgr\.dev/chainguard/|^(?:docker\.io/)?bitnami/|^(?:docker\.io/)?jenkins/(?:jenkins|inbound-agent|agent)$")
-
-
-def _last_user(dockerfile: Dockerfile) -> tuple[Instruction, str] | None:
-    """Return the effective last USER of the final stage (searching its parent stages too)."""
-    final = dockerfile.final_stage
-    if final is None:
-        return None
-    for stage in stage_chain(dockerfile, final):
-        users = [(i, expand(i.value_after_flags.strip(), scope)) for i, scope in walk(dockerfile, stage)
-                 if i.keyword == "USER"]
-        if users:
-            return users[-1]
-    return None
 
 
 def _path(base: ImageRef) -> str:
@@ -80,7 +67,7 @@ def check(dockerfile: Dockerfile, ctx: Context) -> Iterator[Violation]:
     final = dockerfile.final_stage
     if final is None:
         return
-    found = _last_user(dockerfile)
+    found = last_user(dockerfile)
     if found is None:
         root = list(stage_chain(dockerfile, final))[-1]
         # These bases set a non-root default user themselves, which a Dockerfile cannot see.
@@ -96,8 +83,7 @@ def check(dockerfile: Dockerfile, ctx: Context) -> Iterator[Violation]:
     # A user from an unresolved variable is chosen at build time: we cannot judge it.
     if has_variables(user) or not user:
         return
-    name = user.split(":", 1)[0].strip().lower()
-    if name in _ROOT_NAMES and instruction.stage_index is not None:
+    if is_root_name(user) and instruction.stage_index is not None:
         yield Violation(instruction.span, f"the final stage runs as root (USER {user}): switch to a non-root user")
 
 
