@@ -1,0 +1,99 @@
+"""## What it does
+Flags a `FROM` or `COPY --from` whose image comes from a registry outside the allowed
+list (stage names, `scratch` and registries left unresolved by `ARG`s are not judged).  Set the
+list with the `allowed` option (hadolint's `trustedRegistries`); until then a list of
+well-known public registries is used, so the rule reports unknown or private hosts.
+`*` matches within one host name part (`*.azurecr.io`).
+
+Preview: without your own list, a private registry is not a defect.
+
+## Why is this bad?
+A base image from an unvetted registry can change or disappear under you, or be served
+by a host outside your supply-chain controls.  Severity WARNING: a policy breach, not a
+broken build.
+
+## Example
+```dockerfile
+FROM registry.example.com:5000/team/base:1.4
+```
+
+## Use instead
+```dockerfile
+FROM docker.io/library/python:3.12-slim
+```
+
+## Options
+- `allowed` (list of registry host names, e.g. `["docker.io", "ghcr.io", "*.azurecr.io"]`);
+  Docker Hub is `docker.io`.  It replaces the built-in list.
+
+## References
+- https://github.com/hadolint/hadolint#configure
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from pylint_image.linter import Context, Dockerfile, RuleMeta, Severity, Status, Target, Violation, rule
+from pylint_image.rules._shared.images import parse_image
+from pylint_image.rules._shared.variables import expand, global_scope
+
+PUBLIC = ("docker.io", "ghcr.io", "quay.io", "gcr.io", "*.gcr.io", "*.pkg.dev", "mcr.microsoft.com",
+          "public.ecr.aws", "registry.k8s.io", "nvcr.io", "registry.access.redhat.com", "registry.redhat.io",
+          "registry.gitlab.com", "registry.fedoraproject.org", "cgr.dev", "docker.elastic.co",
+          "container-registry.oracle.com", "registry.suse.com", "registry.opensuse.org", "dhi.io")
+_HUB = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com", "hub.docker.com"})
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """Options of disallowed-registry."""
+
+    allowed: tuple[str, ...] = ()
+
+
+def _matcher(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    """One regex for the allowed entries; ``*`` does not cross a ``.`` or ``:``."""
+    entries = ("docker.io" if e in _HUB else e for e in (p.strip().lower().rstrip("/") for p in patterns))
+    return re.compile("(?:" + "|".join(re.escape(e).replace(r"\*", "[^.:]*") for e in entries if e) + r")\Z")
+
+
+def _registry(reference: str) -> str | None:
+    """The registry host of an image reference, or None when a variable hides it."""
+    host = reference.split("/", 1)[0]
+    return None if "$" in host else parse_image(reference).registry
+
+
+def check(dockerfile: Dockerfile, ctx: Context) -> Iterator[Violation]:
+    """Yield one violation per FROM / COPY --from pulling from a registry outside the allowed list."""
+    allowed = _matcher(tuple(ctx.options.allowed) if ctx.options and ctx.options.allowed else PUBLIC)
+    scope = global_scope(dockerfile)
+    for instruction in dockerfile.instructions():
+        if instruction.keyword == "FROM":
+            stage = dockerfile.stage(instruction.stage_index)
+            if stage is None or stage.base.is_stage_alias or stage.base.is_scratch:
+                continue  # no registry is pulled from
+            reference = stage.base.resolved or stage.base.raw
+        elif instruction.keyword == "COPY" and instruction.flag("from"):
+            reference = expand(instruction.flag("from") or "", scope)
+            if reference.isdigit() or dockerfile.stage(reference) is not None:
+                continue  # another stage, not an image
+        else:
+            continue
+        registry = _registry(reference)
+        if registry is not None and not allowed.match(registry):
+            yield Violation(instruction.keyword_span,
+                            f"image registry '{registry}' is not in the allowed registries")
+
+
+RULE = rule(
+    meta=RuleMeta(
+        code="DF1012", name="disallowed-registry", severity=Severity.WARNING, target=Target.DOCKERFILE,
+        summary="The base image comes from a registry outside the allowed list",
+        fix_title="Pull the base image from an allowed registry", tags=frozenset({"security", "supply-chain"}),
+        status=Status.PREVIEW, options=Options, aliases=("DL3026",),
+    ),
+    check=check,
+)
