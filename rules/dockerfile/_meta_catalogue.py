@@ -34,6 +34,7 @@ from . import (
     df4005_copy_multiple_sources_to_file,
     df4006_copy_from_unknown_stage,
     df4007_archive_copied_then_extracted,
+    df4008_copy_ignored_file,
 )
 
 META_RULES: tuple = (
@@ -68,4 +69,5 @@ META_RULES: tuple = (
     df4005_copy_multiple_sources_to_file.RULE,
     df4006_copy_from_unknown_stage.RULE,
     df4007_archive_copied_then_extracted.RULE,
+    df4008_copy_ignored_file.RULE,
 )
