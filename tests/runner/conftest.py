@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -31,5 +32,11 @@ def no_leaks(support: SandboxSupport):
     """Fail the test if it leaves a sandbox process, mount, cgroup or temp dir behind."""
     before = leak_snapshot(support)
     yield
-    after = leak_snapshot(support)
-    assert after - before == set(), f"leaked: {sorted(after - before)}"
+    leaked = leak_snapshot(support) - before
+    # Cgroups and temp dirs are host-wide: another pylint-image run on the same machine (a
+    # developer's benchmark) can be mid-teardown right now.  A real leak stays; theirs go.
+    deadline = time.monotonic() + 5
+    while leaked and time.monotonic() < deadline:
+        time.sleep(0.25)
+        leaked &= leak_snapshot(support)
+    assert leaked == set(), f"leaked: {sorted(leaked)}"
