@@ -22,6 +22,7 @@ from . import (
     df2020_tls_verification_disabled,
     df2021_package_signature_check_disabled,
     df2022_download_piped_to_shell,
+    df2023_shellcheck_finding,
 )
 
 RUN_RULES: tuple = (
@@ -44,4 +45,5 @@ RUN_RULES: tuple = (
     df2020_tls_verification_disabled.RULE,
     df2021_package_signature_check_disabled.RULE,
     df2022_download_piped_to_shell.RULE,
+    df2023_shellcheck_finding.RULE,
 )

