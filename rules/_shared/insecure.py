@@ -22,6 +22,10 @@ TLS_VARIABLES = {
     "NPM_CONFIG_STRICT_SSL": lambda v: v.lower() in _FALSE,
     "YARN_ENABLE_STRICT_SSL": lambda v: v.lower() in _FALSE,
     "PIP_TRUSTED_HOST": lambda v: bool(v),
+    # Go fetches matching module paths over plain HTTP or without checking the certificate
+    "GOINSECURE": lambda v: bool(v),
+    # ``-insecure`` (GOPATH-mode ``go get``) allows HTTP and skips certificate checks
+    "GOFLAGS": lambda v: "-insecure" in v.split() or "--insecure" in v.split(),
 }
 _GIT_SSL_KEY = re.compile(r"^http\.(?:.+\.)?sslverify$", re.IGNORECASE)
 _SETOPT_RE = re.compile(r"^--setopt=(?:[^=]*\.)?(sslverify|gpgcheck|repo_gpgcheck)=(.*)$", re.IGNORECASE)
@@ -64,6 +68,14 @@ def tls_command(name: str, args: Sequence[str]) -> str | None:
             (m := _SETOPT_RE.match(w)) and m.group(1).lower() == "sslverify" and m.group(2).lower() in _FALSE
             for w in args):
         return f"{name} sslverify=0"
+    if name == "go":
+        ops = positional(args)
+        if ops[:1] == ["env"] and "-w" in args:  # ``go env -w GOINSECURE=...`` persists the setting
+            found = next((w for w in (tls_variable(*t.split("=", 1)) for t in ops[1:] if "=" in t) if w), None)
+            if found:
+                return f"go env -w {found}"
+        if ops[:1] == ["get"] and ("-insecure" in args or "--insecure" in args):
+            return "go get -insecure"
     pip = recognize_invocation([name, *args]) if name.startswith(("pip", "python", "uv")) else None
     if pip is not None and pip.manager == "pip":
         if pip.has_option("--trusted-host") or any(w.endswith("trusted-host") for w in args if "config" in args):

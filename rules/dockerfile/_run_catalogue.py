@@ -23,6 +23,8 @@ from . import (
     df2021_package_signature_check_disabled,
     df2022_download_piped_to_shell,
     df2023_shellcheck_finding,
+    df2024_password_set_in_run,
+    df2025_cloud_login_in_run,
 )
 
 RUN_RULES: tuple = (
@@ -46,4 +48,6 @@ RUN_RULES: tuple = (
     df2021_package_signature_check_disabled.RULE,
     df2022_download_piped_to_shell.RULE,
     df2023_shellcheck_finding.RULE,
+    df2024_password_set_in_run.RULE,
+    df2025_cloud_login_in_run.RULE,
 )

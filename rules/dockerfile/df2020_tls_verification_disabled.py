@@ -3,9 +3,11 @@ Flags anything that turns off TLS certificate verification: `curl -k`/`--insecur
 `wget --no-check-certificate`, `pip --trusted-host` (or `pip config set ... trusted-host`),
 `npm`/`yarn`/`pnpm config set strict-ssl false`, `git -c http.sslVerify=false` and
 `git config http.sslVerify false`, `yum-config-manager`/`dnf config-manager
---setopt=sslverify=0`, and the variables `GIT_SSL_NO_VERIFY`, `PIP_TRUSTED_HOST`,
+--setopt=sslverify=0`, `go get -insecure`, and the variables `GIT_SSL_NO_VERIFY`, `PIP_TRUSTED_HOST`,
 `NODE_TLS_REJECT_UNAUTHORIZED=0`, `PYTHONHTTPSVERIFY=0`, `NPM_CONFIG_STRICT_SSL=false`,
-`YARN_ENABLE_STRICT_SSL=false`, set by `ENV`, `ARG` (with a default) or in a `RUN`.
+`YARN_ENABLE_STRICT_SSL=false`, `GOINSECURE`, `GOFLAGS=-insecure`, set by `ENV`, `ARG`
+(with a default), in a `RUN` or with `go env -w`.  (`GONOSUMDB`/`GOSUMDB=off` turn off
+checksum verification, not TLS, and private modules need them: not judged here.)
 
 ## Why is this bad?
 Without verification anyone on the network path (a proxy, a hijacked DNS answer, a
