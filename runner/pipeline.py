@@ -25,7 +25,6 @@ from pylint_image.linter.report import Report
 from pylint_image.linter.ruleapi import Rule, Target
 
 from .argv import CommandConfig, container_argv
-from .build import BuildFailed, select_builder
 from .claims import claim_sources
 from .probes.entrypoint import PROBE as ENTRYPOINT_PROBE
 from .probes.entrypoint import probe_entrypoint
@@ -119,6 +118,8 @@ def build_image(spec: VerifySpec, cache: LayerCache, stack: contextlib.ExitStack
                 notes: list[Notification], on_line: Callable[[str], None] | None) -> AcquiredImage | BuildFailure | None:
     """Build the Dockerfile with the chosen builder and open the result (removed at the end)."""
     assert spec.dockerfile is not None and spec.context is not None
+    from .build import BuildFailed, select_builder   # here: ``--image`` runs never need the builders
+
     try:
         builder = select_builder(spec.builder)
     except BuildError as exc:

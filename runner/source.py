@@ -1,7 +1,8 @@
 """Resolve an image source (daemon image, docker archive, OCI layout) into a config and its layers.
 
-A daemon image is read with ``docker image inspect`` first: when every layer is already
-in the layer cache, nothing else is needed (the warm path costs one CLI call).  Otherwise
+A daemon image is read with ``docker image inspect`` first (on the engine's socket when
+the CLI would use it, see :mod:`.engine_api`): when every layer is already in the layer
+cache, nothing else is needed (the warm path costs one inspect, no ``docker save``).  Otherwise
 the image is streamed out with ``docker save`` (or the builder's own save) into a private
 temporary archive that lives only as long as the :class:`AcquiredImage` context.
 """
@@ -23,9 +24,13 @@ from pylint_image.linter.model.image import ImageConfig
 from pylint_image.linter.oci import ImageSource, parse_source
 from pylint_image.linter.oci.config import parse_image_config
 
+from .engine_api import inspect_image
 from .rootfs import LayerCache, LayerSource
 
 _INSPECT_TIMEOUT = 60.0
+# Kept equal to registry.SOURCE_PREFIXES (a test checks): testing the prefix here spares every
+# other source the registry client's imports (http.client, ssl: ~15 ms of start-up).
+REGISTRY_PREFIXES = ("registry:", "docker://")
 Saver = Callable[[str], contextlib.AbstractContextManager[IO[bytes]]]
 
 
@@ -46,6 +51,9 @@ def _docker_save(ref: str) -> contextlib.AbstractContextManager[IO[bytes]]:
 
 def _inspect(ref: str) -> dict[str, object]:
     """``docker image inspect`` of ``ref`` as a dict; SourceError when docker or the image is missing."""
+    found_on_socket = inspect_image(ref)
+    if found_on_socket is not None:
+        return found_on_socket
     if shutil.which("docker") is None:
         raise SourceError(f"docker-daemon:{ref}: the docker CLI is not installed")
     done = subprocess.run(["docker", "image", "inspect", ref], capture_output=True, text=True,
@@ -109,9 +117,9 @@ def _unreachable(diff_id: str) -> Callable[[], IO[bytes]]:
 @contextlib.contextmanager
 def acquire(source: str, cache: LayerCache) -> Iterator[AcquiredImage]:
     """Open ``--image SOURCE``: ``docker-daemon:NAME``, ``registry:REF``, a docker archive or an OCI layout."""
-    from .registry import is_registry_source, resolve_registry_source
+    if source.startswith(REGISTRY_PREFIXES):
+        from .registry import resolve_registry_source
 
-    if is_registry_source(source):
         yield _from_archive(resolve_registry_source(source), source)
         return
     spec = parse_source(source)

@@ -70,8 +70,13 @@ def _output(result: SandboxResult) -> str:
 
 
 def probe_health(plan: HealthPlan, run: Callable[[tuple[str, ...], float], SandboxResult],
-                 alive: Callable[[], bool], started: float) -> HealthObservation:
-    """Run attempts until healthy, ``retries`` counted failures, or the container died."""
+                 alive: Callable[[], bool], started: float,
+                 pause: Callable[[float], object] = time.sleep) -> HealthObservation:
+    """Run attempts until healthy, ``retries`` counted failures, or the container died.
+
+    ``pause`` waits out the interval; the lifecycle passes one that returns early when the
+    container exits, so a dead container is not waited on for a whole interval.
+    """
     attempts = failures = 0
     last: SandboxResult | None = None
     while alive():
@@ -83,7 +88,7 @@ def probe_health(plan: HealthPlan, run: Callable[[tuple[str, ...], float], Sandb
             failures += 1
         if failures >= plan.retries:
             break
-        time.sleep(plan.interval)
+        pause(plan.interval)
     code = last.exit_code if last is not None else None
     return HealthObservation(plan.argv, False, attempts, failures, code,
                              _output(last) if last else "the container exited before the check ran",

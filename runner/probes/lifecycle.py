@@ -22,7 +22,8 @@ from .ports import all_listening, observe_ports
 
 START, PORTS, STOP, HEALTH, RESOURCES, USER = "start", "ports", "stop", "healthcheck", "resources", "user"
 RUNNING_PROBES = (START, PORTS, STOP, HEALTH, RESOURCES, USER)
-_POLL = 0.01
+_POLL = 0.01          # longest pause between two looks at the ports while starting
+_POLL_FIRST = 0.002   # first pause after the exec
 _TAIL = 2000
 
 
@@ -81,13 +82,18 @@ def _wait_ready(box: RunningSandbox, claims: Claims, timing: Timing, wanted: fro
     """Wait until the entrypoint exits, its ports are all open (then settle), or the window ends."""
     deadline = time.monotonic() + timing.start_window
     need_ports = bool(claims.ports) and (PORTS in wanted or START in wanted)
-    while time.monotonic() < deadline:
+    pause = _POLL_FIRST
+    while (left := deadline - time.monotonic()) > 0:
         if box.poll() is not None:
             return
         if claims.service and (not need_ports or all_listening(claims.ports, box.listening_sockets())):
             box.wait(timing.settle)
             return
-        time.sleep(_POLL)
+        # Waiting on the sandbox (not sleeping) notices an exit at once.  Most servers bind
+        # within milliseconds, so look again soon, then back off: each look reads the
+        # kernel's socket tables, which costs about a millisecond per table.
+        box.wait(min(pause, left))
+        pause = min(pause * 2, _POLL)
 
 
 def _uid_of(pid: int) -> int | None:
@@ -151,7 +157,7 @@ def run_lifecycle(spec: SandboxSpec, claims: Claims, timing: Timing, wanted: fro
             if HEALTH in wanted and claims.health is not None:
                 health = probe_health(claims.health,
                                       lambda argv, limit: box.exec_in(argv, timeout=limit),
-                                      lambda: box.poll() is None, began)
+                                      lambda: box.poll() is None, began, box.wait)
             if STOP in wanted and box.poll() is None:
                 stop = _stop(box, claims, timing)
         result = box.close()

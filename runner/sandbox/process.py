@@ -164,16 +164,21 @@ class RunningSandbox:
             lambda fds, parent: monitor.monitor_main(self.plan, self.run_dir, fds, parent),
             spec.capture_bytes)
         try:
+            # Maps and cgroup are written by us while the child blocks on "go", so nothing
+            # it runs is ever unmapped or outside the limits.  The cgroup move goes first, while
+            # the child unshares: on cgroup v1 each move waits for an RCU grace period
+            # (milliseconds per hierarchy), which would otherwise be on the start-up path.
+            if self.cgroup is not None:
+                try:
+                    self.cgroup.add(self._monitor_pid)
+                except OSError as error:   # e.g. the child already died: say so, no traceback
+                    raise SandboxError(f"cannot move the sandbox into its cgroup: {error}") from error
             if self._pump.wait_for(("unshared", "error"), _SETUP_TIMEOUT) != "unshared":
                 raise SandboxError(f"sandbox child failed to unshare: "
                                    f"{self._pump.messages.get('error', 'timeout')}")
-            # Maps and cgroup are written by us while the child blocks on "go", so nothing
-            # it runs is ever unmapped or outside the limits.
             if self.plan.user_namespace:
                 _write_idmaps(self._monitor_pid)
                 os.write(go_w, b"mapped\n")
-            if self.cgroup is not None:
-                self.cgroup.add(self._monitor_pid)
             os.write(go_w, b"go\n")
         finally:
             os.close(go_w)
