@@ -8,8 +8,7 @@ scope; references that cannot be resolved stay as written (``${VER}``).
 from __future__ import annotations
 
 import re
-import shlex
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from pylint_image.linter import Instruction, Span
@@ -18,12 +17,6 @@ from .packages import command_name
 from .variables import expand
 
 _SUBST_RE = re.compile(r"\$\([^()]*\)|`[^`]*`")
-_HEREDOC_RE = re.compile(r"^\d*<<-?(['\"]?)[A-Za-z_][A-Za-z0-9_]*\1$|^\d*<<-?$")
-_REDIRECT_RE = re.compile(r"^\d*(?:>>?|<|&>|>&)(?:&?\d*)$")
-_REDIRECT_GLUED_RE = re.compile(r"^\d*(?:>>?|<|&>)\S+$")
-_SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh", "/bin/sh", "/bin/bash", "/bin/ash", "/usr/bin/env"})
-_SEPARATOR_CHARS = set(";&|()")
-_FD_DUP_RE = re.compile(r"\d*[<>]&\d*-?")
 _ASSIGN_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 
 
@@ -82,94 +75,13 @@ def _scan_substitutions(text: str) -> str:
     return "".join(out)
 
 
-def _tokenize_line(line: str) -> list[list[str]]:
-    """Split one logical shell line into simple commands (a tolerant fallback tokenizer)."""
-    line = _unsubstituted(line)
-    # fd duplications (``2>&1``) and ``&>`` would read as the ``&`` operator: rewrite them first
-    line = _FD_DUP_RE.sub(" ", line).replace("&>", " >")
-    lexer = shlex.shlex(line, posix=True, punctuation_chars=";&|()")
-    lexer.whitespace_split = True
-    try:
-        tokens = list(lexer)
-    except ValueError:  # unbalanced quotes: BuildKit passes them to sh, which would fail too
-        tokens = line.split()
-    commands: list[list[str]] = [[]]
-    skip = False
-    for token in tokens:
-        if skip:
-            skip = False
-        elif token and set(token) <= _SEPARATOR_CHARS:
-            commands.append([])
-        elif _HEREDOC_RE.match(token):
-            commands[-1].append(token)  # kept: run_commands decides whether the body is a script
-        elif _REDIRECT_RE.match(token):
-            skip = True  # the redirection target is not an argument
-        elif not _REDIRECT_GLUED_RE.match(token):
-            commands[-1].append(token)
-    return [c for c in commands if c]
 
-
-def split_script(script: str) -> list[list[str]]:
-    """Split a shell script into simple commands (continuations joined, one line at a time)."""
-    script = re.sub(r"\\\r?\n", " ", script)
-    return [cmd for line in script.splitlines() for cmd in _tokenize_line(line)]
-
-
-def _is_heredoc_token(word: str) -> bool:
-    return bool(_HEREDOC_RE.match(word))
 
 
 Located = list[tuple[str, "Span | None", bool]]  # text, span, may split (unquoted)
 
 
-def _locate(commands: list[list[str]], args: list[tuple[str, Span]]) -> list[Located]:
-    """Attach spans by finding each word, in order, among the instruction's argument tokens."""
-    located: list[Located] = []
-    cursor = 0
-    for words in commands:
-        current: Located = []
-        for text in words:
-            span = None
-            for j in range(cursor, min(cursor + 8, len(args))):  # tokens glued to operators have no twin
-                if args[j][0].strip("\"'") == text:
-                    span, cursor = args[j][1], j + 1
-                    break
-            current.append((text, span, True))
-        located.append(current)
-    return located
 
-
-def _logical_lines(body: str, first_line: int) -> Iterator[tuple[str, list[tuple[int, int]]]]:
-    """Join backslash-continued body lines; yield the text and its (offset, line) pieces."""
-    text, pieces = "", []
-    for offset, line in enumerate(body.splitlines()):
-        pieces.append((len(text), first_line + offset))
-        if line.endswith("\\"):
-            text += line[:-1] + " "
-            continue
-        yield text + line, pieces
-        text, pieces = "", []
-    if pieces:
-        yield text, pieces
-
-
-def _body_words(body: str, first_line: int) -> list[Located]:
-    """Tokenize a heredoc script, giving each word a span on its body line."""
-    result: list[Located] = []
-    for line, pieces in _logical_lines(body, first_line):
-        cursor = 0
-        for command in _tokenize_line(line):
-            words: Located = []
-            for text in command:
-                col = line.find(text, cursor)
-                span = None
-                if col >= 0:
-                    cursor = col + len(text)
-                    start, number = max(p for p in pieces if p[0] <= col)
-                    span = Span(number, col - start + 1, number, col - start + 1 + len(text))
-                words.append((text, span, True))
-            result.append(words)
-    return result
 
 
 def _expanded(text: str, span: Span | None, split: bool, scope: Mapping[str, str | None]) -> list[Word]:
@@ -205,34 +117,19 @@ def _parsed_words(instruction: Instruction) -> list[Located] | None:
     return located
 
 
-def _fallback_words(instruction: Instruction) -> list[Located]:
-    """Words of each simple command with the tolerant tokenizer (no parsed shell attached)."""
-    raw = split_script(instruction.value_after_flags)
-    body_is_script = False
-    for argv in raw:
-        if any(_is_heredoc_token(w) for w in argv):
-            rest = [w for w in argv if not _is_heredoc_token(w) and not w.startswith("-")]
-            body_is_script = body_is_script or not rest or rest[0] in _SHELLS
-    raw = [[w for w in argv if not _is_heredoc_token(w)] for argv in raw]
-    located = _locate([argv for argv in raw if argv], [(a.text, a.span) for a in instruction.args])
-    if body_is_script:
-        for heredoc in instruction.heredocs:
-            located.extend(_body_words(heredoc.body, heredoc.body_start_line))
-    return located
-
 
 def run_commands(instruction: Instruction, scope: Mapping[str, str | None] | None = None) -> tuple[Command, ...]:
     """Return the simple commands a RUN instruction executes (empty for exec form).
 
-    Uses the parser's shell script when attached, else a tolerant tokenizer.  Shell
+    Uses the parser's shell scripts (parsed once for all rules).  Shell
     variables assigned by the script (``deps='gcc make'; apt-get install $deps``) are
     expanded in the commands that follow them.
     """
     if instruction.keyword != "RUN" or instruction.form == "exec":
         return ()
     located = _parsed_words(instruction)
-    if located is None:
-        located = _fallback_words(instruction)
+    if located is None:  # nothing to run (an empty RUN): the parser attaches no script
+        return ()
     local: dict[str, str | None] = dict(scope or {})
     commands: list[Command] = []
     for words in located:
