@@ -43,9 +43,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, registry: Registry, config: Config) -> Report:
     """Load the image, run IMAGE rules, and build the report with a layer table."""
-    from .cli import tool_version
-    from .lint import display_path
-
     started = time.perf_counter()
     notes: list[Notification] = list(registry.warnings)
     dockerfile, display = _dockerfile(args, notes)
@@ -70,7 +67,7 @@ def run(args: argparse.Namespace, registry: Registry, config: Config) -> Report:
 
 def load(source: str, needs) -> Image:
     """Load an image from any supported SOURCE; raise SourceError with one clear line."""
-    from .oci import load_image, load_image_stream, parse_source
+    from .oci import load_image, parse_source
 
     if source.startswith(("registry:", "docker://")):
         from ..runner.registry import resolve_registry_source  # network lives in runner/

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pylint_image.linter import Context, Dockerfile, Instruction, RuleMeta, Severity, Target, Violation, rule
+from pylint_image.linter import Context, Dockerfile, RuleMeta, Severity, Target, Violation, rule
 from pylint_image.rules._shared.variables import expand, global_scope, has_variables
 
 
