@@ -157,8 +157,9 @@ class Finding:
 class Notification:
     """A message about the tool's run rather than the subject (SARIF toolExecutionNotifications).
 
-    Ids in use: ``rule-crashed``, ``config-error``, ``input-error``, ``plugin-error``,
-    ``sandbox-unavailable``, ``skipped-not-applicable``, ``builder-unavailable``.
+    Ids in use: ``rule-crashed``, ``input-error``, ``parse-error``, ``plugin-warning``,
+    ``source-error``, ``build-error``, ``builder-unavailable``, ``sandbox-unavailable``,
+    ``sandbox-required``, ``sandbox-error``, ``skipped-not-applicable``.
     """
 
     id: str
