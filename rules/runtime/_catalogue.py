@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from . import (
-    rt3001_runs_as_root_at_runtime,
+    rt3001_runs_as_root,
     rt3002_build_failed,
     rt3003_entrypoint_not_found,
     rt3004_entrypoint_not_executable,
@@ -18,7 +18,7 @@ from . import (
 )
 
 RUNTIME_RULES: tuple = (
-    rt3001_runs_as_root_at_runtime.RULE,
+    rt3001_runs_as_root.RULE,
     rt3002_build_failed.RULE,
     rt3003_entrypoint_not_found.RULE,
     rt3004_entrypoint_not_executable.RULE,

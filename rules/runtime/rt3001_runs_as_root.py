@@ -3,9 +3,9 @@ Flags an image whose entrypoint process runs as uid 0 inside the container, as r
 `/proc/<pid>/status` of the container's PID 1 once it is up (after any `gosu`/`su-exec`
 step-down, which is judged by what it leads to).
 
-This is the runtime counterpart of `DF3002 runs-as-root`, which judges the Dockerfile's
-`USER` lines; it is named `runs-as-root-at-runtime` because rule names are unique.  It
-also catches a `USER` inherited from a base image and numeric users that map to 0.
+This is the runtime counterpart of `DF3002` and `IM3004` (the same name judges the
+Dockerfile's `USER` lines and the image config; selecting or ignoring `runs-as-root`
+covers all three).  It also catches a `USER` inherited from a base image and numeric users that map to 0.
 
 ## Why is this bad?
 A root process in a container is root on the host kernel: one escape or writable host
@@ -44,7 +44,7 @@ def check(run: Any, ctx: Context) -> Iterator[Violation]:
 
 RULE = rule(
     meta=RuleMeta(
-        code="RT3001", name="runs-as-root-at-runtime", severity=Severity.WARNING, target=Target.RUNTIME,
+        code="RT3001", name="runs-as-root", severity=Severity.WARNING, target=Target.RUNTIME,
         summary="The entrypoint process runs as root inside the container",
         fix_title="Add a non-root USER (or drop privileges in the entrypoint)",
         tags=frozenset({"security", "external/cwe/cwe-250"}), needs=Needs(probes=("user",)),
