@@ -101,12 +101,18 @@ def _read_quietly(path: Path) -> str | None:
         return None
 
 
-# Set in the parent right before the pool forks; workers inherit it (no pickling of rules).
+# Each worker's state, set once by the pool initializer.  With the fork start method the
+# initializer's arguments are inherited, not pickled, so rules need not be picklable.
 _WORKER: tuple[Path, Registry, Config, Mapping[str, str]] | None = None
 
 
+def _init_worker(state: tuple[Path, Registry, Config, Mapping[str, str]]) -> None:
+    global _WORKER
+    _WORKER = state
+
+
 def _work(path: Path) -> FileResult:
-    assert _WORKER is not None
+    assert _WORKER is not None, "the pool initializer sets the worker state"
     root, registry, config, build_args = _WORKER
     return lint_one(path, root, registry, config, build_args)
 
@@ -114,18 +120,14 @@ def _work(path: Path) -> FileResult:
 def lint_many(files: Sequence[Path], root: Path, registry: Registry, config: Config,
               build_args: Mapping[str, str], jobs: int | None = None) -> list[FileResult]:
     """Lint files, forking worker processes when there are many and more than one CPU."""
-    global _WORKER
     jobs = jobs if jobs is not None else (os.cpu_count() or 1)
     if jobs <= 1 or len(files) < PARALLEL_THRESHOLD or not hasattr(os, "fork"):
         return [lint_one(f, root, registry, config, build_args) for f in files]
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    _WORKER = (root, registry, config, build_args)
-    try:
-        ctx = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-            chunk = max(1, len(files) // (jobs * 4))
-            return list(pool.map(_work, files, chunksize=chunk))
-    finally:
-        _WORKER = None
+    ctx = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker,
+                             initargs=((root, registry, config, build_args),)) as pool:
+        chunk = max(1, len(files) // (jobs * 4))
+        return list(pool.map(_work, files, chunksize=chunk))
