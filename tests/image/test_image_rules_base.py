@@ -95,8 +95,9 @@ def test_names_are_shared_with_the_dockerfile_rules() -> None:
     by_name: dict[str, set[Target]] = {}
     for r in builtin.BUILTIN_RULES:
         by_name.setdefault(r.meta.name, set()).add(r.meta.target)
-    for name in ("runs-as-root", "unofficial-base-image", "unpinned-image-tag"):
+    for name in ("unofficial-base-image", "unpinned-image-tag"):
         assert by_name[name] == {Target.DOCKERFILE, Target.IMAGE}, name
+    assert by_name["runs-as-root"] == {Target.DOCKERFILE, Target.IMAGE, Target.RUNTIME}
 
 
 def test_engine_selects_by_shared_name_and_shares_options(tmp_path: Path) -> None:
