@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,7 @@ from .ruleapi import Context, Rule, Settings, Target
 from .suppressions import Pragma, collect_pragmas
 
 PARSE_ERROR = "DF0001"
+_SHELLCHECK_ID = re.compile(r"^SC\d{4}$", re.IGNORECASE)
 UNUSED_SUPPRESSION = "DF0002"
 
 
@@ -78,7 +80,7 @@ class _Stamper:
         return Finding(
             code=meta.code, name=meta.name, severity=self.config.selection.severity_of(rule),
             location=location, message=v.message, fingerprint=fingerprint(meta.code, self.display, text, occurrence),
-            fix_hint=meta.fix_title, fix=v.fix, related=v.related,
+            fix_hint=meta.fix_title, fix=v.fix, related=v.related, tool_ids=v.tool_ids,
         )
 
 
@@ -150,7 +152,8 @@ def _covering(pragmas: Iterable[Pragma], f: Finding, registry: Registry, line: i
         if not p.covers(line):
             continue
         for token in p.tokens:
-            if any(r.meta.code == f.code for r in registry.lookup(token)):
+            # ``# hadolint ignore=SC2086`` names one ShellCheck check, not our whole rule.
+            if token.upper() in f.tool_ids or any(r.meta.code == f.code for r in registry.lookup(token)):
                 return p, token
     return None, None
 
@@ -166,8 +169,10 @@ def _unused(pragmas: Iterable[Pragma], dockerfile: Dockerfile, registry: Registr
                 continue
             named = registry.lookup(token)
             if not named:
-                if p.tool == "hadolint":
-                    continue  # hadolint codes we deliberately do not carry over: nothing to judge
+                if p.tool == "hadolint" or _SHELLCHECK_ID.match(token):
+                    # hadolint codes we do not carry over, and ShellCheck ids (judged only when
+                    # --shellcheck runs): nothing to call unused or unknown
+                    continue
                 message = f"suppression names unknown rule '{token}'"
             else:
                 # Only Dockerfile rules run here; an image rule sharing the name is judged elsewhere.

