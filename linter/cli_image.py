@@ -62,7 +62,7 @@ def run(args: argparse.Namespace, registry: Registry, config: Config) -> Report:
     report = _report(outcome.findings, notes, registry, args, dockerfile, display, started)
     from dataclasses import replace
 
-    return replace(report, tables=(_layer_table(image, origin_lines),))
+    return replace(report, tables=(_layer_table(image, origin_lines), _waste_table(image)))
 
 
 def load(source: str, needs) -> Image:
@@ -167,6 +167,16 @@ def _layer_table(image: Image, origin_lines: dict[int, str]) -> Table:
         bars.append(layer.uncompressed_size / biggest)
     title = f"Layers of {image.ref or 'image'}: {_mib(image.size)} uncompressed, {len(image.layers)} layers"
     return Table(title, ("#", "size", "Dockerfile", "created by"), tuple(rows), tuple(bars))
+
+
+def _waste_table(image: Image, top: int = 10) -> Table:
+    """dive's view: what later layers overwrite or delete, largest first, and the efficiency."""
+    waste = image.waste()
+    rows = tuple((s.entry.path, _mib(s.entry.size), "deleted" if s.deleted else "overwritten",
+                  f"{s.entry.layer_index} -> {s.by_layer}") for s in waste.files[:top])
+    title = (f"Wasted space: {_mib(waste.wasted_bytes)}, efficiency {waste.efficiency:.1%}"
+             + (f" (top {top} of {len(waste.files)} files)" if len(waste.files) > top else ""))
+    return Table(title, ("path", "size", "by", "layers"), rows)
 
 
 def _mib(n: int) -> str:

@@ -145,6 +145,15 @@ class Shadowed:
     deleted: bool
 
 
+@dataclass(frozen=True, slots=True)
+class Waste:
+    """dive's wasted space: bytes of files that later layers overwrite or delete."""
+
+    wasted_bytes: int
+    efficiency: float  # 1 - wasted / all file bytes of every layer (1.0: nothing wasted)
+    files: tuple[Shadowed, ...]  # largest first
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class FileTree:
     """The merged filesystem after whiteouts and opaque directories, read-only.
@@ -227,6 +236,14 @@ class Image:
     def compressed_size(self) -> int:
         """Total stored size of all layer blobs."""
         return sum(layer.size for layer in self.layers)
+
+    def waste(self) -> Waste:
+        """The bytes later layers overwrite or delete, the efficiency score and the files, largest first."""
+        files = tuple(sorted((s for s in self.files.shadowed if s.entry.size > 0),
+                             key=lambda s: s.entry.size, reverse=True))
+        wasted = sum(s.entry.size for s in files)
+        total = sum(layer.files_size for layer in self.layers)
+        return Waste(wasted, 1.0 - wasted / total if total else 1.0, files)
 
     @property
     def base_name(self) -> str:

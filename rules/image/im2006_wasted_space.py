@@ -56,19 +56,17 @@ class Options:
 def check(image: Any, ctx: Context) -> Iterator[Violation]:
     """Yield one violation when overwritten/deleted bytes exceed the thresholds."""
     opts = ctx.options or Options()
-    wasted = [s for s in image.files.shadowed if s.entry.size > 0]
-    wasted_bytes = sum(s.entry.size for s in wasted)
-    total = sum(layer.files_size for layer in image.layers)
-    if not wasted_bytes or not total:
+    waste = image.waste()
+    wasted_bytes, efficiency = waste.wasted_bytes, waste.efficiency
+    if not wasted_bytes:
         return
-    efficiency = 1.0 - wasted_bytes / total
     if wasted_bytes <= opts.max_wasted_bytes and efficiency >= opts.min_efficiency:
         return
     by_layer: Counter[int] = Counter()
-    for s in wasted:
+    for s in waste.files:
         by_layer[s.entry.layer_index] += s.entry.size
     origin = image.layers[by_layer.most_common(1)[0][0]]
-    top = sorted(wasted, key=lambda s: s.entry.size, reverse=True)[: opts.top]
+    top = waste.files[: opts.top]
     paths = ", ".join(f"{s.entry.path} ({s.entry.size / 2**20:.2f} MiB, "
                       f"{'deleted' if s.deleted else 'overwritten'} in layer {s.by_layer})" for s in top)
     yield Violation(ImageLocation(ctx.image_name or image.ref, None, origin.diff_id),

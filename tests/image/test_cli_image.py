@@ -50,6 +50,9 @@ def test_daemon_image_findings_land_on_the_dockerfile_lines(hostile_image) -> No
     assert {"/usr/bin/suid", "/root/.ssh/id_rsa"} <= paths
     layer_table = data["tables"][0]
     assert len(layer_table["rows"]) == 6 and layer_table["rows"][2][2] == "line 2"
+    waste = data["tables"][1]
+    assert waste["title"].startswith("Wasted space: 2.0 MiB, efficiency")
+    assert waste["rows"][0][:3] == ["/big.bin", "2.0 MiB", "deleted"]
 
 
 @pytest.mark.docker
