@@ -181,14 +181,19 @@ def run_lint(args: argparse.Namespace) -> int:
         text = _read_stdin()
         results.append(lint_one(Path(args.stdin_filename), root, registry, config, build_args, text=text))
     results.extend(lint_many(files, root, registry, config, build_args, args.jobs))
+    if args.fix:
+        fixed = _fix_files(results)
+        if fixed:
+            # Report what is left, as after a fresh run on the fixed files.
+            results = [lint_one(r.path, root, registry, config, build_args)
+                       if r.fixed else r for r in results]
+            print(f"pylint-image: fixed {fixed} finding(s)", file=sys.stderr)
     for r in results:
         if r.error:
             errors.append(r.error)
     findings: list[Finding] = [f for r in results for f in r.outcome.findings]
     notes: list[Notification] = list(registry.warnings) + [n for r in results for n in r.outcome.notifications]
     notes.extend(Notification("input-error", "error", e) for e in errors)
-    if args.fix:
-        _fix_files(results, findings)
     report = Report(
         findings=tuple(sorted(findings, key=Finding.sort_key)), notifications=tuple(notes),
         rules=registry.rules, targets=tuple(r.display for r in results), tool_version=tool_version(),
@@ -209,17 +214,20 @@ def _read_stdin() -> str:
         raise UsageError("<stdin>: not valid UTF-8 text") from None
 
 
-def _fix_files(results, findings: list[Finding]) -> None:
+def _fix_files(results) -> int:
+    """Apply the safe fixes of each file's findings in place; return how many were applied."""
     from .fixes import apply_fixes
 
+    total = 0
     for r in results:
         if r.text is None or not r.path.exists():
             continue
-        mine = [f for f in findings if f.source is not None and f.source.path == r.path]
-        new_text, count = apply_fixes(r.text, mine)
+        new_text, count = apply_fixes(r.text, r.outcome.findings)
         if count:
             r.path.write_text(new_text, encoding="utf-8")
-            r.text = new_text
+            r.text, r.fixed = new_text, True
+            total += count
+    return total
 
 
 def print_version(stream: TextIO) -> int:

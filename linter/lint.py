@@ -58,6 +58,7 @@ class FileResult:
     text: str | None = None
     outcome: Outcome = field(default_factory=Outcome)
     error: str | None = None
+    fixed: bool = False  # --fix rewrote the file
 
 
 def display_path(path: Path, root: Path) -> str:

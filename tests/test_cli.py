@@ -176,3 +176,12 @@ def test_shellcheck_flag_without_the_binary_is_a_tool_error(tmp_path: Path) -> N
     (tmp_path / "Dockerfile").write_text(CLEAN)
     result = run("--shellcheck", "Dockerfile", cwd=tmp_path, env={"PATH": "/nonexistent"})
     assert result.returncode == 3 and "shellcheck" in result.stderr
+
+
+def test_fix_rewrites_safe_fixes_and_reports_what_is_left(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("from alpine:3.20\nMAINTAINER me@example.com\nUSER 1000\ncmd [\"sh\"]\n")
+    result = run("--fix", "--format", "json", "Dockerfile", cwd=tmp_path)
+    assert (tmp_path / "Dockerfile").read_text() == (
+        'FROM alpine:3.20\nLABEL maintainer="me@example.com"\nUSER 1000\nCMD ["sh"]\n')
+    assert "fixed 3 finding(s)" in result.stderr
+    assert json.loads(result.stdout)["findings"] == [] and result.returncode == 0
