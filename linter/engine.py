@@ -134,17 +134,22 @@ def apply_pragmas(findings: Sequence[Finding], dockerfile: Dockerfile, registry:
                   stamper: _Stamper) -> list[Finding]:
     """Mark findings covered by a pragma as suppressed and report unused or unknown pragmas."""
     pragmas = collect_pragmas(dockerfile)
-    result: list[Finding] = []
-    for f in findings:
-        src = f.source
-        pragma, token = _covering(pragmas, f, registry, src.span.start_line) if src else (None, None)
-        if pragma is not None and token is not None:
-            pragma.used.add(token)
-            f = dataclasses.replace(f, suppressed=Suppression("inSource", pragma.justification,
-                                                              SourceLocation(dockerfile.path, pragma.span)))
-        result.append(f)
+    result = [_suppress(f, pragmas, registry, dockerfile) for f in findings]
     result.extend(_unused(pragmas, dockerfile, registry, config, stamper))
     return result
+
+
+def _suppress(f: Finding, pragmas: list[Pragma], registry: Registry, dockerfile: Dockerfile) -> Finding:
+    """Mark ``f`` suppressed when a pragma covers its line (and record the pragma as used)."""
+    src = f.source
+    if src is None:
+        return f
+    pragma, token = _covering(pragmas, f, registry, src.span.start_line)
+    if pragma is None or token is None:
+        return f
+    pragma.used.add(token)
+    return dataclasses.replace(f, suppressed=Suppression("inSource", pragma.justification,
+                                                         SourceLocation(dockerfile.path, pragma.span)))
 
 
 def _covering(pragmas: Iterable[Pragma], f: Finding, registry: Registry, line: int) -> tuple[Pragma | None, str | None]:
@@ -205,7 +210,7 @@ def run_rules(subject: Any, target: Target, registry: Registry, config: Config, 
             out.findings.append(stamper.stamp(rule, v, _locate(v, image_name, dockerfile, provenance)))
     if dockerfile is not None:
         pragmas = collect_pragmas(dockerfile)
-        out.findings = [_suppress_linked(f, pragmas, registry, dockerfile) for f in out.findings]
+        out.findings = [_suppress(f, pragmas, registry, dockerfile) for f in out.findings]
     return out
 
 
@@ -220,14 +225,3 @@ def _locate(v: Violation, image: str, dockerfile: Dockerfile | None,
         if src is not None:
             return dataclasses.replace(where, source=src)
     return where
-
-
-def _suppress_linked(f: Finding, pragmas: list[Pragma], registry: Registry, dockerfile: Dockerfile) -> Finding:
-    src = f.source
-    if src is None:
-        return f
-    pragma, token = _covering(pragmas, f, registry, src.span.start_line)
-    if pragma is None or token is None:
-        return f
-    return dataclasses.replace(f, suppressed=Suppression("inSource", pragma.justification,
-                                                         SourceLocation(dockerfile.path, pragma.span)))
