@@ -20,6 +20,7 @@ from .findings import (
     Violation,
 )
 from .model.dockerfile import Arg, Comment, Dockerfile, Flag, Heredoc, ImageRef, Instruction, Stage
+from .model.frozen import frozen
 from .model.span import Span
 from .report import Report, Table
 from .ruleapi import Context, Needs, Rule, RuleMeta, Settings, Status, Target, rule
@@ -45,5 +46,5 @@ __all__ = [
     "Arg", "Comment", "Context", "Dockerfile", "Edit", "Finding", "Fix", "Flag", "Heredoc",
     "ImageLocation", "ImageRef", "Instruction", "Location", "Needs", "Notification", "Report",
     "Rule", "RuleMeta", "RuntimeLocation", "Settings", "Severity", "SourceLocation", "Span",
-    "Stage", "Status", "Suppression", "Table", "Target", "Violation", "rule", *_LAZY,
+    "Stage", "Status", "Suppression", "Table", "Target", "Violation", "frozen", "rule", *_LAZY,
 ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from .errors import ConfigError
 from .findings import Severity
 from .ruleapi import Rule
 from .selection import Selection, match_strength, token_known
+from pylint_image.linter.model.frozen import frozen
 
 KNOWN_KEYS = ("select", "ignore", "severity", "fail-on", "trusted-registries", "preview", "rules")
 FAIL_ON = ("error", "warning", "info", "style", "never")
@@ -27,7 +28,7 @@ class UnknownRuleError(ConfigError):
     """The config names a rule that is not among the rules it was checked against."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Config:
     """Everything configurable, after merging file and CLI."""
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
 from .ruleapi import REQUIRED_DOC_HEADINGS, Rule
+from pylint_image.linter.model.frozen import frozen
 
 REPO_URL = "https://github.com/pylint-image/pylint-image"
 DOCS_BASE_URL = f"{REPO_URL}/blob/main/docs/rules"
@@ -27,7 +27,7 @@ _FENCE_RE = re.compile(
 )
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class RuleDoc:
     """A rule doc split at its `## ` headings; ``intro`` is the text before the first one."""
 
@@ -47,7 +47,7 @@ class RuleDoc:
         return tuple(name for name, _ in self.sections)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Examples:
     """The fenced `dockerfile` blocks of Example (must fire) and Use instead (must not)."""
 

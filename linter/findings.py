@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Union
 
 from .model.span import Span
+from pylint_image.linter.model.frozen import frozen
 
 
 class Severity(enum.Enum):
@@ -45,7 +45,7 @@ class Severity(enum.Enum):
 _RANK = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2, Severity.STYLE: 3}
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class SourceLocation:
     """A region of a source file (a Dockerfile, a config or spec file)."""
 
@@ -53,7 +53,7 @@ class SourceLocation:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ImageLocation:
     """A place inside an image: optionally a path, the layer and the Dockerfile line that made it."""
 
@@ -63,7 +63,7 @@ class ImageLocation:
     source: SourceLocation | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class RuntimeLocation:
     """A probe run against an image, optionally tied to the Dockerfile line it judges."""
 
@@ -84,7 +84,7 @@ def source_of(location: Location | None) -> SourceLocation | None:
     return None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Edit:
     """Replace the text under ``span`` with ``replacement``."""
 
@@ -92,7 +92,7 @@ class Edit:
     replacement: str
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Fix:
     """A set of edits; only ``safe`` fixes are applied by ``--fix``."""
 
@@ -101,7 +101,7 @@ class Fix:
     safe: bool = True
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Violation:
     """What a rule yields: where and what; the engine adds code, severity and identity.
 
@@ -117,7 +117,7 @@ class Violation:
     tool_ids: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Suppression:
     """Why a finding is suppressed: the pragma that covers it."""
 
@@ -126,7 +126,7 @@ class Suppression:
     location: SourceLocation | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Finding:
     """A violation stamped by the engine with the rule's identity and a stable fingerprint."""
 
@@ -156,7 +156,7 @@ class Finding:
         return (str(src.path), src.span.start_line, src.span.start_col, self.code, self.message)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Notification:
     """A message about the tool's run rather than the subject (SARIF toolExecutionNotifications).
 

@@ -12,12 +12,12 @@ import os
 import re
 import sys
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from .errors import PluginLoadError
 from .findings import Notification
 from .ruleapi import CODE_RE, NAME_RE, Rule, RuleMeta, Target
+from pylint_image.linter.model.frozen import frozen
 
 RULES_GROUP = "pylint_image.rules"
 FORMATTERS_GROUP = "pylint_image.formatters"
@@ -25,7 +25,7 @@ BUILTIN_DIST = "pylint-image"
 RESERVED_PREFIXES = ("DF", "IM", "RT")
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Plugin:
     """An entry point and the distribution that ships it."""
 
@@ -48,7 +48,7 @@ class Plugin:
         return obj
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Registry:
     """Every loaded rule, and the plugin distributions they came from."""
 

@@ -15,10 +15,10 @@ import json
 import re
 import shlex
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from pylint_image.linter.model.image import HistoryEntry, Image
+from pylint_image.linter.model.frozen import frozen
 
 How = Literal["exact", "similar", "keyword", "aligned", "base"]
 
@@ -64,7 +64,7 @@ class DockerfileLike(Protocol):
     def stages(self) -> Sequence[StageLike]: ...
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Origin:
     """Where one history entry (and its layer, if any) came from in the Dockerfile.
 
@@ -85,7 +85,7 @@ class Origin:
         return int(getattr(span, "start_line", 0))
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Provenance:
     """All origins found for one image against one Dockerfile."""
 
@@ -104,7 +104,7 @@ class Provenance:
         return next((o for o in self.origins if o.diff_id == diff_id), None)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Step:
     """A history entry reduced to a keyword and normalized text, plus legacy build args."""
 

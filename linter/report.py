@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .findings import Finding, Notification
+from pylint_image.linter.model.frozen import frozen
 
 if TYPE_CHECKING:
     from .ruleapi import Rule
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Table:
     """A titled table a command wants shown (image layers, probe results); rows are strings."""
 
@@ -24,7 +25,7 @@ class Table:
     bars: tuple[float, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Report:
     """Findings, notifications, the rules that ran and the targets that were examined."""
 

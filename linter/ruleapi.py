@@ -5,10 +5,11 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from .findings import Severity, Violation
+from pylint_image.linter.model.frozen import frozen
 
 if TYPE_CHECKING:
     from .model.dockerfile import Dockerfile
@@ -35,7 +36,7 @@ class Status(enum.Enum):
     REMOVED = "removed"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Needs:
     """Inputs an image or runtime rule needs: file contents to keep, probes to run."""
 
@@ -44,7 +45,7 @@ class Needs:
     probes: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class RuleMeta:
     """A rule's identity and defaults.
 
@@ -69,7 +70,7 @@ class RuleMeta:
     security_severity: float | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Settings:
     """Settings that are not owned by one rule."""
 
@@ -77,7 +78,7 @@ class Settings:
     build_args: Mapping[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Context:
     """What a check receives besides its subject.
 
@@ -107,7 +108,7 @@ class Rule(Protocol):
     def check(self, subject: Any, ctx: Context) -> Iterable[Violation]: ...
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class _FunctionRule:
     meta: RuleMeta
     doc: str

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from .findings import Severity
 from .ruleapi import Rule, Status
+from pylint_image.linter.model.frozen import frozen
 
 _EXACT = 1000  # an exact code, name or alias beats any prefix
 
@@ -31,7 +32,7 @@ def token_known(token: str, rules: Iterable[Rule]) -> bool:
     return any(match_strength(token, r) for r in rules)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Selection:
     """The user's choice of rules: select/ignore tokens and severity overrides."""
 

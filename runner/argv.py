@@ -8,14 +8,14 @@ Keeping both lets the runner explain a finding in terms of the line that caused 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from pylint_image.linter.model.dockerfile import Instruction
+from pylint_image.linter.model.frozen import frozen
 
 DEFAULT_SHELL = ("/bin/sh", "-c")
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class CommandConfig:
     """The image config's Entrypoint and Cmd plus where each came from (None: not set)."""
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import IO, Protocol
 
 from pylint_image.linter.errors import BuildError, SourceError
+from pylint_image.linter.model.frozen import frozen
 
 LOG = logging.getLogger(__name__)
 BUILD_TIMEOUT = 1800.0
@@ -32,7 +33,7 @@ _STEP = re.compile(r"^STEP (\d+)/\d+: (.*)$")
 _BUILDKIT_STEP = re.compile(r"^#\d+ \[(?:[^\]]*?\s)?\d+/\d+\] (.*)$")
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class BuildResult:
     """A built image and the build's log."""
 

@@ -18,7 +18,6 @@ import re
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
@@ -26,6 +25,7 @@ from pylint_image.linter.errors import SourceError
 from pylint_image.linter.oci.config import host_platform
 from pylint_image.linter.oci.resolve import blob_path
 from pylint_image.runner.registry_auth import Credentials, Response, Transport, clean, stream_into
+from pylint_image.linter.model.frozen import frozen
 
 LOG = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ _COMPONENT = re.compile(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$")
 _TAG = re.compile(r"^\w[\w.-]{0,127}$")
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Reference:
     """A parsed image reference: registry ``host[:port]``, repository name, tag and/or digest."""
 
@@ -60,7 +60,7 @@ class Reference:
         return f"{self.host}/{self.name}{tag}{digest}"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Descriptor:
     """What an index or manifest says about a blob: its media type, digest and exact size."""
 

@@ -24,6 +24,7 @@ from typing import BinaryIO
 from pylint_image.linter.errors import SourceError
 
 from .sandbox.spec import OverlayRoot
+from pylint_image.linter.model.frozen import frozen
 
 LOG = logging.getLogger(__name__)
 WHITEOUT = ".wh."
@@ -32,7 +33,7 @@ _OPAQUE_XATTR = "trusted.overlay.opaque"
 _CHUNK = 1 << 20
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class LayerSource:
     """One layer: its uncompressed digest and a function opening its tar stream."""
 
@@ -40,7 +41,7 @@ class LayerSource:
     open: Callable[[], BinaryIO]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ExtractedLayer:
     """A layer unpacked in the cache, with what extraction recorded about it."""
 

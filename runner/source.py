@@ -15,7 +15,6 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
@@ -26,6 +25,7 @@ from pylint_image.linter.oci.config import parse_image_config
 
 from .engine_api import inspect_image
 from .rootfs import LayerCache, LayerSource
+from pylint_image.linter.model.frozen import frozen
 
 _INSPECT_TIMEOUT = 60.0
 # Kept equal to registry.SOURCE_PREFIXES (a test checks): testing the prefix here spares every
@@ -34,7 +34,7 @@ REGISTRY_PREFIXES = ("registry:", "docker://")
 Saver = Callable[[str], contextlib.AbstractContextManager[IO[bytes]]]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class AcquiredImage:
     """An image ready to run: its name, runtime config and layers (bottom first)."""
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from .span import Span
+from pylint_image.linter.model.frozen import frozen
 
 if TYPE_CHECKING:
     from ..parse.shell import ShellScript
@@ -15,7 +16,7 @@ if TYPE_CHECKING:
 Form = Literal["shell", "exec", "none"]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Directives:
     """Parser directives read from the top of the file (``# syntax=``, ``# escape=``, ``# check=``)."""
 
@@ -25,7 +26,7 @@ class Directives:
     spans: Mapping[str, Span] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Heredoc:
     """A here-document attached to an instruction: its body is content, never instructions."""
 
@@ -39,7 +40,7 @@ class Heredoc:
     word_span: Span | None = None  # the ``<<EOF`` word on the instruction line
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Comment:
     """A whole-line comment (pragmas and fixture markers are comments)."""
 
@@ -47,7 +48,7 @@ class Comment:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Flag:
     """An instruction flag such as ``--from=builder`` with its own span."""
 
@@ -56,7 +57,7 @@ class Flag:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Arg:
     """One argument token of an instruction, with its span in the source."""
 
@@ -64,7 +65,7 @@ class Arg:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ImageRef:
     """A base image reference as written in FROM, classified after variable resolution."""
 
@@ -89,7 +90,7 @@ class ImageRef:
         return self.is_docker_hub and self.repository.startswith("library/")
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Instruction:
     """One Dockerfile instruction with spans for the keyword and each argument."""
 
@@ -150,7 +151,7 @@ class Instruction:
         return self.span.start_line
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Stage:
     """A build stage: the FROM instruction and everything up to the next FROM."""
 
@@ -163,7 +164,7 @@ class Stage:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Dockerfile:
     """A parsed Dockerfile: directives, global ARGs, stages and comments."""
 

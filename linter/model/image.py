@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from enum import Enum
 from types import MappingProxyType
+from pylint_image.linter.model.frozen import frozen
 
 
 
@@ -31,7 +32,7 @@ class FileKind(Enum):
     FIFO = "fifo"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class FileEntry:
     """One file as a layer's tar records it (mode includes setuid/setgid/sticky bits)."""
 
@@ -50,7 +51,7 @@ class FileEntry:
         return self.kind is FileKind.FILE and bool(self.mode & 0o6000)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Anomaly:
     """Something hostile or suspicious found in a layer (path traversal, device file...)."""
 
@@ -60,7 +61,7 @@ class Anomaly:
     detail: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Healthcheck:
     """The HEALTHCHECK of an image config (durations in nanoseconds, as Docker stores them)."""
 
@@ -71,7 +72,7 @@ class Healthcheck:
     retries: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ImageConfig:
     """The runtime configuration an image carries (``config`` in the OCI image config)."""
 
@@ -98,7 +99,7 @@ class ImageConfig:
         return out
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class HistoryEntry:
     """One ``history`` record of the image config."""
 
@@ -109,7 +110,7 @@ class HistoryEntry:
     author: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Layer:
     """One filesystem layer: digests, sizes, the history entry that made it, and its entries.
 
@@ -136,7 +137,7 @@ class Layer:
         return sum(e.size for e in self.entries if e.kind is FileKind.FILE)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Shadowed:
     """A file a later layer overwrote or deleted: its bytes still ship in the image."""
 
@@ -145,7 +146,7 @@ class Shadowed:
     deleted: bool
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Waste:
     """dive's wasted space: bytes of files that later layers overwrite or delete."""
 
@@ -154,7 +155,7 @@ class Waste:
     files: tuple[Shadowed, ...]  # largest first
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@frozen(eq=False)
 class FileTree:
     """The merged filesystem after whiteouts and opaque directories, read-only.
 
@@ -213,7 +214,7 @@ class FileTree:
         return self.touched.get(normalize(path), ())
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Image:
     """A built image: where it came from, its config, history, layers and merged files."""
 

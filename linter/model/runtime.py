@@ -8,10 +8,11 @@ so a rule can always tell "not observed" from "observed and fine".
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Literal
 
 from ..findings import SourceLocation
+from pylint_image.linter.model.frozen import frozen
 
 EntrypointProblemKind = Literal["not-found", "not-executable", "interpreter-missing"]
 
@@ -20,7 +21,7 @@ def _empty() -> Mapping[str, SourceLocation]:
     return {}
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Observation:
     """How one sandboxed process ended (or that it was still running when we looked)."""
 
@@ -43,7 +44,7 @@ class Observation:
         return self.exit_code is not None or self.signal is not None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class EntrypointProblem:
     """Why the image's argv[0] cannot be executed, found on the image's files before starting."""
 
@@ -52,7 +53,7 @@ class EntrypointProblem:
     detail: str        # one sentence for the finding message
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class PortObservation:
     """One EXPOSEd or listening port as seen from inside the container's network namespace."""
 
@@ -84,7 +85,7 @@ class PortObservation:
         return f"{self.port}/{self.protocol}"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class StopObservation:
     """What happened when the image's stop signal was sent to PID 1."""
 
@@ -96,7 +97,7 @@ class StopObservation:
     shell_form: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class HealthObservation:
     """The image's HEALTHCHECK run inside the container, as Docker's state machine would."""
 
@@ -109,7 +110,7 @@ class HealthObservation:
     timed_out: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ResourceObservation:
     """Limits applied and what hit them."""
 
@@ -121,7 +122,7 @@ class ResourceObservation:
     enforced_by: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class BuildFailure:
     """A failed image build: the failing line (when known) and the log tail."""
 
@@ -131,7 +132,7 @@ class BuildFailure:
     log_tail: str
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class RuntimeRun:
     """Everything observed about one image; the subject of every RUNTIME rule.
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import BinaryIO, Literal
 
 from pylint_image.linter.model.image import Image
 from pylint_image.linter.oci.layer import DEFAULT_CONTENT_CAP, ContentNeeds, NeedsLike
 from pylint_image.linter.oci.source import ImageSource
 from pylint_image.linter.oci.stream import load_image_stream as _load_stream
+from pylint_image.linter.model.frozen import frozen
 
 __all__ = ["ContentNeeds", "ImageSource", "SourceSpec", "load_image", "load_image_stream",
            "parse_source"]
@@ -23,7 +23,7 @@ __all__ = ["ContentNeeds", "ImageSource", "SourceSpec", "load_image", "load_imag
 DAEMON_PREFIX = "docker-daemon:"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class SourceSpec:
     """What a SOURCE argument names: a path on disk, or an image in the local daemon."""
 

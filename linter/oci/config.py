@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import platform
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from types import MappingProxyType
 
 from pylint_image.linter.errors import SourceError
@@ -23,6 +23,7 @@ from pylint_image.linter.model.image import (
 from pylint_image.linter.oci.layer import LayerScan
 from pylint_image.linter.oci.merge import merge_layers
 from pylint_image.linter.oci.streams import check_digest
+from pylint_image.linter.model.frozen import frozen
 
 JsonObject = dict[str, object]
 
@@ -34,7 +35,7 @@ _ARCH = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm", "ppc64le": "ppc
          "s390x": "s390x", "riscv64": "riscv64"}
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class LayerRef:
     """A layer as a manifest names it: where its blob is and which digests it must have."""
 
@@ -44,7 +45,7 @@ class LayerRef:
     size: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ImageParts:
     """Everything a source resolved before assembling: the JSON and the ordered layers."""
 

@@ -24,6 +24,7 @@ from pylint_image.linter.oci.streams import (
     read_head,
     sniff,
 )
+from pylint_image.linter.model.frozen import frozen
 
 WHITEOUT = ".wh."
 OPAQUE = ".wh..wh..opq"
@@ -48,7 +49,7 @@ class NeedsLike(Protocol):
     def globs(self) -> tuple[str, ...]: ...
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ContentNeeds:
     """The union of the paths and globs whose small regular files the loader keeps.
 

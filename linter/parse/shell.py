@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from ..model.span import Span
+from pylint_image.linter.model.frozen import frozen
 
 SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh", "ksh", "mksh", "busybox"})
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Word:
     """One shell word: ``text`` has quotes and escapes removed (no expansion); offsets are into the script."""
 
@@ -30,7 +31,7 @@ class Word:
     substitutions: tuple[ShellList, ...] = ()  # ``$( )`` and backtick bodies, parsed
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Redirect:
     """A redirection such as ``> /dev/null``, ``2>&1`` or ``<<EOF``."""
 
@@ -40,7 +41,7 @@ class Redirect:
     end: int
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Command:
     """A simple command: ``FOO=bar cmd arg >file``."""
 
@@ -72,7 +73,7 @@ class Command:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Group:
     """A subshell ``( )``, a brace group ``{ }`` or a compound (``if``/``for``/``while``/``case``) body."""
 
@@ -84,7 +85,7 @@ class Group:
     header: tuple[Word, ...] = ()  # e.g. the words after ``for``/``case``
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Pipeline:
     """Commands joined by ``|`` (``|&`` counts as ``|``); ``negated`` for a leading ``!``."""
 
@@ -97,7 +98,7 @@ class Pipeline:
         return len(self.commands) > 1
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ShellList:
     """Pipelines in order; ``operators[i]`` joins item i and i+1 (``&&``, ``||``, ``;``, ``&``, newline as ``;``)."""
 
@@ -147,7 +148,7 @@ def _walk_commands(node: Command | Group) -> Iterator[Command]:
                 yield from sub.commands()
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ShellScript:
     """A parsed script with a map from its offsets back to Dockerfile lines and columns."""
 

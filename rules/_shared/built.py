@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from pylint_image.linter import Context, ImageLocation, Instruction, SourceLocation, Span
 
 from . import anchor
 from .images import real_base_stage
+from pylint_image.linter import frozen
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class BuiltBase:
     """The base image of a built image: its reference, where we learnt it, and its FROM line."""
 

@@ -9,18 +9,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from pylint_image.linter import Instruction, Span
 
 from .packages import command_name
 from .variables import expand
+from pylint_image.linter import frozen
 
 _SUBST_RE = re.compile(r"\$\([^()]*\)|`[^`]*`")
 _ASSIGN_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Word:
     """One word of a simple command: its expanded text and, when known, its source span."""
 
@@ -28,7 +28,7 @@ class Word:
     span: Span | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Command:
     """A simple command (the words between ``&&``, ``||``, ``;``, ``|`` and newlines)."""
 

@@ -13,15 +13,15 @@ from __future__ import annotations
 
 import posixpath
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 from pylint_image.linter import Dockerfile, Instruction
 
 from .copying import is_remote, operands, unquote
+from pylint_image.linter import frozen
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Pattern:
     """One compiled line of a .dockerignore."""
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from pylint_image.linter import Dockerfile, ImageRef, Stage
+from pylint_image.linter import frozen
 
 DOCKER_HUB = "docker.io"
 _HUB_ALIASES = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com"})
@@ -18,7 +18,7 @@ _ARCH_NAMESPACES = ("amd64", "arm32v5", "arm32v6", "arm32v7", "arm64v8", "i386",
                     "riscv64", "s390x", "windows-amd64")
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ParsedImage:
     """An image reference split into parts; ``registry`` is ``docker.io`` for Docker Hub."""
 

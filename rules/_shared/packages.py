@@ -12,9 +12,9 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from .variables import has_variables
+from pylint_image.linter import frozen
 
 # Words that may precede the real command name and are not part of it.
 _PREFIX_WORDS = frozenset({"sudo", "env", "time", "nohup", "exec", "command", "nice", "then", "do",
@@ -65,7 +65,7 @@ CACHE_DIRS = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Package:
     """One package argument: ``kind`` is name, file, path, url, requirements or variable."""
 
@@ -75,7 +75,7 @@ class Package:
     pinned: bool
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Install:
     """A package installation command: which manager, its verb, options and package arguments."""
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from .variables import has_variables
+from pylint_image.linter import frozen
 
 MANAGERS = {"yum": "yum", "dnf": "dnf", "microdnf": "dnf", "tdnf": "dnf", "dnf5": "dnf", "zypper": "zypper"}
 # Options that take the next word as their value (global or per verb).
@@ -25,7 +25,7 @@ _VERSION_TAIL_RE = re.compile(r"-(?:\d+:)?\d[\w+~^]*\.[\w.+~^]*(?:-[\w.+~^]+)?$"
 _ZYPPER_PIN_RE = re.compile(r"(=|<|>)")
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class RpmCommand:
     """One yum/dnf/zypper command: its manager family, tool name, verb and words after the tool."""
 

@@ -20,19 +20,14 @@ Dockerfile line and column.
 
 from __future__ import annotations
 
-import json
-import logging
 import os
 import re
 import shutil
-import subprocess
-import tempfile
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from pylint_image.linter import Dockerfile, Instruction, Span, Stage
+from pylint_image.linter import Dockerfile, Instruction, Span, Stage, frozen
 
 from .images import stage_chain
 from .shell import run_instructions
@@ -58,7 +53,6 @@ _PRAGMA_SHELL = re.compile(r"^\s*hadolint\s+shell\s*=\s*(\S+)", re.IGNORECASE)
 # Debian and Ubuntu names and release code names, as they appear in tags (python:3.12-bookworm)
 _DEBIAN = ("debian", "ubuntu", "buster", "bullseye", "bookworm", "trixie", "focal", "jammy", "noble", "bionic")
 _RHEL = ("centos", "fedora", "rhel", "ubi", "rockylinux", "almalinux", "amazonlinux", "oraclelinux", "photon")
-log = logging.getLogger(__name__)
 
 
 class ParsedScript(Protocol):
@@ -71,7 +65,7 @@ class ParsedScript(Protocol):
     def commands(self) -> Iterator: ...
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Chunk:
     """One script as ShellCheck reads it; ``bases[k]`` is the script offset of file line k+1 (None: added by us)."""
 
@@ -211,6 +205,13 @@ def run(texts: Sequence[str], *, exclude: Iterable[str] = (), level: str = "styl
     executable = executable or binary()
     if executable is None or not texts:
         return None if executable is None else []
+    # Imported here: this preview rule is off by default, and these cost ~6 ms at every start.
+    import json
+    import logging
+    import subprocess
+    import tempfile
+
+    log = logging.getLogger(__name__)
     codes = ",".join(sorted({*EXCLUDED, *(c.upper() for c in exclude)}))
     # ShellCheck is a Haskell program: under a C locale it cannot decode UTF-8 input
     env = {**os.environ, "LC_ALL": "C.UTF-8"}

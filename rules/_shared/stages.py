@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 from pylint_image.linter import Arg, Dockerfile, Instruction
+from pylint_image.linter import frozen
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class StageName:
     """The ``AS`` keyword and the stage name of one FROM instruction."""
 

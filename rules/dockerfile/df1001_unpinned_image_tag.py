@@ -29,14 +29,14 @@ RUN python --version
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from pylint_image.linter import Context, Dockerfile, RuleMeta, Severity, Target, Violation, rule
 from pylint_image.rules._shared import anchor
 from pylint_image.rules._shared.images import image_of
+from pylint_image.linter import frozen
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Options:
     """Options of unpinned-image-tag."""
 

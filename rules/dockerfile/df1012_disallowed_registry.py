@@ -34,11 +34,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from pylint_image.linter import Context, Dockerfile, RuleMeta, Severity, Status, Target, Violation, rule
 from pylint_image.rules._shared.images import parse_image
 from pylint_image.rules._shared.variables import expand, global_scope
+from pylint_image.linter import frozen
 
 PUBLIC = ("docker.io", "ghcr.io", "quay.io", "gcr.io", "*.gcr.io", "*.pkg.dev", "mcr.microsoft.com",
           "public.ecr.aws", "registry.k8s.io", "nvcr.io", "registry.access.redhat.com", "registry.redhat.io",
@@ -47,7 +47,7 @@ PUBLIC = ("docker.io", "ghcr.io", "quay.io", "gcr.io", "*.gcr.io", "*.pkg.dev", 
 _HUB = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com", "hub.docker.com"})
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Options:
     """Options of disallowed-registry."""
 

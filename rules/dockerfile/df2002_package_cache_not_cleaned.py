@@ -34,7 +34,6 @@ RUN apt-get update && apt-get install -y --no-install-recommends curl=7.88.1-10+
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from pylint_image.linter import Context, Dockerfile, Instruction, RuleMeta, Severity, Target, Violation, rule
 from pylint_image.rules._shared import anchor
@@ -42,9 +41,10 @@ from pylint_image.rules._shared.commands import Command, has_cache_mount, remove
 from pylint_image.rules._shared.images import shipped_stages
 from pylint_image.rules._shared.packages import CACHE_DIRS, command_name, recognize_install, recognize_invocation
 from pylint_image.rules._shared.variables import Scope, walk
+from pylint_image.linter import frozen
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Options:
     """Options of package-cache-not-cleaned."""
 

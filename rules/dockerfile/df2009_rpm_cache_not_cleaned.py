@@ -31,13 +31,13 @@ RUN dnf install -y nginx-1.20.1 && dnf clean all
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from pylint_image.linter import Context, Dockerfile, RuleMeta, Severity, Target, Violation, rule
 from pylint_image.rules._shared.commands import has_cache_mount
 from pylint_image.rules._shared.images import shipped_stages
 from pylint_image.rules._shared.rpm import recognize
 from pylint_image.rules._shared.shell import commands_of, locate, positional, program_args
+from pylint_image.linter import frozen
 
 _CHANGING = frozenset({"install", "in", "groupinstall", "localinstall", "reinstall", "upgrade", "update", "up",
                        "distro-sync", "downgrade", "dist-upgrade", "dup", "patch", "makecache", "refresh", "ref"})
@@ -45,7 +45,7 @@ _CACHE = {"yum": ("/var/cache/yum", "/var/cache/dnf"), "dnf": ("/var/cache/dnf",
           "zypper": ("/var/cache/zypp",)}
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Options:
     """Options of rpm-cache-not-cleaned."""
 

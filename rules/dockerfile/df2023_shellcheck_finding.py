@@ -48,13 +48,13 @@ RUN mkdir -p "$APP_HOME"
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from pylint_image.linter import Context, Dockerfile, RuleMeta, Severity, Status, Target, Violation, rule
 from pylint_image.rules._shared import shellcheck
+from pylint_image.linter import frozen
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Options:
     """Options of shellcheck-finding."""
 

@@ -30,15 +30,15 @@ RUN python --version
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from pylint_image.linter import Context, RuleMeta, Severity, Target, Violation, rule
 from pylint_image.rules._shared.built import built_base, from_span, image_location
 from pylint_image.rules._shared.images import parse_image, unpinned_tag
+from pylint_image.linter import frozen
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Options:
     """Options of unpinned-image-tag (image target)."""
 

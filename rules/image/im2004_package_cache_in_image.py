@@ -29,7 +29,6 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from pylint_image.linter import (
@@ -41,6 +40,7 @@ from pylint_image.linter import (
     Violation,
     rule,
 )
+from pylint_image.linter import frozen
 
 _CACHES = (
     ("apt lists", re.compile(r"^/var/lib/apt/lists/(?!lock$|partial/?$)")),
@@ -53,7 +53,7 @@ _CACHES = (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Options:
     """Settings of package-cache-in-image."""
 

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from pylint_image.linter import (
@@ -41,12 +40,13 @@ from pylint_image.linter import (
     Violation,
     rule,
 )
+from pylint_image.linter import frozen
 
 _TOOLS = re.compile(r"^/usr/(local/)?bin/((?:[\w-]+-)?(gcc|g\+\+|cc|c\+\+|clang|clang\+\+)"
                     r"(-[\d.]+)?|make|rustc|javac)$|^/usr/local/go/bin/go$")
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Options:
     """Settings of build-tools-in-final-image."""
 

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from pylint_image.linter import (
@@ -42,9 +41,10 @@ from pylint_image.linter import (
     Violation,
     rule,
 )
+from pylint_image.linter import frozen
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Options:
     """Settings of wasted-space (dive's CI defaults)."""
 

@@ -28,7 +28,6 @@ COPY --from=build /wheels /wheels
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from pylint_image.linter import (
@@ -40,9 +39,10 @@ from pylint_image.linter import (
     Violation,
     rule,
 )
+from pylint_image.linter import frozen
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Options:
     """Settings of image-too-large."""
 

@@ -29,7 +29,6 @@ from __future__ import annotations
 import posixpath
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from pylint_image.linter import (
@@ -41,11 +40,12 @@ from pylint_image.linter import (
     Violation,
     rule,
 )
+from pylint_image.linter import frozen
 
 _MIN_IMAGE_FOR_SHARE = 64 << 20  # shares of tiny images are noise
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Options:
     """Settings of layer-too-large."""
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import platform
 import struct
-from dataclasses import dataclass
+from pylint_image.linter.model.frozen import frozen
 
 ELF_MAGIC = b"\x7fELF"
 _PT_INTERP = 3
@@ -23,7 +23,7 @@ _HOST = {"x86_64": 62, "amd64": 62, "aarch64": 183, "arm64": 183, "armv7l": 40, 
 _COMPAT = {62: {3}, 183: {40}}
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ElfInfo:
     """What an ELF header says about running the file."""
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from pylint_image.linter.model.image import Healthcheck
 from pylint_image.linter.model.runtime import HealthObservation
 
 from ..sandbox import SandboxResult
+from pylint_image.linter.model.frozen import frozen
 
 PROBE = "healthcheck"
 _NS = 1e9
@@ -23,7 +23,7 @@ _NS = 1e9
 DEFAULT_INTERVAL, DEFAULT_TIMEOUT, DEFAULT_RETRIES = 30.0, 30.0, 3
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class HealthLimits:
     """Caps that keep the probe's total time bounded."""
 
@@ -32,7 +32,7 @@ class HealthLimits:
     max_start_period: float = 10.0
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class HealthPlan:
     """The HEALTHCHECK reduced to what the probe runs."""
 

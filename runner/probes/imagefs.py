@@ -10,16 +10,16 @@ from __future__ import annotations
 import os
 import posixpath
 import stat
-from dataclasses import dataclass
 from pathlib import Path
 
 from ..sandbox import OverlayRoot
+from pylint_image.linter.model.frozen import frozen
 
 _MAX_LINKS = 40          # the kernel's own limit on symlinks followed in one lookup
 _OPAQUE_XATTR = "trusted.overlay.opaque"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ImageFile:
     """A resolved in-image path and where its bytes live on the host."""
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import signal
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 from pylint_image.linter.model.runtime import (HealthObservation, Observation, PortObservation,
@@ -19,6 +18,7 @@ from pylint_image.linter.model.runtime import (HealthObservation, Observation, P
 from ..sandbox import RunningSandbox, SandboxResult, SandboxSpec, SandboxSupport, start
 from .health import HealthPlan, probe_health
 from .ports import all_listening, observe_ports
+from pylint_image.linter.model.frozen import frozen
 
 START, PORTS, STOP, HEALTH, RESOURCES, USER = "start", "ports", "stop", "healthcheck", "resources", "user"
 RUNNING_PROBES = (START, PORTS, STOP, HEALTH, RESOURCES, USER)
@@ -27,7 +27,7 @@ _POLL_FIRST = 0.002   # first pause after the exec
 _TAIL = 2000
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Claims:
     """What the image claims about its running container."""
 
@@ -42,7 +42,7 @@ class Claims:
         return bool(self.ports) or self.health is not None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Timing:
     """How long to wait for what (seconds)."""
 
@@ -51,7 +51,7 @@ class Timing:
     settle: float = 0.1     # after the ports opened: long enough to catch an immediate crash
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Lifecycle:
     """Everything the running probes saw."""
 

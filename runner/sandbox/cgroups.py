@@ -9,20 +9,20 @@ import resource
 import signal
 import time
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 
 from pylint_image.linter.errors import SandboxError
 
 from .spec import Limits, ResourceUsage
 from .support import CgroupMode, CgroupSupport
+from pylint_image.linter.model.frozen import frozen
 
 LOG = logging.getLogger(__name__)
 CPU_PERIOD_US = 100_000
 _RMDIR_PATIENCE = 3.0   # seconds: exiting processes leave the cgroup only once reaped
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Cgroup:
     """One sandbox's leaf cgroup: a single dir on v2, one dir per controller on v1."""
 

@@ -10,13 +10,13 @@ import os
 import signal
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 from . import syscalls
 from .paths import secure_join
 from .plan import Actor, Plan, StepKind
 from .spec import OverlayRoot, SandboxSpec
+from pylint_image.linter.model.frozen import frozen
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 _DEV_NODES = ("null", "zero", "full", "random", "urandom", "tty")
@@ -25,7 +25,7 @@ _DEV_LINKS = {"fd": "/proc/self/fd", "stdin": "/proc/self/fd/0", "stdout": "/pro
 _NOSUID_NODEV = syscalls.MS_NOSUID | syscalls.MS_NODEV
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class PayloadContext:
     """What the payload needs besides the plan: its host-side dirs and the sync fd."""
 

@@ -10,20 +10,20 @@ from __future__ import annotations
 import os
 import signal
 import socket
-from dataclasses import dataclass
 from pathlib import Path
 
 from . import linux, syscalls
 from .cgroups import Cgroup, apply_rlimits
 from .plan import Actor, Plan, StepKind
 from .spec import SandboxSpec
+from pylint_image.linter.model.frozen import frozen
 
 # setns order: the user namespace first (it grants the capabilities the others need), the
 # mount namespace last (after it, the host's /proc/<pid>/ns paths are out of view).
 _JOIN_ORDER = ("user", "ipc", "uts", "net", "cgroup", "pid", "mnt")
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ChildFds:
     """The pipe ends a monitor keeps: sync out, go in, and the payload's stdout/stderr."""
 

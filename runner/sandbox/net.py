@@ -5,8 +5,8 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
-from dataclasses import dataclass
 from pathlib import Path
+from pylint_image.linter.model.frozen import frozen
 
 _TCP_LISTEN = "0A"
 _UDP_UNCONNECTED = "07"
@@ -16,7 +16,7 @@ _READ_SIZE = 1 << 16
 _SURELY_COMPLETE = 2048   # a first read shorter than this ended at EOF (see read_proc_table)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ListeningSocket:
     """A TCP socket in LISTEN state or a bound, unconnected UDP socket."""
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
 
 from pylint_image.linter.errors import SandboxError, SandboxUnavailable
 
 from . import syscalls
 from .spec import OverlayRoot, SandboxSpec
 from .support import CgroupMode, IdMapMode, SandboxSupport
+from pylint_image.linter.model.frozen import frozen
 
 MIN_MEMORY = 4 * 1024 * 1024
 
@@ -52,7 +52,7 @@ class StepKind(enum.Enum):
     EXEC = "execve"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Step:
     """One action, who performs it, and why it sits where it does."""
 
@@ -61,7 +61,7 @@ class Step:
     why: str
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Plan:
     """A validated spec, the ordered steps to run it, and the caveats to report."""
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
+from pylint_image.linter.model.frozen import frozen
 
 MIB = 1024 * 1024
 DEFAULT_MEMORY = 512 * MIB
@@ -21,7 +22,7 @@ class Network(enum.Enum):
     LOOPBACK = "loopback"    # new network namespace with loopback up
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class OverlayRoot:
     """A root filesystem mounted by the sandbox itself, inside its own mount namespace.
 
@@ -32,7 +33,7 @@ class OverlayRoot:
     lower: tuple[Path, ...]   # topmost layer first, as overlayfs's lowerdir wants
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Limits:
     """Resource limits; ``None`` disables one."""
 
@@ -41,7 +42,7 @@ class Limits:
     cpus: float | None = DEFAULT_CPUS
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class SandboxSpec:
     """Everything needed to start one process tree in the sandbox."""
 
@@ -60,7 +61,7 @@ class SandboxSpec:
     readonly_rootfs: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ResourceUsage:
     """What the cgroup (or rlimit fallback) observed."""
 
@@ -72,7 +73,7 @@ class ResourceUsage:
     enforced_by: str = "cgroup-v1"   # "cgroup-v1" | "cgroup-v2" | "rlimit"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class SandboxResult:
     """The outcome of one sandboxed process (the container's PID 1 or an exec_in command)."""
 

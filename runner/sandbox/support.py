@@ -11,8 +11,9 @@ import functools
 import os
 import platform
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
+from pylint_image.linter.model.frozen import frozen
 
 # The controllers the sandbox limits; "cpu" is optional (a missing one costs a notification).
 REQUIRED_CONTROLLERS = ("memory", "pids")
@@ -35,7 +36,7 @@ class IdMapMode(enum.Enum):
     NONE = "none"        # no user namespace available and not root: the sandbox cannot run
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Mount:
     """One line of /proc/mounts."""
 
@@ -45,7 +46,7 @@ class Mount:
     options: frozenset[str]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class CgroupSupport:
     """Where leaf cgroups can be created, per controller (v1) or for all (v2)."""
 
@@ -59,7 +60,7 @@ class CgroupSupport:
         return controller in self.parents
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class SandboxSupport:
     """What this host allows, detected once by :func:`detect`."""
 

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass
 from pathlib import Path
 
 from pylint_image.linter.errors import SandboxError
 
 from .paths import secure_join
 from .spec import OverlayRoot
+from pylint_image.linter.model.frozen import frozen
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ImageUser:
     """Numeric identity and home directory of the image's USER, as Docker computes them."""
 

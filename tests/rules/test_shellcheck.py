@@ -83,7 +83,7 @@ def test_exit_in_one_run_leaves_the_next_reachable_and_one_process_per_file(monk
         calls.append(argv)
         return real(argv, **kwargs)
 
-    monkeypatch.setattr(shellcheck.subprocess, "run", spy)
+    monkeypatch.setattr(subprocess, "run", spy)
     assert _hits("FROM debian:12\nRUN exit 0\nRUN echo one\nRUN <<EOF\necho two\nEOF\n") == []
     assert len(calls) == 1 and calls[0][-3:] == ["0.sh", "1.sh", "2.sh"]
 
@@ -119,13 +119,13 @@ def test_timeout_or_broken_binary_yields_nothing(monkeypatch, error) -> None:
         raise error
 
     monkeypatch.setattr(shellcheck.shutil, "which", lambda name: "/usr/bin/shellcheck")
-    monkeypatch.setattr(shellcheck.subprocess, "run", boom)
+    monkeypatch.setattr(subprocess, "run", boom)
     assert _hits("FROM debian:12\nRUN echo $HOME\n") == []
 
 
 def test_unreadable_output_yields_nothing(monkeypatch) -> None:
     monkeypatch.setattr(shellcheck.shutil, "which", lambda name: "/usr/bin/shellcheck")
-    monkeypatch.setattr(shellcheck.subprocess, "run",
+    monkeypatch.setattr(subprocess, "run",
                         lambda argv, **kw: subprocess.CompletedProcess(argv, 1, b"not json", b""))
     assert _hits("FROM debian:12\nRUN echo $HOME\n") == []
 
