@@ -7,11 +7,9 @@ Contract (what the CLI relies on, and what a third-party formatter must honour):
   ``color`` None means auto (on when the stream is a TTY and ``NO_COLOR`` is unset or empty);
   a formatter that has no colour or concise mode accepts and ignores the arguments.
 - ``render(report, stream)`` is called exactly once per run, after all targets were linted.
-  A formatter whose ``keeps_suppressed`` is True receives every finding, suppressed ones
-  included, and must emit those marked as suppressed. For one whose ``keeps_suppressed`` is
-  False the caller may drop suppressed findings first (passing their count as
-  ``report.timings["suppressed"]``); such a formatter must still not show any suppressed
-  finding it receives (it may count them).
+  Every formatter receives every finding, suppressed ones included. One whose
+  ``keeps_suppressed`` is True must emit those marked as suppressed; one whose
+  ``keeps_suppressed`` is False must not show them (it may count them).
 - ``render`` writes only to ``stream`` (never to stdout/stderr directly, never to files),
   must not mutate the report, must not filter by severity (the engine and CLI already did),
   and must not raise on any valid Report. Its output must be deterministic for a given

@@ -105,8 +105,7 @@ class TextFormatter:
 
     def _print_summary(self, console: Console, report: Report, shown: int) -> None:
         counts = Counter(f.severity for f in report.visible())
-        # The CLI may strip suppressed findings first and pass their count as timings["suppressed"].
-        suppressed = len(report.findings) - len(report.visible()) or int(report.timings.get("suppressed", 0))
+        suppressed = len(report.findings) - len(report.visible())
         if shown:
             parts = ", ".join(f"{counts[s]} {s.value}" for s in Severity if counts[s])
             noun = "finding" if shown == 1 else "findings"
