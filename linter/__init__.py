@@ -6,6 +6,7 @@ of ours; ``tests/test_layering.py`` enforces it.
 
 from __future__ import annotations
 
+from .expansion import ExpansionBudget, ExpansionCut, expansion_limit
 from .findings import (
     Edit,
     Finding,
@@ -43,8 +44,9 @@ def __getattr__(name: str):
 
 
 __all__ = [
-    "Arg", "Comment", "Context", "Dockerfile", "Edit", "Finding", "Fix", "Flag", "Heredoc",
-    "ImageLocation", "ImageRef", "Instruction", "Location", "Needs", "Notification", "Report",
-    "Rule", "RuleMeta", "RuntimeLocation", "Settings", "Severity", "SourceLocation", "Span",
-    "Stage", "Status", "Suppression", "Table", "Target", "Violation", "frozen", "rule", *_LAZY,
+    "Arg", "Comment", "Context", "Dockerfile", "Edit", "ExpansionBudget", "ExpansionCut", "Finding", "Fix",
+    "Flag", "Heredoc", "ImageLocation", "ImageRef", "Instruction", "Location", "Needs", "Notification",
+    "Report", "Rule", "RuleMeta", "RuntimeLocation", "Settings", "Severity", "SourceLocation", "Span",
+    "Stage", "Status", "Suppression", "Table", "Target", "Violation", "expansion_limit", "frozen", "rule",
+    *_LAZY,
 ]

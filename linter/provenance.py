@@ -11,12 +11,14 @@ aligned one come from the base image and are attributed to the stage's FROM line
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import shlex
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Literal, Protocol
 
+from pylint_image.linter.expansion import ExpansionBudget, ExpansionCut, expansion_limit
 from pylint_image.linter.model.image import HistoryEntry, Image
 from pylint_image.linter.model.frozen import frozen
 
@@ -148,18 +150,29 @@ def _norm(text: str) -> str:
     return " ".join(text.split())
 
 
-def expand(text: str, scope: Mapping[str, str]) -> str:
-    """Expand ``$VAR``, ``${VAR}`` and ``${VAR:-default}`` from ``scope`` (unknown: left as is)."""
+def expand(text: str, scope: Mapping[str, str], budget: ExpansionBudget | None = None) -> str:
+    """Expand ``$VAR``, ``${VAR}`` and ``${VAR:-default}`` from ``scope`` (unknown: left as is).
+
+    All of ``text`` stays as written when the expansion would overrun ``budget``.
+    """
+    if "$" not in text:
+        return text
+    budget = budget or ExpansionBudget.for_text(text)
+
     def sub(match: re.Match[str]) -> str:
         name = match.group(1) or match.group(3)
         if name in scope:
+            budget.charge(len(scope[name]))
             return scope[name]
         return match.group(2) if match.group(2) is not None else match.group(0)
 
-    return _VAR.sub(sub, text)
+    try:
+        return _VAR.sub(sub, text)
+    except ExpansionCut:
+        return text
 
 
-def _instruction_texts(inst: InstructionLike, scope: Mapping[str, str]) -> tuple[str, ...]:
+def _instruction_texts(inst: InstructionLike, scope: Mapping[str, str], budget: ExpansionBudget) -> tuple[str, ...]:
     """Normalized texts a history entry may show for ``inst``: raw and expanded."""
     value = inst.value.strip()
     while _FLAG.match(value):
@@ -169,15 +182,14 @@ def _instruction_texts(inst: InstructionLike, scope: Mapping[str, str]) -> tuple
             value = " ".join(str(a) for a in json.loads(value))
         except (json.JSONDecodeError, TypeError):
             pass
-    texts = {_norm(value), _norm(expand(value, scope))}
+    texts = {_norm(value), _norm(expand(value, scope, budget))}
     return tuple(sorted(texts))
 
 
-def _score(step: Step, inst: InstructionLike, scope: Mapping[str, str]) -> int:
+def _score(step: Step, inst: InstructionLike, texts_of: Callable[[], tuple[str, ...]]) -> int:
     if step.keyword != inst.keyword:
         return 0
-    merged = {**scope, **step.build_args}
-    texts = _instruction_texts(inst, merged)
+    texts = texts_of()
     if step.text in texts:
         return _SCORES["exact"]
     if inst.keyword in ("COPY", "ADD"):
@@ -201,14 +213,14 @@ def _keys(text: str) -> frozenset[str]:
     return frozenset(t.partition("=")[0] for t in tokens if "=" in t)
 
 
-def _scope(instructions: Iterable[InstructionLike]) -> list[dict[str, str]]:
+def _scope(instructions: Iterable[InstructionLike], budget: ExpansionBudget) -> list[dict[str, str]]:
     """ARG defaults and ENV values in effect at each instruction (before it runs)."""
     scope: dict[str, str] = {}
     scopes = []
     for inst in instructions:
         scopes.append(dict(scope))
         if inst.keyword in ("ARG", "ENV"):
-            value = expand(inst.value, scope)
+            value = expand(inst.value, scope, budget)
             try:
                 tokens = shlex.split(value)
             except ValueError:
@@ -224,10 +236,19 @@ def _scope(instructions: Iterable[InstructionLike]) -> list[dict[str, str]]:
 
 
 def _align(steps: Sequence[Step], insts: Sequence[InstructionLike],
-           scopes: Sequence[Mapping[str, str]]) -> dict[int, tuple[int, int]]:
+           scopes: Sequence[Mapping[str, str]], budget: ExpansionBudget) -> dict[int, tuple[int, int]]:
     """Best in-order matching of history steps to instructions: {step: (inst, score)}."""
     n, m = len(steps), len(insts)
-    scores = [[_score(steps[i], insts[j], scopes[j]) for j in range(m)] for i in range(n)]
+    keys = [tuple(sorted(step.build_args.items())) for step in steps]
+    memo: dict[tuple[int, tuple[tuple[str, str], ...]], tuple[str, ...]] = {}
+
+    def texts(i: int, j: int) -> tuple[str, ...]:
+        # Steps without legacy build args (all BuildKit ones) share one expansion per instruction.
+        if (j, keys[i]) not in memo:
+            memo[j, keys[i]] = _instruction_texts(insts[j], {**scopes[j], **steps[i].build_args}, budget)
+        return memo[j, keys[i]]
+
+    scores = [[_score(steps[i], insts[j], functools.partial(texts, i, j)) for j in range(m)] for i in range(n)]
     best = [[0] * (m + 1) for _ in range(n + 1)]
     for i in range(1, n + 1):
         for j in range(1, m + 1):
@@ -257,7 +278,9 @@ def map_provenance(image: Image, dockerfile: DockerfileLike) -> Provenance:
     stage = dockerfile.stages[-1]
     insts = [i for i in stage.instructions if i.keyword != "FROM"]
     steps = [parse_created_by(h.created_by) for h in image.history]
-    pairs = _align(steps, insts, _scope(insts))
+    # One expansion budget for the whole mapping, linear in the texts it reads.
+    budget = ExpansionBudget(expansion_limit(sum(len(i.value) for i in insts) + sum(len(s.text) for s in steps)))
+    pairs = _align(steps, insts, _scope(insts, budget), budget)
     how_of = {v: k for k, v in _SCORES.items()}
     if not pairs and insts and len(steps) >= len(insts):
         # Nothing recognizable: assume the stage's instructions made the last entries.

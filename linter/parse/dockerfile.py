@@ -11,7 +11,8 @@ from ..model.span import Span
 from .images import parse_image_ref
 from .instructions import KNOWN, InstructionBuilder
 from .scanner import scan
-from .variables import _declare, resolve_vars
+from ..expansion import ExpansionBudget
+from .variables import _declare, file_budget, resolve_vars
 from .words import split_keyword
 
 
@@ -45,11 +46,12 @@ def build_dockerfile(
         else:
             stages[-1][1].append(ins)
 
-    scope = _declare(global_args, {}, build_args, {})
+    budget = file_budget(text)  # one pass: the global ARGs and every FROM share it
+    scope = _declare(global_args, {}, build_args, {}, budget)
     built: list[Stage] = []
     names: list[str] = []
     for i, (from_ins, body) in enumerate(stages):
-        built.append(_stage(i, body[0], body, scope, names))
+        built.append(_stage(i, body[0], body, scope, names, budget))
         if built[-1].name:
             names.append(built[-1].name.lower())
     return Dockerfile(
@@ -80,14 +82,15 @@ def _check_instruction(ins: Instruction, path: str) -> None:
 
 
 def _stage(
-    index: int, from_ins: Instruction, body: list[Instruction], scope: Mapping[str, str], names: list[str]
+    index: int, from_ins: Instruction, body: list[Instruction], scope: Mapping[str, str], names: list[str],
+    budget: ExpansionBudget,
 ) -> Stage:
     words = [a.text for a in from_ins.args]
     name = words[2] if len(words) == 3 else None
     platform = from_ins.flag("platform")
     if platform is not None:
-        platform = resolve_vars(platform, scope)
-    base = parse_image_ref(words[0], scope, names)
+        platform = resolve_vars(platform, scope, budget)
+    base = parse_image_ref(words[0], scope, names, budget)
     last = body[-1].span
     span = Span(from_ins.span.start_line, from_ins.span.start_col, last.end_line, last.end_col)
     return Stage(index, name, base, platform, from_ins, tuple(body), span)

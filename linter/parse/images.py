@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 
+from ..expansion import ExpansionBudget
 from ..model.dockerfile import ImageRef
 from .variables import resolve_vars
 
@@ -14,13 +15,15 @@ def parse_image_ref(
     raw: str,
     scope: Mapping[str, str] | None = None,
     earlier_stages: Collection[str] = (),
+    budget: ExpansionBudget | None = None,
 ) -> ImageRef:
     """Classify the image reference ``raw`` of a FROM.
 
     ``scope`` holds the ARG values to resolve first; ``earlier_stages`` the lower-cased names
-    of the stages defined before this FROM (a match makes it a stage alias).
+    of the stages defined before this FROM (a match makes it a stage alias); ``budget`` the
+    expansion budget of the parse this is part of.
     """
-    resolved = resolve_vars(raw, scope or {})
+    resolved = resolve_vars(raw, scope or {}, budget)
     has_variables = "$" in resolved
     lowered = resolved.lower()
     if lowered == "scratch":

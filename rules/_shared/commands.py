@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pylint_image.linter import Instruction, Span
 
 from .packages import command_name
-from .variables import expand
+from .variables import expand, fork
 from pylint_image.linter import frozen
 
 _SUBST_RE = re.compile(r"\$\([^()]*\)|`[^`]*`")
@@ -130,7 +130,7 @@ def run_commands(instruction: Instruction, scope: Mapping[str, str | None] | Non
     located = _parsed_words(instruction)
     if located is None:  # nothing to run (an empty RUN): the parser attaches no script
         return ()
-    local: dict[str, str | None] = dict(scope or {})
+    local = fork(scope, instruction.raw)  # shell assignments share the scope's expansion budget
     commands: list[Command] = []
     for words in located:
         assigned = _assignments(words)
