@@ -176,7 +176,7 @@ def run_lint(args: argparse.Namespace) -> int:
     root = Path.cwd()
     results: list[FileResult] = []
     file_paths = [p for p in args.paths if p != "-"]
-    files, errors = discover(file_paths)
+    files, errors, skipped = discover(file_paths)
     if "-" in args.paths:
         text = _read_stdin()
         results.append(lint_one(Path(args.stdin_filename), root, registry, config, build_args, text=text))
@@ -194,6 +194,7 @@ def run_lint(args: argparse.Namespace) -> int:
     findings: list[Finding] = [f for r in results for f in r.outcome.findings]
     notes: list[Notification] = list(registry.warnings) + [n for r in results for n in r.outcome.notifications]
     notes.extend(Notification("input-error", "error", e) for e in errors)
+    notes.extend(Notification("input-skipped", "warning", s) for s in skipped)
     report = Report(
         findings=tuple(sorted(findings, key=Finding.sort_key)), notifications=tuple(notes),
         rules=registry.rules, targets=tuple(r.display for r in results), tool_version=tool_version(),
@@ -201,9 +202,18 @@ def run_lint(args: argparse.Namespace) -> int:
         sources={r.display: r.text for r in results if r.text is not None},
     )
     render(report, args)
+    for s in skipped:
+        print(f"pylint-image: warning: {one_line(s)}", file=sys.stderr)
     for e in errors:
-        print(f"pylint-image: error: {e}", file=sys.stderr)
+        print(f"pylint-image: error: {one_line(e)}", file=sys.stderr)
     return 2 if errors else exit_code(report, config)
+
+
+def one_line(text: str) -> str:
+    """``text`` on one line, control characters escaped: errors name files from repositories and images."""
+    from .formatters.base import escape_control
+
+    return escape_control(text, keep="")
 
 
 def _read_stdin() -> str:
@@ -262,7 +272,7 @@ def run_subcommand(name: str, argv: list[str]) -> int:
     render(report, args)
     errors = [n for n in report.notifications if n.id in ("input-error", "source-error", "build-error")]
     for n in errors:
-        print(f"pylint-image: error: {n.message}", file=sys.stderr)
+        print(f"pylint-image: error: {one_line(n.message)}", file=sys.stderr)
     infra = [n for n in report.notifications if n.id in getattr(module, "FATAL_NOTIFICATIONS", ())]
     return 3 if infra else 2 if errors else exit_code(report, config)
 
@@ -275,10 +285,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_subcommand(argv[0], argv[1:])
         return run_lint(lint_parser().parse_args(argv))
     except (PluginLoadError, ToolUnavailable) as exc:
-        print(f"pylint-image: error: {exc}", file=sys.stderr)
+        print(f"pylint-image: error: {one_line(str(exc))}", file=sys.stderr)
         return 3
     except (UsageError, ConfigError, PylintImageError) as exc:
-        print(f"pylint-image: error: {exc}", file=sys.stderr)
+        print(f"pylint-image: error: {one_line(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("pylint-image: interrupted", file=sys.stderr)

@@ -160,9 +160,10 @@ class Finding:
 class Notification:
     """A message about the tool's run rather than the subject (SARIF toolExecutionNotifications).
 
-    Ids in use: ``rule-crashed``, ``input-error``, ``parse-error``, ``plugin-warning``,
+    Ids in use: ``rule-crashed``, ``input-error``, ``input-skipped``, ``parse-error``, ``plugin-warning``,
     ``source-error``, ``build-error``, ``builder-unavailable``, ``sandbox-unavailable``,
-    ``sandbox-required``, ``sandbox-error``, ``skipped-not-applicable``.
+    ``sandbox-required``, ``sandbox-error``, ``sandbox-limited``, ``verify-timeout``,
+    ``skipped-not-applicable``.
     """
 
     id: str

@@ -23,30 +23,52 @@ def is_dockerfile_name(name: str) -> bool:
     return any(fnmatch.fnmatchcase(name, pattern) for pattern in DOCKERFILE_PATTERNS)
 
 
-def discover(paths: Sequence[str]) -> tuple[list[Path], list[str]]:
-    """Expand directories into Dockerfiles; return (files, errors) keeping command-line order."""
+def discover(paths: Sequence[str]) -> tuple[list[Path], list[str], list[str]]:
+    """Expand directories into Dockerfiles; return (files, errors, skipped) keeping command-line order.
+
+    A file named on the command line is taken as given, symlink or not (the user chose it;
+    the reader still refuses anything but a regular file).  In a directory walk, a
+    Dockerfile symlink that resolves outside the directory is not followed: it goes to
+    ``skipped``, one line each, so a repository cannot make us print ``/etc/passwd``.
+    """
     files: list[Path] = []
     errors: list[str] = []
+    skipped: list[str] = []
     for raw in paths:
         p = Path(raw)
         if p.is_dir():
-            found = sorted(_walk(p))
-            if not found:
+            before = len(skipped)
+            found = sorted(_walk(p, skipped))
+            if not found and len(skipped) == before:
                 errors.append(f"{raw}: no Dockerfiles found in this directory")
             files.extend(found)
         elif p.exists() or p.is_symlink():
             files.append(p)
         else:
             errors.append(f"{raw}: no such file or directory")
-    return files, errors
+    return files, errors, skipped
 
 
-def _walk(root: Path) -> Iterator[Path]:
+def _walk(root: Path, skipped: list[str]) -> Iterator[Path]:
+    """Dockerfiles under ``root`` (symlinked directories are not entered: os.walk's default)."""
+    real_root = os.path.realpath(root)
     for folder, dirs, names in os.walk(root):
         dirs[:] = [d for d in dirs if d not in _SKIP_DIRS]
         for name in names:
-            if is_dockerfile_name(name):
-                yield Path(folder) / name
+            if not is_dockerfile_name(name):
+                continue
+            path = Path(folder) / name
+            target = os.path.realpath(path) if path.is_symlink() else None
+            if target is not None and not _inside(target, real_root):
+                skipped.append(f"{path}: symlink to {target}, outside {root}: not followed "
+                               "(name it on the command line to lint it)")
+                continue
+            yield path
+
+
+def _inside(path: str, root: str) -> bool:
+    """True when the resolved ``path`` is ``root`` or below it."""
+    return os.path.commonpath([path, root]) == root
 
 
 @dataclass(slots=True)

@@ -17,11 +17,17 @@ Contract (what the CLI relies on, and what a third-party formatter must honour):
   golden files can pin it.
 - Heavy libraries (rich, sarif_om) are imported inside ``render``, never at module import,
   to keep the CLI's cold start small.
+- Text that reaches a terminal or an annotation (every message, path, image label and
+  table cell) goes through ``escape_control`` first: messages carry what containers print,
+  and file names come from images and repositories.  Formats that encode text themselves
+  (JSON, SARIF) carry it raw.
 """
 
 from __future__ import annotations
 
+import functools
 import os
+import re
 from pathlib import Path, PurePath
 from typing import ClassVar, Protocol, TextIO, runtime_checkable
 
@@ -41,6 +47,31 @@ class Formatter(Protocol):
     def render(self, report: Report, stream: TextIO) -> None:
         """Write the whole report to ``stream``; called once per run (see the module contract)."""
         ...
+
+
+_NAMED = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
+
+
+@functools.lru_cache(maxsize=4)
+def _control_re(keep: str) -> re.Pattern[str]:
+    """A pattern of C0 controls (but ``keep``), DEL, C1 controls and bidirectional controls."""
+    # The bidirectional overrides and isolates make a terminal or a browser show text in
+    # another order than it is in (Trojan Source): as misleading in a message as ESC.
+    c0 = "".join(chr(c) for c in range(0x20) if chr(c) not in keep)
+    return re.compile(f"[{re.escape(c0)}\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def escape_control(text: str, keep: str = "\t\n") -> str:
+    """Return ``text`` with control characters written as escapes (``\\x1b``, ``\\r``), but those in ``keep``."""
+    pattern = _control_re(keep)
+    if pattern.search(text) is None:
+        return text
+    return pattern.sub(_escape_one, text)
+
+
+def _escape_one(match: re.Match[str]) -> str:
+    ch = match.group()
+    return _NAMED.get(ch) or (f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}")
 
 
 def use_color(color: bool | None, stream: TextIO) -> bool:

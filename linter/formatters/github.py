@@ -6,7 +6,7 @@ from typing import TextIO
 
 from ..findings import Finding, Severity
 from ..report import Report
-from .base import image_label, notification_where, relative_path
+from .base import escape_control, image_label, notification_where, relative_path
 
 _COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice", Severity.STYLE: "notice"}
 _NOTIFICATION_COMMAND = {"error": "error", "warning": "warning", "note": "notice"}
@@ -23,9 +23,14 @@ def escape_property(value: str) -> str:
 
 
 def command(name: str, properties: list[tuple[str, str]], message: str) -> str:
-    """Return one `::name k=v,…::message` line with everything escaped."""
-    props = ",".join(f"{k}={escape_property(v)}" for k, v in properties)
-    return f"::{name} {props}::{escape_data(message)}" if props else f"::{name}::{escape_data(message)}"
+    """Return one `::name k=v,…::message` line with everything escaped.
+
+    Control characters other than newline and tab (ESC sequences a container printed, a
+    ``\r``) are written as visible escapes first: the log viewer would act on them.
+    """
+    props = ",".join(f"{k}={escape_property(escape_control(v, keep=''))}" for k, v in properties)
+    data = escape_data(escape_control(message))
+    return f"::{name} {props}::{data}" if props else f"::{name}::{data}"
 
 
 class GithubFormatter:

@@ -7,16 +7,15 @@ from itertools import groupby
 from typing import TYPE_CHECKING, TextIO
 
 from ..findings import Finding, Severity
-from ..model.span import Span
 from ..report import Report, Table
-from .base import group_key, image_label, location_label, notification_where, source_text, use_color
+from .base import escape_control, group_key, image_label, location_label, notification_where, source_text, use_color
+from .codeframe import SourceLines, frame
 
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.text import Text
 
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "blue", Severity.STYLE: "cyan"}
-MAX_FRAME_LINES = 6  # longer spans show their first lines and an ellipsis
 BAR_WIDTH = 20
 PLAIN_WIDTH = 100  # fixed width when not a terminal, so logs and golden files are stable
 
@@ -48,6 +47,7 @@ class TextFormatter:
                 highlight=False, emoji=False, markup=False, width=None if on else PLAIN_WIDTH,
             )
             self._Text = Text
+        self._lines = SourceLines()
         findings = sorted(report.visible(), key=Finding.sort_key)
         if self.concise:
             for f in findings:
@@ -64,13 +64,14 @@ class TextFormatter:
         self._print_summary(console, report, len(findings))
 
     def _t(self, value: str, style: str = "") -> Text:
-        """A text object of the active backend (rich's Text, or the plain stand-in)."""
-        return self._Text(value, style=style)
+        """A text object of the active backend, control characters escaped (one line)."""
+        return self._Text(escape_control(value, keep=""), style=style)
 
     def _headline(self, f: Finding, report: Report) -> Text:
+        message = " ".join(f.message.split("\n"))  # one line per finding
         return self._Text.assemble(
-            (location_label(f, report.root), "bold"), ": ", (f.code, _STYLE[f.severity]),
-            " ", (f"[{f.name}]", "dim"), " ", " ".join(f.message.split("\n")),  # one line per finding
+            (escape_control(location_label(f, report.root), keep=""), "bold"), ": ", (f.code, _STYLE[f.severity]),
+            " ", (f"[{escape_control(f.name, keep='')}]", "dim"), " ", escape_control(message, keep="\t"),
         )
 
     def _print_finding(self, console: Console, f: Finding, report: Report) -> None:
@@ -78,7 +79,7 @@ class TextFormatter:
         src = f.source
         text = source_text(report, src.path) if src is not None else None
         if src is not None and text is not None:
-            for line in _frame(text.splitlines(), src.span, _STYLE[f.severity], self._Text):
+            for line in frame(self._lines.of(text), src.span, _STYLE[f.severity], self._Text):
                 console.print(line, soft_wrap=True)
         if src is not None and f.location is not src:
             console.print(self._t(f"   = at: {image_label(f.location)}", "dim"), soft_wrap=True)
@@ -93,11 +94,11 @@ class TextFormatter:
 
         out = RichTable(box=box.ASCII if self._plain else box.SIMPLE_HEAD)
         for column in table.columns:
-            out.add_column(column)
+            out.add_column(escape_control(column, keep=""))
         if table.bars:
             out.add_column("")
         for i, row in enumerate(table.rows):
-            cells = list(row)
+            cells = [escape_control(cell, keep="") for cell in row]
             if table.bars:
                 cells.append(_bar(table.bars[i] if i < len(table.bars) else 0.0, plain=self._plain))
             out.add_row(*cells)
@@ -151,26 +152,6 @@ class _PlainConsole:
 
     def print(self, value: object = "", soft_wrap: bool = False) -> None:
         self.stream.write(f"{str(value).rstrip()}\n")
-
-
-def _frame(lines: list[str], span: Span, style: str, Text: type) -> list[Text]:
-    """Return the gutter-numbered source lines of ``span`` with ``^`` under the covered columns."""
-
-    last = min(span.end_line, span.start_line + MAX_FRAME_LINES - 1, len(lines))
-    width = len(str(last))
-    gutter = " " * (width + 2)
-    out = [Text(f"{gutter}|", style="blue")]
-    for n in range(span.start_line, last + 1):
-        # Tabs become one space so that carets stay under the right columns.
-        line = lines[n - 1].replace("\t", " ")
-        start = span.start_col if n == span.start_line else len(line) - len(line.lstrip()) + 1
-        end = span.end_col if n == span.end_line else len(line) + 1
-        carets = "^" * max(end - start, 1)
-        out.append(Text.assemble((f" {n:>{width}} |", "blue"), f" {line}" if line else ""))
-        out.append(Text.assemble((f"{gutter}|", "blue"), " " * start, (carets, style)))
-    if last < span.end_line:
-        out.append(Text(f"{gutter}| ...", style="blue"))
-    return out
 
 
 def _bar(value: float, *, plain: bool) -> str:

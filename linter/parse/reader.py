@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 from ..errors import InputError
 
+_KINDS = {stat.S_IFIFO: "a FIFO", stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device",
+          stat.S_IFSOCK: "a socket"}
+
 
 def read_dockerfile_text(path: Path) -> str:
-    """Return the file's text; raise InputError naming the file when it is not a text Dockerfile."""
-    if path.is_dir():
-        raise InputError("is a directory, not a Dockerfile", path)
+    """Return the file's text; raise InputError naming the file when it is not a text Dockerfile.
+
+    Only regular files are read (symlinks are followed): a FIFO, device or socket is refused
+    before it is read, so ``/dev/zero`` cannot fill memory and a FIFO nobody writes to
+    cannot hang the run.
+    """
     try:
-        data = path.read_bytes()
+        _refuse_special(os.stat(path).st_mode, path)
+        data = _read_regular(path)
     except FileNotFoundError:
         raise InputError("no such file", path) from None
     except PermissionError:
@@ -20,6 +29,24 @@ def read_dockerfile_text(path: Path) -> str:
     except OSError as exc:
         raise InputError(f"cannot read file: {exc.strerror or exc}", path) from None
     return decode_dockerfile_bytes(data, path)
+
+
+def _refuse_special(mode: int, path: Path) -> None:
+    """Raise InputError unless ``mode`` is a regular file's."""
+    if stat.S_ISDIR(mode):
+        raise InputError("is a directory, not a Dockerfile", path)
+    if not stat.S_ISREG(mode):
+        raise InputError(f"not a regular file ({_KINDS.get(stat.S_IFMT(mode), 'a special file')})", path)
+
+
+def _read_regular(path: Path) -> bytes:
+    """Read a file that was a regular file when stat'ed, refusing it if it was swapped since."""
+    # O_NONBLOCK: should a FIFO take the file's place after the stat, opening it must not
+    # wait for a writer; fstat on the open descriptor then settles what we really opened.
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+    with os.fdopen(fd, "rb") as stream:
+        _refuse_special(os.fstat(stream.fileno()).st_mode, path)
+        return stream.read()
 
 
 def decode_dockerfile_bytes(data: bytes, path: Path | str) -> str:
