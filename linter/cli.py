@@ -20,7 +20,7 @@ from .errors import PylintImageError, ConfigError, PluginLoadError
 from .findings import Finding, Notification, Severity
 from .report import Report
 
-SUBCOMMANDS = ("check", "rules", "rule", "image", "verify")
+SUBCOMMANDS = ("check", "rules", "rule", "image", "verify", "cache")
 SHELLCHECK_RULE = "DF2023"  # the preview rule that runs ShellCheck; --shellcheck selects it
 FORMATS_HELP = "output format: text, json, sarif, github (or a plugin's)"
 
@@ -64,7 +64,7 @@ def add_common(p: argparse.ArgumentParser) -> None:
 def lint_parser() -> argparse.ArgumentParser:
     """The parser of the default command: lint Dockerfiles."""
     p = _Parser(prog="pylint-image", description="Lint Dockerfiles and Containerfiles. Other commands: "
-                "rules, rule NAME, image SOURCE, verify [PATH].")
+                "rules, rule NAME, image SOURCE, verify [PATH], cache prune.")
     p.add_argument("paths", nargs="*", metavar="PATH", help="files or directories; '-' reads stdin")
     p.add_argument("--version", action="store_true", help="print the version and the loaded plugins")
     p.add_argument("--stdin-filename", default="Dockerfile", help="name to report for '-'")
@@ -255,6 +255,10 @@ def run_subcommand(name: str, argv: list[str]) -> int:
     """Dispatch ``rules``, ``rule``, ``image`` and ``verify``."""
     if name == "check":
         return run_lint(lint_parser().parse_args(argv))
+    if name == "cache":
+        from ..runner import cache  # ``cache prune``: the layer cache verify fills (§4.2)
+
+        return cache.run_command(argv, _Parser, sys.stdout, sys.stderr)
     if name in ("rules", "rule"):
         from .cli_docs import run_docs_command
 

@@ -1,294 +1,254 @@
-"""Unpack image layers once into a digest-keyed cache and assemble a container root from them.
+"""Verified layers in a digest-keyed cache, and a container root assembled from them.
 
-Extraction treats every layer as hostile: no ``..`` or absolute names, never follows a
-symlink it (or an earlier member) created, no device nodes, hard links only inside the
-layer. Whiteouts become overlayfs whiteouts (0/0 character devices) and opaque dirs get
-``trusted.overlay.opaque`` when we are root, so the cache is directly usable as lowerdirs.
+A layer enters the cache only through :meth:`LayerCache.ensure`: it is unpacked (see
+:mod:`.extract`) into a staging dir, its uncompressed stream is read to the end, bytes
+after the tar's end-of-archive blocks included, and hashed, and the staging dir is
+renamed into place only when the hash is the diff_id the image claims.  The cache never
+trusts the source to have checked: a docker-save archive whose ``layer.tar`` differs
+from its config's diff_id is refused here, whoever opened it.  On-disk layout, locks and
+eviction live in :mod:`.cache`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
+import fcntl
+import hashlib
 import json
 import logging
 import os
-import shutil
-import stat
-import tarfile
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+import weakref
+from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import BinaryIO
 
 from pylint_image.linter.errors import SourceError
 
+from .cache import (DEFAULT_MAX_BYTES, DIGEST, META_FORMAT, default_cache_dir, enforce_cap, evict,
+                    is_at, lock_dir, read_meta, touch)
+from .extract import (DEFAULT_IMAGE_BYTES, OPAQUE, WHITEOUT, Budget, ExtractedLayer, LayerSource,
+                      extract_layer)
+from .fsutil import DIR_FLAGS, open_beneath, remove_at, remove_tree, short, tree_usage
 from .sandbox.spec import OverlayRoot
-from pylint_image.linter.model.frozen import frozen
+from .treecopy import copy_into
 
+__all__ = ["OPAQUE", "WHITEOUT", "Budget", "DigestGate", "ExtractedLayer", "LayerCache",
+           "LayerSource", "assembled_rootfs", "default_cache_dir", "extract_layer"]
 LOG = logging.getLogger(__name__)
-WHITEOUT = ".wh."
-OPAQUE = ".wh..wh..opq"
-_OPAQUE_XATTR = "trusted.overlay.opaque"
 _CHUNK = 1 << 20
 
 
-@frozen
-class LayerSource:
-    """One layer: its uncompressed digest and a function opening its tar stream."""
+class DigestGate:
+    """The uncompressed layer stream as the cache reads it: hashed, counted and capped."""
 
-    diff_id: str
-    open: Callable[[], BinaryIO]
+    def __init__(self, raw: BinaryIO, diff_id: str, budget: Budget, label: str) -> None:
+        self._raw = raw
+        self._diff_id = diff_id
+        self._hash = hashlib.new(diff_id.partition(":")[0])
+        self._budget = budget
+        self.label = label
+        self.count = 0
 
+    def read(self, size: int = -1) -> bytes:
+        """Up to ``size`` bytes (at most one chunk when negative), hashed and charged."""
+        data = self._raw.read(_CHUNK if size < 0 else size)
+        self._hash.update(data)
+        self.count += len(data)
+        self._budget.spend(len(data), self.label)
+        return data
 
-@frozen
-class ExtractedLayer:
-    """A layer unpacked in the cache, with what extraction recorded about it."""
-
-    diff_id: str
-    path: Path
-    whiteouts: tuple[str, ...] = ()
-    opaque_dirs: tuple[str, ...] = ()
-    skipped: tuple[tuple[str, str], ...] = ()   # (member name, reason)
-    overlay_ready: bool = False                 # whiteouts exist as 0/0 char devices
-
-
-def default_cache_dir() -> Path:
-    """``$XDG_CACHE_HOME/pylint-image/layers``, else ``~/.cache/pylint-image/layers``."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "pylint-image" / "layers"
-
-
-def _safe_name(name: str) -> PurePosixPath | None:
-    """Return the member's relative path, or None when it is absolute or climbs with ``..``."""
-    path = PurePosixPath(name)
-    if path.is_absolute() or ".." in path.parts:
-        return None
-    parts = [p for p in path.parts if p not in ("", ".")]
-    return PurePosixPath(*parts) if parts else None
-
-
-@dataclass(slots=True)
-class _Extraction:
-    """Mutable state of one layer extraction (not shared, not returned)."""
-
-    root: Path
-    as_root: bool
-    whiteouts: list[str] = field(default_factory=list)
-    opaque: list[str] = field(default_factory=list)
-    skipped: list[tuple[str, str]] = field(default_factory=list)
-    dir_modes: list[tuple[Path, int]] = field(default_factory=list)
-
-    def parent_ok(self, rel: PurePosixPath) -> bool:
-        """Create missing parents; refuse when any existing parent is not a real directory."""
-        current = self.root
-        for part in rel.parent.parts:
-            current = current / part
-            try:
-                mode = os.lstat(current).st_mode
-            except FileNotFoundError:
-                current.mkdir(mode=0o755)
-                continue
-            if not stat.S_ISDIR(mode):   # a symlink (or file) here would redirect the write
-                return False
+    def readable(self) -> bool:
+        """Always True: this is a reader."""
         return True
 
-    def clear(self, target: Path, keep_dir: bool = False) -> None:
-        """Remove whatever an earlier member put at ``target`` (never following links)."""
-        if target.is_dir() and not target.is_symlink():
-            if not keep_dir:
-                shutil.rmtree(target)
-        elif target.is_symlink() or target.exists():
-            target.unlink()
+    def finish(self) -> None:
+        """Read to EOF (bytes after the tar's end blocks count too); SourceError on a mismatch."""
+        while self.read(_CHUNK):
+            pass
+        actual = f"{self._diff_id.partition(':')[0]}:{self._hash.hexdigest()}"
+        if actual != self._diff_id:
+            raise SourceError(f"{self.label}: layer content hashes to {actual}, not to the "
+                              f"diff_id {self._diff_id} the image claims")
 
 
-def _whiteout(ex: _Extraction, rel: PurePosixPath) -> None:
-    """Record a whiteout or opaque marker and, as root, write overlayfs's own form of it."""
-    parent = ex.root / rel.parent
-    if rel.name == OPAQUE:
-        ex.opaque.append(str(rel.parent))
-        if ex.as_root:
-            os.setxattr(parent, _OPAQUE_XATTR, b"y", follow_symlinks=False)
-        return
-    hidden = rel.parent / rel.name[len(WHITEOUT):]
-    ex.whiteouts.append(str(hidden))
-    if ex.as_root:
-        ex.clear(ex.root / hidden)
-        os.mknod(ex.root / hidden, stat.S_IFCHR | 0o000, os.makedev(0, 0))
-
-
-def _write_file(ex: _Extraction, tar: tarfile.TarFile, member: tarfile.TarInfo, target: Path) -> None:
-    source = tar.extractfile(member)
-    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW
-    with source, os.fdopen(os.open(target, flags, 0o600), "wb") as out:
-        shutil.copyfileobj(source, out, _CHUNK)
-
-
-def _hardlink(ex: _Extraction, member: tarfile.TarInfo, target: Path) -> str | None:
-    """Link to an earlier regular file of this layer; return a skip reason otherwise."""
-    rel = _safe_name(member.linkname)
-    if rel is None:
-        return "hard link leaves the layer"
-    source = ex.root / rel
-    try:
-        if not stat.S_ISREG(os.lstat(source).st_mode) or not ex.parent_ok(rel):
-            return "hard link to a non-regular file"
-    except FileNotFoundError:
-        return "hard link to a missing target"
-    os.link(source, target, follow_symlinks=False)
-    return None
-
-
-def _member(ex: _Extraction, tar: tarfile.TarFile, member: tarfile.TarInfo) -> str | None:
-    """Extract one member; return why it was skipped, or None."""
-    rel = _safe_name(member.name)
-    if rel is None:
-        return "absolute or escaping path"
-    if rel.name.startswith(WHITEOUT):
-        if not ex.parent_ok(rel):
-            return "whiteout under a symlink or file"
-        _whiteout(ex, rel)
-        return None
-    if not ex.parent_ok(rel):
-        return "parent is a symlink or file"
-    target = ex.root / rel
-    if member.isdir():
-        ex.clear(target, keep_dir=True)
-        target.mkdir(exist_ok=True)
-        ex.dir_modes.append((target, member.mode))
-    elif member.isreg():
-        ex.clear(target)
-        _write_file(ex, tar, member, target)
-    elif member.issym():
-        ex.clear(target)
-        os.symlink(member.linkname, target)   # written, never followed while extracting
-    elif member.islnk():
-        ex.clear(target)
-        return _hardlink(ex, member, target)
-    elif member.isfifo():
-        ex.clear(target)
-        os.mkfifo(target)
-    else:
-        return "device node"
-    _set_attrs(ex, member, target)
-    return None
-
-
-def _set_attrs(ex: _Extraction, member: tarfile.TarInfo, target: Path) -> None:
-    """Keep ownership (as root) and mode; setuid bits only survive for root, as in Docker."""
-    if ex.as_root:
-        os.chown(target, member.uid, member.gid, follow_symlinks=False)
-    if not member.issym() and not member.isdir():
-        mode = member.mode & (0o7777 if ex.as_root else 0o777)
-        os.chmod(target, mode)
-    with contextlib.suppress(OSError):
-        os.utime(target, (member.mtime, member.mtime), follow_symlinks=False)
-
-
-def extract_layer(stream: BinaryIO, dest: Path, as_root: bool | None = None) -> ExtractedLayer:
-    """Safely unpack an uncompressed layer tar stream into the empty dir ``dest``."""
-    ex = _Extraction(dest, os.geteuid() == 0 if as_root is None else as_root)
-    try:
-        with tarfile.open(fileobj=stream, mode="r|") as tar:
-            for member in tar:
-                reason = _member(ex, tar, member)
-                if reason is not None:
-                    LOG.debug("skipped %s: %s", member.name, reason)
-                    ex.skipped.append((member.name, reason))
-    except (tarfile.TarError, EOFError) as error:
-        raise SourceError(f"corrupt layer tar: {error}", dest) from error
-    # Directory modes last: a read-only dir must still accept its own members first.
-    for directory, mode in reversed(ex.dir_modes):
-        os.chmod(directory, mode & (0o7777 if ex.as_root else 0o777))
-    return ExtractedLayer("", dest, tuple(ex.whiteouts), tuple(ex.opaque), tuple(ex.skipped),
-                          overlay_ready=ex.as_root)
+def _close_all(held: dict[str, tuple[int, ExtractedLayer]]) -> None:
+    for fd, _layer in held.values():
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    held.clear()
 
 
 class LayerCache:
-    """Layers unpacked once under ``root/<algorithm>/<hex>/tree`` with a ``meta.json`` beside it."""
+    """Layers unpacked once under ``root/<algorithm>/<hex>/tree``; capped at ``max_bytes``."""
 
-    def __init__(self, root: Path | None = None) -> None:
+    def __init__(self, root: Path | None = None, max_bytes: int = DEFAULT_MAX_BYTES,
+                 max_image_bytes: int = DEFAULT_IMAGE_BYTES) -> None:
         self.root = root or default_cache_dir()
+        self.max_bytes = max_bytes
+        self.max_image_bytes = max_image_bytes
         self.extractions = 0   # how many layers this instance actually unpacked
+        self._held: dict[str, tuple[int, ExtractedLayer]] = {}
+        self._finalizer = weakref.finalize(self, _close_all, self._held)
+
+    def __enter__(self) -> LayerCache:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release every layer this run used (they become evictable again)."""
+        _close_all(self._held)
 
     def _dir(self, diff_id: str) -> Path:
+        if not DIGEST.match(diff_id):
+            raise SourceError(f"invalid layer digest {short(diff_id)!r}")
         algorithm, _, digest = diff_id.partition(":")
-        if not digest or not digest.isalnum() or not algorithm.isalnum():
-            raise SourceError(f"invalid layer digest {diff_id!r}")
         return self.root / algorithm / digest
 
     def get(self, diff_id: str) -> ExtractedLayer | None:
-        """The cached layer, or None when it was never unpacked."""
+        """The cached, verified layer (held until close), or None when not cached."""
         entry = self._dir(diff_id)
-        try:
-            meta = json.loads((entry / "meta.json").read_text())
-        except (OSError, ValueError):
-            return None
-        return ExtractedLayer(diff_id, entry / "tree", tuple(meta["whiteouts"]),
-                              tuple(meta["opaque_dirs"]), tuple(map(tuple, meta["skipped"])),
-                              meta["overlay_ready"])
+        if diff_id in self._held and not is_at(self._held[diff_id][0], entry):
+            os.close(self._held.pop(diff_id)[0])   # removed behind our back (rm -rf of the cache)
+        if diff_id not in self._held:
+            fd = lock_dir(entry, fcntl.LOCK_SH)
+            if fd is None or not self._hold(diff_id, fd, entry):
+                return None
+        fd, layer = self._held[diff_id]
+        touch(fd)
+        return layer
 
-    def ensure(self, layer: LayerSource) -> ExtractedLayer:
-        """Return the cached layer, unpacking it first (atomically) when missing."""
+    def _hold(self, diff_id: str, fd: int, entry: Path) -> bool:
+        """Keep ``fd`` (shared-locked) as this run's hold on a valid entry; False otherwise."""
+        meta = read_meta(fd)
+        try:
+            assert meta is not None
+            self._held[diff_id] = (fd, ExtractedLayer(
+                diff_id, entry / "tree", tuple(meta["whiteouts"]), tuple(meta["opaque_dirs"]),
+                tuple(map(tuple, meta["skipped"])), bool(meta["overlay_ready"]),
+                int(meta["tar_bytes"]), int(meta["disk_bytes"])))  # type: ignore[arg-type]
+        except (AssertionError, KeyError, TypeError, ValueError):
+            os.close(fd)   # not an entry we wrote: treated as absent (and replaced)
+            return False
+        return True
+
+    def ensure(self, layer: LayerSource, budget: Budget | None = None) -> ExtractedLayer:
+        """The cached layer, unpacked and verified first when missing (atomically)."""
+        budget = budget or Budget(self.max_image_bytes)
+        label = layer.name or f"layer {layer.diff_id}"
         found = self.get(layer.diff_id)
         if found is not None:
+            budget.spend(found.tar_bytes, label)   # the cap does not depend on the cache
             return found
+        self._add(layer, budget, label)
+        self.extractions += 1
+        self._enforce_cap()
+        return self._held[layer.diff_id][1]
+
+    def _add(self, layer: LayerSource, budget: Budget, label: str) -> None:
+        """Unpack beside the final place, verify, then rename: readers never see a half or false layer."""
         entry = self._dir(layer.diff_id)
-        entry.parent.mkdir(parents=True, exist_ok=True)
-        # Unpack beside the final place, then rename: readers never see a half layer.
-        staging = Path(tempfile.mkdtemp(prefix=".partial-", dir=entry.parent))
         try:
-            (staging / "tree").mkdir()
-            with layer.open() as stream:
-                done = extract_layer(stream, staging / "tree")
-            meta = {"whiteouts": done.whiteouts, "opaque_dirs": done.opaque_dirs,
-                    "skipped": done.skipped, "overlay_ready": done.overlay_ready}
-            (staging / "meta.json").write_text(json.dumps(meta))
-            self.extractions += 1
+            entry.parent.mkdir(parents=True, exist_ok=True)
+            staging = Path(tempfile.mkdtemp(prefix=".partial-", dir=entry.parent))
+            lock = os.open(staging, DIR_FLAGS)
+        except OSError as exc:
+            raise SourceError(f"{self.root}: cannot write the layer cache ({exc.strerror})") from None
+        fcntl.flock(lock, fcntl.LOCK_EX)   # prune leaves a live extraction alone
+        try:
             try:
-                staging.rename(entry)
-            except OSError:   # another process won the race: its copy is as good as ours
-                LOG.debug("layer %s was cached concurrently", layer.diff_id)
+                self._unpack(layer, staging, budget, label)
+            except BaseException:
+                os.close(lock)
+                raise
+            self._publish(layer.diff_id, lock, staging, entry)   # owns ``lock`` from here
+        except OSError as exc:
+            raise SourceError(f"{label}: cannot add it to the layer cache {self.root} "
+                              f"({exc.strerror or exc})") from None
         finally:
-            shutil.rmtree(staging, ignore_errors=True)
-        result = self.get(layer.diff_id)
-        assert result is not None
-        return result
+            for line in remove_tree(staging):
+                LOG.warning("layer cache: %s", line)
+
+    def ensure_all(self, layers: Sequence[LayerSource]) -> list[ExtractedLayer]:
+        """Every layer of one image, cached and verified, within the image's extraction cap."""
+        budget = Budget(self.max_image_bytes)
+        return [self.ensure(layer, budget) for layer in layers]
+
+    def _unpack(self, layer: LayerSource, staging: Path, budget: Budget, label: str) -> None:
+        """Extract into ``staging/tree``, read the stream to EOF, and verify it is the diff_id."""
+        (staging / "tree").mkdir()
+        with layer.open() as raw:
+            gate = DigestGate(raw, layer.diff_id, budget, label)
+            done = extract_layer(gate, staging / "tree", budget=budget, label=label)  # type: ignore[arg-type]
+            gate.finish()
+        meta = {"format": META_FORMAT, "whiteouts": done.whiteouts, "opaque_dirs": done.opaque_dirs,
+                "skipped": done.skipped, "overlay_ready": done.overlay_ready,
+                "tar_bytes": gate.count, "disk_bytes": tree_usage(staging / "tree")}
+        (staging / "meta.json").write_text(json.dumps(meta))
+        (staging / "used").touch()
+
+    def _publish(self, diff_id: str, lock: int, staging: Path, entry: Path) -> None:
+        """Rename the verified staging dir into place and hold it; a racing copy is as good."""
+        try:
+            os.rename(staging, entry)
+        except OSError as exc:
+            os.close(lock)
+            if exc.errno not in (errno.EEXIST, errno.ENOTEMPTY):
+                raise SourceError(f"{entry}: cannot add to the layer cache ({exc.strerror})") from None
+            if self.get(diff_id) is None:
+                self._replace_stale(diff_id, staging, entry)
+            return
+        fcntl.flock(lock, fcntl.LOCK_SH)   # the staging lock becomes this run's hold
+        if not self._hold(diff_id, lock, entry):
+            raise SourceError(f"{entry}: layer cache entry unreadable right after writing it")
+
+    def _replace_stale(self, diff_id: str, staging: Path, entry: Path) -> None:
+        """Put our verified copy where an unverified (older format) entry is."""
+        removed, errors = evict(entry)
+        if not removed:
+            raise SourceError(f"{entry}: stale layer cache entry in use ({'; '.join(errors)})")
+        try:
+            os.rename(staging, entry)
+        except OSError as exc:
+            raise SourceError(f"{entry}: cannot add to the layer cache ({exc.strerror})") from None
+        if self.get(diff_id) is None:
+            raise SourceError(f"{entry}: layer cache entry unreadable right after writing it")
+
+    def _enforce_cap(self) -> None:
+        """Evict least recently used entries no run holds until the cache is under ``max_bytes``."""
+        enforce_cap(self.root, self.max_bytes, self._held.keys())
 
 
-def _merge_layer(layer: ExtractedLayer, dest: Path) -> None:
-    """Apply one layer onto ``dest``: opaque dirs and whiteouts first, then its files."""
-    whiteouts = set(layer.whiteouts)
-    for rel in (*layer.opaque_dirs, *layer.whiteouts):
-        target = dest / rel
-        if rel in layer.opaque_dirs and target.is_dir() and not target.is_symlink():
-            for child in target.iterdir():
-                _remove(child)
-        elif rel in whiteouts:
-            _remove(target)
-    for current, dirs, files in os.walk(layer.path):
-        rel_dir = Path(current).relative_to(layer.path)
-        for name in (*dirs, *files):
-            rel = rel_dir / name
-            if str(rel) in whiteouts:
-                continue   # the overlay marker itself is not content
-            source, target = layer.path / rel, dest / rel
-            if source.is_dir() and not source.is_symlink():
-                if target.is_symlink() or (target.exists() and not target.is_dir()):
-                    _remove(target)
-                target.mkdir(exist_ok=True)
-                shutil.copystat(source, target)
-            else:
-                _remove(target)
-                shutil.copy2(source, target, follow_symlinks=False)
-        dirs[:] = [d for d in dirs if not (Path(current) / d).is_symlink()]
-
-
-def _remove(path: Path) -> None:
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path)
-    elif path.is_symlink() or path.exists():
-        path.unlink()
+def _merge_layer(layer: ExtractedLayer, root_fd: int) -> list[str]:
+    """Apply one layer onto the root being assembled: opaque dirs and whiteouts, then its files."""
+    errors: list[str] = []
+    for rel in layer.opaque_dirs:
+        fd = open_beneath(root_fd, tuple(p for p in rel.split("/") if p))
+        if fd is None:
+            continue
+        try:
+            with os.scandir(fd) as children:
+                names = [child.name for child in children]
+            for name in names:
+                errors += remove_at(fd, name, f"{rel}/{name}")
+        finally:
+            os.close(fd)
+    for rel in layer.whiteouts:
+        *parent, name = rel.split("/")
+        fd = open_beneath(root_fd, tuple(p for p in parent if p))
+        if fd is not None:
+            errors += remove_at(fd, name, rel)
+            os.close(fd)
+    tree = os.open(layer.path, DIR_FLAGS)
+    try:
+        # The overlay markers of whiteouts are not content.
+        errors += copy_into(tree, root_fd, frozenset(layer.whiteouts), layer.diff_id)
+    finally:
+        os.close(tree)
+    return errors
 
 
 @contextlib.contextmanager
@@ -297,9 +257,10 @@ def assembled_rootfs(layers: Sequence[LayerSource], cache: LayerCache, overlay: 
     """Yield a root for SandboxSpec.rootfs: an OverlayRoot over cached layers, or a copied tree.
 
     Overlay is used when asked for and every layer carries overlay whiteouts; the sandbox
-    mounts it inside its own mount namespace. The copy fallback is removed on exit.
+    mounts it inside its own mount namespace.  The copy fallback is removed on exit, and
+    what cannot be removed is logged, never raised.
     """
-    extracted = [cache.ensure(layer) for layer in layers]
+    extracted = cache.ensure_all(layers)
     if overlay and all(layer.overlay_ready for layer in extracted):
         yield OverlayRoot(tuple(layer.path for layer in reversed(extracted)))
         return
@@ -307,8 +268,17 @@ def assembled_rootfs(layers: Sequence[LayerSource], cache: LayerCache, overlay: 
     try:
         root = temp / "root"
         root.mkdir()
-        for layer in extracted:
-            _merge_layer(layer, root)
+        root_fd = os.open(root, DIR_FLAGS)
+        try:
+            for layer in extracted:
+                errors = _merge_layer(layer, root_fd)
+                if errors:
+                    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+                    raise SourceError(f"cannot assemble the root from layer {layer.diff_id}: "
+                                      f"{errors[0]}{more}")
+        finally:
+            os.close(root_fd)
         yield root
     finally:
-        shutil.rmtree(temp, ignore_errors=True)
+        for line in remove_tree(temp):
+            LOG.warning("rootfs: %s", line)

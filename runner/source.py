@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import shutil
 import subprocess
 import tempfile
@@ -24,9 +25,11 @@ from pylint_image.linter.oci import ImageSource, parse_source
 from pylint_image.linter.oci.config import parse_image_config
 
 from .engine_api import inspect_image
+from .fsutil import remove_tree
 from .rootfs import LayerCache, LayerSource
 from pylint_image.linter.model.frozen import frozen
 
+LOG = logging.getLogger(__name__)
 _INSPECT_TIMEOUT = 60.0
 # Kept equal to registry.SOURCE_PREFIXES (a test checks): testing the prefix here spares every
 # other source the registry client's imports (http.client, ssl: ~15 ms of start-up).
@@ -75,10 +78,18 @@ def _config_of_inspect(inspect: dict[str, object]) -> tuple[ImageConfig, tuple[s
     return image_config, diff_ids
 
 
-def _from_archive(path: Path, name: str) -> AcquiredImage:
+def _from_archive(path: Path, name: str, cache: LayerCache) -> AcquiredImage:
+    """Open an archive or layout and bring every layer into the cache, verified, before anything runs."""
     source = ImageSource(path, "")
     image_config, _history, diff_ids = parse_image_config(source.parts.config)
-    layers = tuple(LayerSource(d, (lambda d=d: source.open_layer(d))) for d in diff_ids)
+    if len(diff_ids) != len(source.parts.layers):
+        raise SourceError(f"{path}: the config names {len(diff_ids)} layers, the manifest "
+                          f"{len(source.parts.layers)}")
+    layers = tuple(LayerSource(d, (lambda d=d: source.open_layer(d)), f"{path}:{ref.blob}")
+                   for d, ref in zip(diff_ids, source.parts.layers, strict=True))
+    # Here, not when the root is assembled: a layer that is not what the config claims is a
+    # source error of this image (exit 2), found before any probe starts.
+    cache.ensure_all(layers)
     return AcquiredImage(name, image_config, layers)
 
 
@@ -92,7 +103,8 @@ def _saved(ref: str, save: Saver) -> Iterator[Path]:
             shutil.copyfileobj(stream, out, 1 << 20)
         yield archive
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        for line in remove_tree(tmp):
+            LOG.warning("%s", line)
 
 
 @contextlib.contextmanager
@@ -105,7 +117,7 @@ def daemon_image(ref: str, cache: LayerCache, save: Saver | None = None,
             yield AcquiredImage(ref, image_config, tuple(LayerSource(d, _unreachable(d)) for d in diff_ids))
             return
     with _saved(ref, save or _docker_save) as archive:
-        yield _from_archive(archive, ref)
+        yield _from_archive(archive, ref, cache)
 
 
 def _unreachable(diff_id: str) -> Callable[[], IO[bytes]]:
@@ -120,11 +132,11 @@ def acquire(source: str, cache: LayerCache) -> Iterator[AcquiredImage]:
     if source.startswith(REGISTRY_PREFIXES):
         from .registry import resolve_registry_source
 
-        yield _from_archive(resolve_registry_source(source), source)
+        yield _from_archive(resolve_registry_source(source), source, cache)
         return
     spec = parse_source(source)
     if spec.kind == "daemon":
         with daemon_image(spec.target, cache) as image:
             yield image
         return
-    yield _from_archive(Path(spec.target), source)
+    yield _from_archive(Path(spec.target), source, cache)

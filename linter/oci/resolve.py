@@ -34,8 +34,11 @@ class BlobStore(Protocol):
 
     name: str
 
-    def open(self, blob: str) -> BinaryIO:
-        """Open ``blob`` (a digest or an archive-relative path); SourceError when missing."""
+    def open(self, blob: str, size: int | None = None) -> BinaryIO:
+        """Open ``blob`` (a digest or an archive-relative path); SourceError when missing.
+
+        With ``size`` (the descriptor's), a blob of any other size is a SourceError.
+        """
         ...
 
     def exists(self, blob: str) -> bool:
@@ -52,9 +55,19 @@ def blob_path(digest: str, where: str) -> str:
     return f"blobs/{alg}/{hexpart}"
 
 
-def read_json(store: BlobStore, blob: str, digest: str = "") -> tuple[JsonObject, str]:
+def descriptor_size(desc: JsonObject) -> int | None:
+    """The ``size`` of a descriptor when it gives a usable one."""
+    size = desc.get("size")
+    return size if isinstance(size, int) and not isinstance(size, bool) else None
+
+
+def read_json(store: BlobStore, blob: str, digest: str = "",
+              size: int | None = None) -> tuple[JsonObject, str]:
     """Read a small JSON blob, verify it against ``digest`` when given; return it and its digest."""
-    with store.open(blob) as handle:
+    if size is not None and size > JSON_LIMIT:
+        raise SourceError(f"{store.name}:{blob}: descriptor says {size} bytes, over the "
+                          f"{JSON_LIMIT}-byte limit for JSON")
+    with store.open(blob, size) as handle:
         data = read_small(handle, JSON_LIMIT, f"{store.name}:{blob}")
     actual = "sha256:" + hashlib.sha256(data).hexdigest()
     if digest.startswith("sha256:"):
@@ -73,7 +86,8 @@ def resolve_oci(store: BlobStore) -> ImageParts:
             ref = str(annotations.get("io.containerd.image.name")
                       or annotations.get("org.opencontainers.image.ref.name") or "")
         digest = str(desc.get("digest", ""))
-        manifest, manifest_digest = read_json(store, blob_path(digest, store.name), digest)
+        manifest, manifest_digest = read_json(store, blob_path(digest, store.name), digest,
+                                              descriptor_size(desc))
         if manifest.get("mediaType") in INDEX_TYPES or desc.get("mediaType") in INDEX_TYPES:
             index = manifest
             continue
@@ -87,7 +101,8 @@ def _parts_from_manifest(store: BlobStore, manifest: JsonObject, manifest_digest
     if not isinstance(config_desc, dict):
         raise SourceError(f"{store.name}: manifest {manifest_digest} has no config descriptor")
     config_digest = str(config_desc.get("digest", ""))
-    config, _ = read_json(store, blob_path(config_digest, store.name), config_digest)
+    config, _ = read_json(store, blob_path(config_digest, store.name), config_digest,
+                          descriptor_size(config_desc))
     layers = layer_refs_from_manifest(manifest, f"{store.name}:{manifest_digest}")
     layers = tuple(LayerRef(blob_path(r.digest, store.name), r.digest, r.media_type, r.size)
                    for r in layers)

@@ -6,50 +6,103 @@ read from its offset inside the tar.
 
 from __future__ import annotations
 
+import errno
 import os
 import posixpath
+import stat
 import tarfile
 from pathlib import Path
 from typing import BinaryIO
 
 from pylint_image.linter.errors import SourceError
 from pylint_image.linter.model.image import Image
-from pylint_image.linter.oci.config import ImageParts, assemble, with_ref
+from pylint_image.linter.oci.config import ImageParts, LayerRef, assemble, with_ref
 from pylint_image.linter.oci.layer import NO_NEEDS, ContentNeeds, scan_blob
 from pylint_image.linter.oci.resolve import BlobStore, blob_path, resolve_any
 from pylint_image.linter.oci.streams import (
     HashingReader,
     PrefixedReader,
+    check_digest,
     decompressed,
     read_head,
     sniff,
 )
 
+_BLOB_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+
 
 class DirStore:
-    """Blobs of an OCI image layout directory."""
+    """Blobs of an OCI image layout directory (or an extracted docker-save archive).
+
+    A blob must be a regular file inside the layout: a symlink is followed only while it
+    stays inside (``docker save`` links repeated layers), never to ``/dev/zero``, a FIFO
+    or a file elsewhere, and its size must be the one its descriptor gives.
+    """
 
     def __init__(self, root: Path) -> None:
         self.root = root
         self.name = str(root)
 
-    def _path(self, blob: str) -> Path:
-        rel = blob_path(blob, self.name) if ":" in blob else blob
-        if rel.startswith("/") or ".." in rel.split("/"):
+    def _rel(self, blob: str) -> str:
+        rel = posixpath.normpath(blob_path(blob, self.name) if ":" in blob else blob)
+        if rel.startswith("/") or rel.split("/")[0] == "..":
             raise SourceError(f"{self.name}: blob name {blob!r} escapes the layout")
-        return self.root / rel
+        return rel
 
     def exists(self, blob: str) -> bool:
-        """True when ``blob`` is a file in the layout."""
-        return self._path(blob).is_file()
+        """True when the layout has an entry named ``blob`` (open() says whether it is usable)."""
+        return os.path.lexists(self.root / self._rel(blob))
 
-    def open(self, blob: str) -> BinaryIO:
-        """Open ``blob`` for reading; SourceError when it is missing."""
-        path = self._path(blob)
-        try:
-            return path.open("rb")
-        except OSError as exc:
-            raise SourceError(f"{self.name}: missing blob {blob} ({exc.strerror})") from None
+    def open(self, blob: str, size: int | None = None) -> BinaryIO:
+        """Open ``blob`` for reading; SourceError when missing, not a regular file, or mis-sized."""
+        fd = self._open_regular(self._rel(blob), blob)
+        actual = os.fstat(fd).st_size
+        if size is not None and actual != size:
+            os.close(fd)
+            raise SourceError(f"{self.name}: blob {blob} is {actual} bytes, its descriptor says {size}")
+        return os.fdopen(fd, "rb")
+
+    def _open_regular(self, rel: str, blob: str) -> int:
+        """Open ``rel`` without following links out of the layout; only a regular file."""
+        for _hop in range(8):
+            *dirs, name = rel.split("/")
+            parent = self._open_parent(dirs, blob)
+            try:
+                # O_NONBLOCK: opening a FIFO must not wait for a writer before fstat refuses it.
+                fd = os.open(name, _BLOB_FLAGS, dir_fd=parent)
+            except OSError as exc:
+                if exc.errno != errno.ELOOP:
+                    raise SourceError(f"{self.name}: missing blob {blob} ({exc.strerror})") from None
+                rel = self._hop(rel, os.readlink(name, dir_fd=parent), blob)
+                continue
+            finally:
+                os.close(parent)
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                os.close(fd)
+                raise SourceError(f"{self.name}: blob {blob} is not a regular file")
+            return fd
+        raise SourceError(f"{self.name}: link loop at {blob}")
+
+    def _open_parent(self, dirs: list[str], blob: str) -> int:
+        fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        for part in dirs:
+            try:
+                child = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC,
+                                dir_fd=fd)
+            except OSError as exc:
+                why = "goes through a symlink" if exc.errno in (errno.ELOOP, errno.ENOTDIR) else exc.strerror
+                raise SourceError(f"{self.name}: missing blob {blob} ({why})") from None
+            finally:
+                os.close(fd)
+            fd = child
+        return fd
+
+    def _hop(self, rel: str, target: str, blob: str) -> str:
+        """Where a symlink inside the layout leads; SourceError when that is outside."""
+        joined = posixpath.normpath(posixpath.join(posixpath.dirname(rel), target))
+        if target.startswith("/") or joined.split("/")[0] == "..":
+            raise SourceError(f"{self.name}: blob {blob} is a symlink leading out of the layout")
+        return joined
 
 
 class _MemberReader:
@@ -124,11 +177,13 @@ class TarStore:
             return False
         return True
 
-    def open(self, blob: str) -> BinaryIO:
-        """Open ``blob``'s bytes inside the archive; SourceError when missing or not a file."""
+    def open(self, blob: str, size: int | None = None) -> BinaryIO:
+        """Open ``blob``'s bytes inside the archive; SourceError when missing, not a file, or mis-sized."""
         member = self._member(blob)
         if not member.isfile():
             raise SourceError(f"{self.name}: blob {blob} is not a regular file")
+        if size is not None and member.size != size:
+            raise SourceError(f"{self.name}: blob {blob} is {member.size} bytes, its descriptor says {size}")
         return _MemberReader(self.path, member.offset_data, member.size)  # type: ignore[return-value]
 
 
@@ -153,40 +208,59 @@ class ImageSource:
         """Read every layer once and return the verified Image model."""
         scans = []
         for index, layer in enumerate(self.parts.layers):
-            with self.store.open(layer.blob) as handle:
+            with self.store.open(layer.blob, layer.size) as handle:
                 scans.append(scan_blob(handle, f"{self.store.name}:{layer.blob}", needs, index))
         return assemble(self.parts, scans)
 
     def open_layer(self, diff_id: str) -> BinaryIO:
-        """Open the uncompressed tar stream of the layer with ``diff_id``, verified at its end."""
+        """Open the uncompressed tar stream of the layer with ``diff_id``, verified at its end.
+
+        At the end of the stream the whole blob has been read: its size and digest are
+        checked against the manifest's descriptor, and the uncompressed bytes against the
+        diff_id; a reader that stops at the tar's end-of-archive blocks must read on to EOF.
+        """
         from pylint_image.linter.oci.config import parse_image_config  # noqa: PLC0415
 
         diff_ids = parse_image_config(self.parts.config)[2]
         if diff_id not in diff_ids:
             raise SourceError(f"{self.store.name}: no layer with diff_id {diff_id}")
+        if len(diff_ids) != len(self.parts.layers):
+            raise SourceError(f"{self.store.name}: the config names {len(diff_ids)} layers, "
+                              f"the manifest {len(self.parts.layers)}")
         layer = self.parts.layers[diff_ids.index(diff_id)]
-        raw = self.store.open(layer.blob)
-        head = read_head(raw, 512)
+        blob = self.store.open(layer.blob, layer.size)
+        raw = HashingReader(blob)
+        head = read_head(raw, 512)  # type: ignore[arg-type]
         name = f"{self.store.name}:{layer.blob}"
         stream = decompressed(PrefixedReader(head, raw), sniff(head), name)  # type: ignore[arg-type]
-        return _VerifyingReader(stream, raw, diff_id, name)  # type: ignore[return-value]
+        return _VerifyingReader(stream, blob, raw, (layer, diff_id, name))  # type: ignore[return-value]
 
 
 class _VerifyingReader(HashingReader):
-    """Uncompressed layer stream that raises SourceError at EOF when the diff_id differs."""
+    """Uncompressed layer stream that raises SourceError at EOF when a digest or the size differs."""
 
-    def __init__(self, stream: BinaryIO, owner: BinaryIO, diff_id: str, name: str) -> None:
+    def __init__(self, stream: BinaryIO, owner: BinaryIO, raw: HashingReader,
+                 expected: tuple[LayerRef, str, str]) -> None:
         super().__init__(stream)
         self._owner = owner
-        self._expected = diff_id
-        self._name = name
+        self._blob = raw
+        self._layer, self._expected, self._name = expected
+        self._checked = False
 
     def read(self, size: int = -1) -> bytes:
-        """Read uncompressed bytes; at end of stream check the diff_id."""
+        """Read uncompressed bytes; at the end of the stream check the blob and the diff_id."""
         data = super().read(size)
-        if not data and size != 0 and self.digest != self._expected:
-            raise SourceError(f"{self._name}: diff_id mismatch (expected {self._expected}, "
-                              f"got {self.digest})")
+        if not data and size != 0 and not self._checked:
+            self._checked = True
+            self._blob.drain()   # bytes after the compressed stream are part of the blob too
+            if self._layer.size is not None and self._blob.count != self._layer.size:
+                raise SourceError(f"{self._name}: blob is {self._blob.count} bytes, its "
+                                  f"descriptor says {self._layer.size}")
+            if self._layer.digest.startswith("sha256:"):
+                check_digest(self._name, self._layer.digest, self._blob.digest)
+            if self._expected.startswith("sha256:") and self.digest != self._expected:
+                raise SourceError(f"{self._name}: diff_id mismatch (expected {self._expected}, "
+                                  f"got {self.digest})")
         return data
 
     def close(self) -> None:

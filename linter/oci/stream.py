@@ -53,11 +53,14 @@ class _StreamStore:
         name = self.resolve(blob)
         return name in self.small or name in self.scans or name in self.other
 
-    def open(self, blob: str) -> BinaryIO:
-        """Open a small (JSON) blob kept from the stream."""
+    def open(self, blob: str, size: int | None = None) -> BinaryIO:
+        """Open a small (JSON) blob kept from the stream; SourceError when missing or mis-sized."""
         name = self.resolve(blob)
         if name not in self.small:
             raise SourceError(f"{self.name}: missing blob {blob}")
+        if size is not None and len(self.small[name]) != size:
+            raise SourceError(f"{self.name}: blob {blob} is {len(self.small[name])} bytes, "
+                              f"its descriptor says {size}")
         return io.BytesIO(self.small[name])
 
     def scan(self, blob: str) -> LayerScan:

@@ -174,7 +174,7 @@ def test_garbage_blob_is_not_a_layer(tmp_path: Path) -> None:
     built = synth.build({"layers": [{"files": []}]})
     root = synth.write_oci_layout(built, tmp_path / "oci")
     blob = root / "blobs/sha256" / built.layers[0].hex
-    blob.write_bytes(b"this is not a tar file at all" * 40)
+    blob.write_bytes((b"this is not a tar file at all" * 400)[:len(built.layers[0].data)])
     with pytest.raises(SourceError, match=r"not a tar, gzip or zstd layer"):
         load_image(root)
 
@@ -201,3 +201,120 @@ def _pipe(data: bytes) -> Any:
     import io
 
     return io.BufferedReader(io.BytesIO(data))  # type: ignore[arg-type]
+
+
+# --- blobs of an OCI layout must be regular files of the descriptor's size (issue 8) ----------
+
+import contextlib  # noqa: E402
+import os  # noqa: E402
+import signal  # noqa: E402
+
+
+@contextlib.contextmanager
+def _deadline(seconds: float):
+    """Turn a hang into a failure: reading /dev/zero or a FIFO would never end."""
+    def expired(signum: int, frame: object) -> None:
+        raise TimeoutError(f"still reading after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _layout(tmp_path: Path, gzip_layers: bool = False) -> tuple[synth.Built, Path]:
+    built = synth.build({"layers": [{"gzip": gzip_layers, "files": [{"path": "/a", "content": "x"}]}]})
+    return built, synth.write_oci_layout(built, tmp_path / "oci")
+
+
+def _refused(root: Path, pattern: str) -> str:
+    with _deadline(10), pytest.raises(SourceError, match=pattern) as info:
+        load_image(root)
+    assert "\n" not in str(info.value)
+    return str(info.value)
+
+
+@pytest.mark.parametrize("which", ["layer", "config"])
+def test_blob_symlinked_to_dev_zero_is_refused_without_reading(tmp_path: Path, which: str) -> None:
+    built, root = _layout(tmp_path)
+    blob = root / "blobs/sha256" / (built.layers[0] if which == "layer" else built.config).hex
+    blob.unlink()
+    blob.symlink_to("/dev/zero")
+    _refused(root, r"symlink leading out of the layout")
+
+
+def test_blob_that_is_a_fifo_is_refused_without_waiting(tmp_path: Path) -> None:
+    built, root = _layout(tmp_path)
+    blob = root / "blobs/sha256" / built.layers[0].hex
+    blob.unlink()
+    os.mkfifo(blob)
+    _refused(root, r"is not a regular file")
+
+
+def test_symlink_out_of_the_layout_is_refused_even_to_a_valid_copy(tmp_path: Path) -> None:
+    built, root = _layout(tmp_path)
+    blob = root / "blobs/sha256" / built.layers[0].hex
+    outside = tmp_path / "outside"
+    outside.write_bytes(blob.read_bytes())
+    blob.unlink()
+    blob.symlink_to(os.path.relpath(outside, blob.parent))
+    _refused(root, r"symlink leading out of the layout")
+
+
+def test_symlink_inside_the_layout_is_followed(tmp_path: Path) -> None:
+    built, root = _layout(tmp_path)
+    blob = root / "blobs/sha256" / built.layers[0].hex
+    blob.rename(root / "copy-of-layer")
+    blob.symlink_to("../../copy-of-layer")
+    assert load_image(root).files.stat("/a") is not None
+
+
+def test_blobs_dir_through_a_symlink_is_refused(tmp_path: Path) -> None:
+    _built, root = _layout(tmp_path)
+    (root / "blobs").rename(tmp_path / "elsewhere")
+    (root / "blobs").symlink_to(tmp_path / "elsewhere")
+    _refused(root, r"goes through a symlink")
+
+
+def test_blob_size_must_match_its_descriptor(tmp_path: Path) -> None:
+    built, root = _layout(tmp_path)
+    blob = root / "blobs/sha256" / built.layers[0].hex
+    blob.write_bytes(blob.read_bytes() + b"\0" * 512)
+    size = len(built.layers[0].data)
+    _refused(root, rf"is {size + 512} bytes, its descriptor says {size}")
+
+
+def test_manifest_descriptor_over_the_json_cap_is_refused_before_reading(tmp_path: Path) -> None:
+    _built, root = _layout(tmp_path)
+    index = json.loads((root / "index.json").read_text())
+    index["manifests"][0]["size"] = 1 << 40
+    (root / "index.json").write_text(json.dumps(index))
+    _refused(root, r"descriptor says 1099511627776 bytes, over the .* limit for JSON")
+
+
+def test_extracted_docker_archive_with_a_dev_zero_layer_is_refused(tmp_path: Path) -> None:
+    built = synth.build({"layers": [{"files": [{"path": "/a", "content": "x"}]}]})
+    root = tmp_path / "extracted"
+    for name, data in synth.docker_archive_members(built, "classic"):
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_bytes(data)
+    layer = next(root.glob("*/layer.tar"))
+    layer.unlink()
+    layer.symlink_to("/dev/zero")
+    _refused(root, r"layer\.tar is a symlink leading out of the layout")
+
+
+def test_open_layer_checks_the_compressed_blob_as_well_as_the_diff_id(tmp_path: Path) -> None:
+    from pylint_image.linter.oci import ImageSource
+
+    built, root = _layout(tmp_path, gzip_layers=True)
+    blob = root / "blobs/sha256" / built.layers[0].hex
+    # Same length, same uncompressed bytes (so the same diff_id), a different blob digest.
+    blob.write_bytes(gzip.compress(synth.layer_tar([{"path": "/a", "content": "x"}]), mtime=1))
+    with ImageSource(root).open_layer(built.diff_ids[0]) as stream, \
+            pytest.raises(SourceError, match=rf"{built.layers[0].hex}: digest mismatch"):
+        while stream.read(512):
+            pass

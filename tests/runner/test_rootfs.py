@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import stat
@@ -109,7 +110,12 @@ def _layers():
                 ("file", "var/cache/old", "o"), ("file", "opt/x", "1"))
     top = _tar(("file", "etc/.wh.secret", ""), ("file", "var/cache/.wh..wh..opq", ""),
                ("file", "var/cache/new", "n"), ("file", "opt/x", "2"))
-    return [LayerSource(f"sha256:{i:064x}", lambda d=d: io.BytesIO(d)) for i, d in enumerate((base, top))]
+    return [source_of(d) for d in (base, top)]
+
+
+def source_of(data: bytes, name: str = "") -> LayerSource:
+    """A LayerSource whose diff_id really is the sha256 of ``data``."""
+    return LayerSource("sha256:" + hashlib.sha256(data).hexdigest(), lambda: io.BytesIO(data), name)
 
 
 def test_cache_unpacks_each_layer_once(tmp_path):
@@ -151,7 +157,7 @@ def test_overlay_root_runs_in_the_sandbox(tmp_path, support, rootfs, no_leaks):
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w") as tar:
         tar.add(rootfs, arcname=".")
-    layers = [LayerSource("sha256:" + "a" * 64, lambda: io.BytesIO(buf.getvalue())), *_layers()]
+    layers = [source_of(buf.getvalue()), *_layers()]
     with assembled_rootfs(layers, LayerCache(tmp_path / "c"), overlay=True) as root:
         assert isinstance(root, OverlayRoot) and len(root.lower) == 3
         result = run(SandboxSpec(rootfs=root, argv=("sh", "-c", "cat /opt/x; echo; ls /etc /var/cache; "
@@ -162,3 +168,85 @@ def test_overlay_root_runs_in_the_sandbox(tmp_path, support, rootfs, no_leaks):
     assert out[0] == "2" and "secret" not in out and "old" not in out and "new" in out
     assert out[-1] == "w"
     assert not (lowest / "opt" / "x").exists() or (lowest / "opt" / "x").read_text() != "w"
+
+
+# --- hostile sizes: sparse members and the extraction cap (issue 8) -------------------------
+
+TEN_GB = 10 * 1024**3
+
+
+def _pax_sparse(version: str, real_size: int) -> bytes:
+    """A PAX sparse member (GNU 0.0, 0.1 or 1.0) declaring ``real_size`` bytes, storing 512."""
+    data, offset = b"x" * 512, real_size - 512
+    info = tarfile.TarInfo("var/huge.img")
+    if version == "1.0":
+        info.pax_headers = {"GNU.sparse.major": "1", "GNU.sparse.minor": "0",
+                            "GNU.sparse.name": "var/huge.img", "GNU.sparse.realsize": str(real_size)}
+        sparse_map = b"1\n%d\n512\n" % offset
+        data = sparse_map + b"\0" * (512 - len(sparse_map)) + data
+    else:
+        info.pax_headers = {"GNU.sparse.size": str(real_size), "GNU.sparse.numblocks": "1"}
+        if version == "0.1":
+            info.pax_headers["GNU.sparse.map"] = f"{offset},512"
+        else:
+            info.pax_headers.update({"GNU.sparse.offset": str(offset), "GNU.sparse.numbytes": "512"})
+    info.size = len(data)
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        tar.addfile(info, io.BytesIO(data))
+        after = tarfile.TarInfo("after")
+        tar.addfile(after, io.BytesIO(b""))
+    return buf.getvalue()
+
+
+def _gnu_sparse(real_size: int) -> bytes:
+    from tests.support.synth_image import layer_tar, sparse_member
+
+    return layer_tar([{"raw": sparse_member("/var/huge.img", real_size)}, {"path": "/after", "content": ""}])
+
+
+@pytest.mark.parametrize("kind", ["gnu", "pax-0.0", "pax-0.1", "pax-1.0"])
+def test_sparse_members_are_refused_before_anything_is_written(tmp_path, kind):
+    from pylint_image.linter.errors import SourceError
+
+    data = _gnu_sparse(TEN_GB) if kind == "gnu" else _pax_sparse(kind[4:], TEN_GB)
+    assert len(data) < 16 * 1024   # a few KiB declaring 10 GiB
+    dest = tmp_path / "layer"
+    dest.mkdir()
+    with pytest.raises(SourceError, match=r"'var/huge.img' is a sparse file \(10\.0 GiB declared\)") as info:
+        extract_layer(io.BytesIO(data), dest)
+    assert "\n" not in str(info.value)
+    assert not (dest / "var" / "huge.img").exists()
+    cache = LayerCache(tmp_path / "cache")
+    with pytest.raises(SourceError, match="sparse"):
+        cache.ensure(source_of(data))
+    assert list((tmp_path / "cache" / "sha256").iterdir()) == []   # no entry, no staging left
+
+
+def test_no_file_is_written_from_a_member_over_the_cap(tmp_path):
+    from pylint_image.linter.errors import SourceError
+    from pylint_image.runner.rootfs import Budget
+
+    info = tarfile.TarInfo("var/huge")
+    info.size = TEN_GB
+    data = info.tobuf(format=tarfile.GNU_FORMAT) + b"\0" * 8192   # the header and a little data
+    dest = tmp_path / "layer"
+    dest.mkdir()
+    with pytest.raises(SourceError, match=r"'var/huge': declares 10\.0 GiB, over the 1\.0 MiB extraction cap"):
+        extract_layer(io.BytesIO(data), dest, budget=Budget(1 << 20))
+    assert not (dest / "var" / "huge").exists()
+
+
+def test_whiteouts_of_dot_and_dot_dot_are_skipped(tmp_path):
+    data = _tar(("file", "a/keep", "k"), ("file", "a/.wh...", ""), ("file", "a/.wh..", ""))
+    dest, layer = _extract(tmp_path, data, as_root=os.geteuid() == 0)
+    assert (dest / "a" / "keep").read_text() == "k"
+    assert [reason for _, reason in layer.skipped] == ["whiteout of no name, . or .."] * 2
+
+
+def test_a_name_the_filesystem_refuses_is_one_line(tmp_path):
+    from pylint_image.linter.errors import SourceError
+
+    with pytest.raises(SourceError, match=r"cannot extract .*File name too long") as info:
+        _extract(tmp_path, _tar(("file", "x" * 300, "data")))
+    assert "\n" not in str(info.value)
