@@ -58,3 +58,7 @@ def test_every_line_is_one_command() -> None:
     out = _render(report)
     assert out == ("::warning file=odd%2C name%3A1/Dockerfile,line=1,endLine=1,col=1,endColumn=5,"
                    "title=DF1006 unpinned-image-tag::line one%0Aline two\n")
+
+
+def test_control_characters_are_escaped_before_the_toolkit_escaping() -> None:
+    assert command("error", [("file", "a\x1bb")], "x\x1b[31m\r\ny\tz") == "::error file=a\\x1bb::x\\x1b[31m\\r%0Ay\tz"

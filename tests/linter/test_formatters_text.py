@@ -80,3 +80,24 @@ def test_suppressed_findings_are_counted_not_shown() -> None:
     assert len(report.findings) - len(report.visible()) == 1
     out = _render(report)
     assert "; 1 suppressed." in out
+
+
+def test_a_long_line_is_framed_as_a_window_with_carets_under_the_span() -> None:
+    import dataclasses
+
+    report = full_report()
+    long_line = "FROM python AS build" + " " * 300 + "# " + "x" * 5000
+    text = report.sources["app/Dockerfile"].replace("FROM python AS build", long_line, 1)
+    lines = _render(dataclasses.replace(report, sources={"app/Dockerfile": text})).splitlines()
+    frame = next(i for i, line in enumerate(lines) if line.startswith(" 2 | FROM python AS build"))
+    assert lines[frame].endswith("...") and len(lines[frame]) < 200
+    assert lines[frame + 1] == "   |      ^^^^^^"
+
+
+def test_control_characters_in_messages_are_escaped() -> None:
+    import dataclasses
+
+    report = full_report()
+    first = dataclasses.replace(report.findings[0], message="tail: \x1b[2Jgone\rback")
+    out = _render(dataclasses.replace(report, findings=(first, *report.findings[1:])))
+    assert "tail: \\x1b[2Jgone\\rback" in out and "\x1b" not in out and "\r" not in out
