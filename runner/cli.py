@@ -20,13 +20,13 @@ from pylint_image.linter.errors import ConfigError
 from pylint_image.linter.plugins import Registry
 from pylint_image.linter.report import Report
 
-from .sandbox import Limits
+from .sandbox import Confinement, Limits
 from .sandbox.spec import DEFAULT_CPUS, DEFAULT_MEMORY, DEFAULT_PIDS
 from .spec import VerifySpec, locate_dockerfile, parse_size
 
 LOG = logging.getLogger(__name__)
 # Notifications that make the exit code 3 (tool or infrastructure error, §4.5).
-FATAL_NOTIFICATIONS = ("builder-unavailable", "sandbox-required", "sandbox-error")
+FATAL_NOTIFICATIONS = ("builder-unavailable", "sandbox-required", "sandbox-error", "verify-timeout")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -49,14 +49,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-static", action="store_true", help="do not lint the Dockerfile first")
     parser.add_argument("--require-sandbox", action="store_true",
                         help="exit 3 when the sandbox is unavailable instead of skipping runtime probes")
+    parser.add_argument("--timeout", type=float, default=300.0, metavar="SECONDS",
+                        help="deadline for the whole run: build, start, probes and teardown (default 300)")
+    parser.add_argument("--seccomp-profile", type=Path, metavar="PATH",
+                        help="a Docker-format seccomp profile (default: Docker's own default.json)")
+    parser.add_argument("--unconfined", action="store_true",
+                        help="run without a seccomp filter (weaker than docker run's default)")
+    parser.add_argument("--no-new-privileges", action="store_true",
+                        help="set no_new_privs, like docker run --security-opt no-new-privileges")
 
 
 def spec_from_args(args: argparse.Namespace) -> VerifySpec:
     """Validate the options into a VerifySpec; usage errors raise ConfigError."""
     from pylint_image.linter.cli import build_args_of
 
-    if args.start_window <= 0 or args.grace <= 0:
-        raise ConfigError("--start-window and --grace must be positive")
+    if args.start_window <= 0 or args.grace <= 0 or args.timeout <= 0:
+        raise ConfigError("--start-window, --grace and --timeout must be positive")
+    if args.unconfined and args.seccomp_profile is not None:
+        raise ConfigError("--unconfined and --seccomp-profile exclude each other")
     dockerfile = context = None
     if args.image is None or args.path is not None or args.file is not None:
         dockerfile, context = locate_dockerfile(args.path, args.file)
@@ -65,7 +75,9 @@ def spec_from_args(args: argparse.Namespace) -> VerifySpec:
                       build_args=build_args_of(args.build_arg), builder=args.builder, image=args.image,
                       start_window=args.start_window, grace=args.grace, limits=limits,
                       cache_dir=args.cache_dir, lint=not args.no_static,
-                      require_sandbox=args.require_sandbox, keep_image=args.keep_image)
+                      require_sandbox=args.require_sandbox, keep_image=args.keep_image,
+                      confinement=Confinement(args.seccomp_profile, args.unconfined, args.no_new_privileges),
+                      timeout=args.timeout)
 
 
 @contextlib.contextmanager

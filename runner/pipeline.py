@@ -26,6 +26,7 @@ from pylint_image.linter.ruleapi import Rule, Target
 
 from .argv import CommandConfig, container_argv
 from .claims import claim_sources
+from .deadline import Watchdog
 from .probes.entrypoint import PROBE as ENTRYPOINT_PROBE
 from .probes.entrypoint import probe_entrypoint
 from .probes.lifecycle import RUNNING_PROBES, Lifecycle, Timing, run_lifecycle
@@ -54,13 +55,21 @@ def verify(spec: VerifySpec, registry: Registry, config: Config,
     cache = LayerCache(spec.cache_dir)
     run: RuntimeRun | None = None
     lifecycle: Lifecycle | None = None
-    with contextlib.ExitStack() as stack:
+    # Probes stop early enough to stop the container and report before the hard deadline.
+    probes_deadline = time.monotonic() + spec.timeout * 0.9
+    with Watchdog(spec.timeout) as watchdog, contextlib.ExitStack() as stack:
         image_or_failure = obtain_image(spec, cache, stack, notes, on_build_line, timings)
         if isinstance(image_or_failure, BuildFailure):
             run = RuntimeRun(image=spec.image or str(spec.dockerfile), build=image_or_failure, sources=sources)
         elif image_or_failure is not None:
             run, lifecycle = observe_image(image_or_failure, spec, commands, sources, wanted, cache,
-                                           rules, notes, timings)
+                                           rules, notes, timings, probes_deadline)
+    if watchdog.expired:
+        # What was observed after the deadline is an artefact of stopping it: judge nothing.
+        notes.append(Notification("verify-timeout", "error",
+                                  f"verify did not finish within --timeout {spec.timeout:g} s; "
+                                  "everything it started was stopped"))
+        run = lifecycle = None
     outcome = judge(run, registry, config, dockerfile, static)
     timings["total_s"] = time.perf_counter() - started
     return assemble_report(spec, registry, static, outcome, notes, run, lifecycle, timings)
@@ -142,7 +151,8 @@ def _remove_image(tool: str, ref: str) -> None:
 
 def observe_image(image: AcquiredImage, spec: VerifySpec, commands: CommandConfig,
                   sources: dict, wanted: frozenset[str], cache: LayerCache, rules: Sequence[Rule],
-                  notes: list[Notification], timings: dict[str, float]) -> tuple[RuntimeRun, Lifecycle | None]:
+                  notes: list[Notification], timings: dict[str, float],
+                  probes_deadline: float) -> tuple[RuntimeRun, Lifecycle | None]:
     """Run the static entrypoint probe and, when the sandbox allows it, the running probes."""
     config = image.config
     argv = container_argv(config.entrypoint, config.cmd)
@@ -157,7 +167,9 @@ def observe_image(image: AcquiredImage, spec: VerifySpec, commands: CommandConfi
         claims = claims_of(config, commands)
         began = time.perf_counter()
         if support is not None and problem is None and argv and wanted & set(RUNNING_PROBES):
-            lifecycle = start_and_watch(root, image, spec, claims, wanted, support, notes)
+            lifecycle = start_and_watch(root, image, spec, claims, wanted, support, notes, probes_deadline)
+            notes.extend(Notification("sandbox-limited", "warning", text)
+                         for text in (lifecycle.notes if lifecycle else ()))
         timings["probes_s"] = time.perf_counter() - began
     run = RuntimeRun(
         image=image.name, argv=argv, service=claims.service, start_window=spec.start_window,
@@ -176,8 +188,7 @@ def sandbox_support(spec: VerifySpec, wanted: frozenset[str], rules: Sequence[Ru
     if support.usable or not wanted & set(RUNNING_PROBES):
         return support if support.usable else None
     notes.append(Notification("sandbox-unavailable", "warning",
-                              "cannot start the image: the sandbox needs root or unprivileged user "
-                              "namespaces; runtime probes were skipped"))
+                              f"cannot start the image: {support.unusable_reason}; runtime probes were skipped"))
     if spec.require_sandbox:
         notes.append(Notification("sandbox-required", "error", "--require-sandbox: the sandbox is unavailable"))
     notes.extend(skipped(rules, "the sandbox is unavailable"))
@@ -192,11 +203,13 @@ def skipped(rules: Sequence[Rule], why: str) -> list[Notification]:
 
 
 def start_and_watch(root, image: AcquiredImage, spec: VerifySpec, claims, wanted: frozenset[str],
-                    support: SandboxSupport, notes: list[Notification]) -> Lifecycle | None:
-    """Run the running probes; a sandbox failure becomes a notification."""
+                    support: SandboxSupport, notes: list[Notification],
+                    probes_deadline: float) -> Lifecycle | None:
+    """Run the running probes (the health probe ends by ``probes_deadline``); failures become notifications."""
     try:
-        box_spec = sandbox_spec(root, image.config, spec.limits)
-        return run_lifecycle(box_spec, claims, Timing(spec.start_window, spec.grace), wanted, support)
+        box_spec = sandbox_spec(root, image.config, spec.limits, spec.confinement)
+        return run_lifecycle(box_spec, claims, Timing(spec.start_window, spec.grace, deadline=probes_deadline),
+                             wanted, support)
     except SandboxUnavailable as exc:
         notes.append(Notification("sandbox-unavailable", "warning", str(exc)))
         if spec.require_sandbox:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pylint_image.linter.errors import ConfigError
 
-from .sandbox import Limits
+from .sandbox import Confinement, Limits
 from pylint_image.linter.model.frozen import frozen
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b?)\s*$", re.IGNORECASE)
@@ -37,6 +37,8 @@ class VerifySpec:
     lint: bool = True                      # lint the Dockerfile first (static findings)
     require_sandbox: bool = False
     keep_image: bool = False               # keep the image this run built
+    confinement: Confinement = field(default_factory=Confinement)   # seccomp, no-new-privileges
+    timeout: float = 300.0                 # the whole run's deadline (seconds)
 
 
 def parse_size(text: str) -> int:

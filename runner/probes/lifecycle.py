@@ -49,6 +49,7 @@ class Timing:
     start_window: float = 5.0
     grace: float = 10.0
     settle: float = 0.1     # after the ports opened: long enough to catch an immediate crash
+    deadline: float | None = None   # time.monotonic() by which the probes must be done
 
 
 @frozen
@@ -62,6 +63,7 @@ class Lifecycle:
     resources: ResourceObservation
     uid_seen: int | None
     start_overhead: float | None
+    notes: tuple[str, ...] = ()   # where the container was held less tightly than docker run holds it
 
 
 def parse_signal(name: str) -> int:
@@ -167,4 +169,4 @@ def run_lifecycle(spec: SandboxSpec, claims: Claims, timing: Timing, wanted: fro
     resources = ResourceObservation(spec.limits.memory_bytes, spec.limits.pids, usage.memory_peak,
                                     usage.oom_kills, usage.pids_limit_hits, usage.enforced_by)
     return Lifecycle(_observation(result, spec.argv, exited_early, uid), ports, stop, health,
-                     resources, uid, result.start_overhead)
+                     resources, uid, result.start_overhead, result.notes)

@@ -11,7 +11,7 @@ from pathlib import Path
 from pylint_image.linter.model.image import ImageConfig
 
 from ..argv import DEFAULT_SHELL, CommandConfig, container_argv
-from ..sandbox import Limits, Network, OverlayRoot, SandboxSpec, resolve_user
+from ..sandbox import Confinement, Limits, Network, OverlayRoot, SandboxSpec, resolve_user
 from .health import plan_health
 from .lifecycle import Claims, parse_signal
 from .ports import parse_exposed
@@ -33,11 +33,13 @@ def claims_of(config: ImageConfig, commands: CommandConfig) -> Claims:
                   parse_signal(config.stop_signal), shell_form)
 
 
-def sandbox_spec(root: Path | OverlayRoot, config: ImageConfig, limits: Limits) -> SandboxSpec:
+def sandbox_spec(root: Path | OverlayRoot, config: ImageConfig, limits: Limits,
+                 confinement: Confinement | None = None) -> SandboxSpec:
     """The container as ``docker run IMAGE`` would start it: argv, env, user, workdir, limits."""
     user = resolve_user(root, config.user)
     env = config.env_dict()
     env.setdefault("HOME", user.home)   # Docker sets HOME from the user's passwd entry
     return SandboxSpec(rootfs=root, argv=container_argv(config.entrypoint, config.cmd),
                        env=tuple(env.items()), cwd=config.workdir or "/", uid=user.uid, gid=user.gid,
-                       groups=user.groups, limits=limits, network=Network.LOOPBACK, timeout=None)
+                       groups=user.groups, limits=limits, network=Network.LOOPBACK, timeout=None,
+                       confinement=confinement or Confinement())

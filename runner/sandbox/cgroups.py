@@ -1,24 +1,21 @@
-"""Leaf cgroups for one sandbox: create, limit, join, account, kill and remove (v1 and v2)."""
+"""The container's cgroup, made and limited by the OCI runtime: where it is, what it counted, kill and remove."""
 
 from __future__ import annotations
 
 import errno
 import logging
 import os
-import resource
 import signal
 import time
-import uuid
 from pathlib import Path
 
 from pylint_image.linter.errors import SandboxError
 
-from .spec import Limits, ResourceUsage
-from .support import CgroupMode, CgroupSupport
+from .spec import ResourceUsage
+from .support import CgroupMode, CgroupSupport, parse_mounts
 from pylint_image.linter.model.frozen import frozen
 
 LOG = logging.getLogger(__name__)
-CPU_PERIOD_US = 100_000
 _RMDIR_PATIENCE = 3.0   # seconds: exiting processes leave the cgroup only once reaped
 
 
@@ -37,11 +34,6 @@ class Cgroup:
     def _file(self, controller: str, name: str) -> Path | None:
         leaf = self.dirs.get(controller)
         return None if leaf is None else leaf / name
-
-    def add(self, pid: int) -> None:
-        """Move ``pid`` into every leaf (the process's future children follow it)."""
-        for leaf in self.leaves:
-            (leaf / "cgroup.procs").write_text(str(pid))
 
     def procs(self) -> set[int]:
         """Pids currently in any leaf."""
@@ -145,75 +137,29 @@ def _usage_v1(cg: Cgroup) -> ResourceUsage:
     )
 
 
-def _write(path: Path, value: str) -> None:
-    try:
-        path.write_text(value)
-    except OSError as error:
-        raise SandboxError(f"cannot write {value!r} to {path}: {error}") from error
+def cgroups_path(support: CgroupSupport, container_id: str, is_root: bool, own: str = "/") -> str | None:
+    """The ``cgroupsPath`` to give the runtime, or None when no cgroup can be used.
+
+    Root uses ``/pylint-image/<id>`` from the hierarchy's root, as Docker uses ``/docker/<id>``;
+    a rootless caller can only nest under its own delegated (v2) cgroup.
+    """
+    if support.mode is CgroupMode.NONE or (not is_root and support.mode is CgroupMode.V1):
+        return None
+    if is_root:
+        return f"/pylint-image/{container_id}"
+    return f"{own.rstrip('/')}/pylint-image-{container_id}"
 
 
-def _enable_v2_controllers(parent: Path, controllers: list[str]) -> None:
-    """Enable controllers for the parent's children (v2 delegates them top-down)."""
-    enabled = set(_read(parent / "cgroup.subtree_control").split())
-    missing = [c for c in controllers if c not in enabled]
-    if missing:
-        _write(parent / "cgroup.subtree_control", " ".join(f"+{c}" for c in missing))
-
-
-def _limit_v2(leaf: Path, limits: Limits) -> None:
-    if limits.memory_bytes is not None:
-        _write(leaf / "memory.max", str(limits.memory_bytes))
-        # Without this, a hog swaps instead of being OOM-killed on hosts with swap.
-        if (leaf / "memory.swap.max").exists():
-            _write(leaf / "memory.swap.max", "0")
-    if limits.pids is not None:
-        _write(leaf / "pids.max", str(limits.pids))
-    if limits.cpus is not None and (leaf / "cpu.max").exists():
-        _write(leaf / "cpu.max", f"{int(limits.cpus * CPU_PERIOD_US)} {CPU_PERIOD_US}")
-
-
-def _limit_v1(dirs: dict[str, Path], limits: Limits) -> None:
-    if limits.memory_bytes is not None and "memory" in dirs:
-        _write(dirs["memory"] / "memory.limit_in_bytes", str(limits.memory_bytes))
-        memsw = dirs["memory"] / "memory.memsw.limit_in_bytes"
-        # memsw must be >= limit_in_bytes and is written after it; equal means no swap.
-        if memsw.exists():
-            _write(memsw, str(limits.memory_bytes))
-    if limits.pids is not None and "pids" in dirs:
-        _write(dirs["pids"] / "pids.max", str(limits.pids))
-    if limits.cpus is not None and "cpu" in dirs:
-        _write(dirs["cpu"] / "cpu.cfs_period_us", str(CPU_PERIOD_US))
-        _write(dirs["cpu"] / "cpu.cfs_quota_us", str(int(limits.cpus * CPU_PERIOD_US)))
-
-
-def create_cgroup(support: CgroupSupport, limits: Limits, name: str | None = None) -> Cgroup:
-    """Create a fresh leaf cgroup under each supported parent and write ``limits``."""
-    if support.mode is CgroupMode.NONE:
-        raise SandboxError(f"no usable cgroup: {support.reason}")
-    name = name or f"pylint-image-{uuid.uuid4().hex[:12]}"
-    created: dict[str, Path] = {}
-    try:
-        if support.mode is CgroupMode.V2:
-            parent = next(iter(support.parents.values()))
-            _enable_v2_controllers(parent, list(support.parents))
-            (parent / name).mkdir()
-            created = {c: parent / name for c in support.parents}
-            _limit_v2(parent / name, limits)
-        else:
-            for controller, parent in support.parents.items():
-                (parent / name).mkdir()
-                created[controller] = parent / name
-            _limit_v1(created, limits)
-    except (OSError, SandboxError) as error:
-        Cgroup(support.mode, created).remove()
-        raise SandboxError(f"cannot create cgroup {name}: {error}") from error
-    LOG.debug("created cgroup %s (%s)", name, support.mode.value)
-    return Cgroup(support.mode, created)
-
-
-def apply_rlimits(limits: Limits) -> None:
-    """Fallback without cgroups: bound address space and process count of this process tree."""
-    if limits.memory_bytes is not None:
-        resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
-    if limits.pids is not None:
-        resource.setrlimit(resource.RLIMIT_NPROC, (limits.pids, limits.pids))
+def runtime_cgroup(support: CgroupSupport, path: str, mounts_text: str) -> Cgroup:
+    """The directories the runtime creates for ``path``: one per controller on v1, one on v2."""
+    mounts = parse_mounts(mounts_text)
+    rel = path.lstrip("/")
+    if support.mode is CgroupMode.V2:
+        unified = next(m.target for m in mounts if m.fstype == "cgroup2")
+        return Cgroup(CgroupMode.V2, {c: Path(unified) / rel for c in support.parents})
+    dirs = {}
+    for controller in support.parents:
+        mount = next((m for m in mounts if m.fstype == "cgroup" and controller in m.options), None)
+        if mount is not None:
+            dirs[controller] = Path(mount.target) / rel
+    return Cgroup(CgroupMode.V1, dirs)

@@ -12,22 +12,20 @@ DEFAULT_MEMORY = 512 * MIB
 DEFAULT_PIDS = 512
 DEFAULT_CPUS = 1.0
 DEFAULT_CAPTURE = 64 * 1024
-DEFAULT_HOSTNAME = "sandbox"
 
 
 class Network(enum.Enum):
     """Network of the sandbox: always a fresh namespace, never a way out."""
 
-    NONE = "none"            # new network namespace, loopback left down
-    LOOPBACK = "loopback"    # new network namespace with loopback up
+    LOOPBACK = "loopback"    # new network namespace with only loopback up (docker --network none)
 
 
 @frozen
 class OverlayRoot:
-    """A root filesystem mounted by the sandbox itself, inside its own mount namespace.
+    """A root filesystem of cached layers, mounted as overlayfs at the bundle's ``rootfs``.
 
-    Mounting it there (not on the host) means a crashed tool can never leak the mount; the
-    throw-away upper and work dirs live in the sandbox's own temp dir.
+    The throw-away upper and work dirs live in the bundle, which teardown removes after
+    unmounting (also on Ctrl-C and SIGTERM).
     """
 
     lower: tuple[Path, ...]   # topmost layer first, as overlayfs's lowerdir wants
@@ -43,6 +41,15 @@ class Limits:
 
 
 @frozen
+class Confinement:
+    """How tightly the container is held beyond namespaces: ``docker run``'s defaults unless said."""
+
+    seccomp_profile: Path | None = None   # a Docker-format profile; None: find Docker's default
+    unconfined: bool = False              # no seccomp filter (docker --security-opt seccomp=unconfined)
+    no_new_privileges: bool = False       # docker --security-opt no-new-privileges
+
+
+@frozen
 class SandboxSpec:
     """Everything needed to start one process tree in the sandbox."""
 
@@ -53,12 +60,13 @@ class SandboxSpec:
     uid: int = 0
     gid: int = 0
     groups: tuple[int, ...] = ()
-    hostname: str = DEFAULT_HOSTNAME
+    hostname: str | None = None   # None: 12 hex digits, like a Docker container id prefix
     limits: Limits = field(default_factory=Limits)
     network: Network = Network.LOOPBACK
     timeout: float | None = 30.0
     capture_bytes: int = DEFAULT_CAPTURE
     readonly_rootfs: bool = False
+    confinement: Confinement = field(default_factory=Confinement)
 
 
 @frozen
@@ -81,11 +89,11 @@ class SandboxResult:
     signal: int | None              # the terminating signal number, if any
     stdout: bytes                   # the last ``capture_bytes`` of standard output
     stderr: bytes
-    duration: float                 # seconds from fork to exit
-    start_overhead: float | None    # seconds from fork to the payload's execve (None if it never ran)
+    duration: float                 # seconds from the runtime's start to the container's exit
+    start_overhead: float | None    # seconds until the runtime reported the process started (None: never)
     usage: ResourceUsage
     timed_out: bool = False
-    setup_error: str | None = None  # why the sandbox failed before exec (exit_code is then 127)
+    setup_error: str | None = None  # why the runtime failed before exec (exit_code is then 127)
     truncated: bool = False         # True when output beyond ``capture_bytes`` was dropped
     notes: tuple[str, ...] = ()     # caveats for the report (rlimit fallback, id-map mode...)
 

@@ -1,4 +1,4 @@
-"""Detect once what this host lets the sandbox do: root, user namespaces, cgroups, overlay, pivot_root.
+"""Detect once what this host lets the sandbox do: the OCI runtime, root or rootless, cgroups, overlay.
 
 The parsers take text and path prefixes so that cgroup v2 logic is unit-tested on a fake
 cgroupfs under ``tmp_path``; :func:`detect` feeds them the real ``/proc`` files.
@@ -9,8 +9,8 @@ from __future__ import annotations
 import enum
 import functools
 import os
-import platform
 import shutil
+import subprocess
 from dataclasses import field
 from pathlib import Path
 from pylint_image.linter.model.frozen import frozen
@@ -18,6 +18,7 @@ from pylint_image.linter.model.frozen import frozen
 # The controllers the sandbox limits; "cpu" is optional (a missing one costs a notification).
 REQUIRED_CONTROLLERS = ("memory", "pids")
 OPTIONAL_CONTROLLERS = ("cpu",)
+RUNTIME_ENV = "PYLINT_IMAGE_RUNTIME"
 
 
 class CgroupMode(enum.Enum):
@@ -61,6 +62,15 @@ class CgroupSupport:
 
 
 @frozen
+class RuntimeInfo:
+    """The OCI runtime that runs the containers: ``runc`` (Docker's) or ``crun``."""
+
+    name: str
+    path: str
+    version: str = ""
+
+
+@frozen
 class SandboxSupport:
     """What this host allows, detected once by :func:`detect`."""
 
@@ -69,13 +79,23 @@ class SandboxSupport:
     idmap: IdMapMode
     cgroup: CgroupSupport
     overlay: bool
-    pivot_root: bool
+    runtime: RuntimeInfo | None
     notes: tuple[str, ...] = ()
+    hybrid_cgroups: bool = False   # a cgroup2 mount with controllers beside v1 hierarchies
 
     @property
     def usable(self) -> bool:
-        """True when a sandbox can be started at all (root, or user namespaces)."""
-        return self.idmap is not IdMapMode.NONE and self.pivot_root
+        """True when a container can be started at all: a runtime, and root or user namespaces."""
+        return self.idmap is not IdMapMode.NONE and self.runtime is not None
+
+    @property
+    def unusable_reason(self) -> str:
+        """Why :attr:`usable` is False, as one line naming what to install or enable."""
+        if self.runtime is None:
+            return ("no OCI runtime: install runc (Debian/Ubuntu: apt-get install runc; it comes "
+                    "with docker.io) or crun, or set PYLINT_IMAGE_RUNTIME to its path")
+        return ("the sandbox needs root or unprivileged user namespaces "
+                "(kernel.unprivileged_userns_clone / user.max_user_namespaces)")
 
 
 def parse_mounts(text: str) -> tuple[Mount, ...]:
@@ -154,6 +174,35 @@ def detect_cgroup(mounts_text: str, self_cgroup_text: str, is_root: bool) -> Cgr
     return CgroupSupport(CgroupMode.NONE, {}, "no writable cgroup with memory and pids controllers")
 
 
+def _hybrid(mounts_text: str) -> bool:
+    """True when a cgroup2 mount owns controllers while v1 hierarchies exist (crun refuses this)."""
+    mounts = parse_mounts(mounts_text)
+    unified = next((m for m in mounts if m.fstype == "cgroup2"), None)
+    v1 = any(m.fstype == "cgroup" for m in mounts)
+    return bool(unified and v1 and _read_words(Path(unified.target) / "cgroup.controllers"))
+
+
+def _version(path: str) -> str:
+    """The runtime's ``--version`` first line ('' when it does not answer in time)."""
+    try:
+        done = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=10, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return (done.stdout.splitlines() or [""])[0].strip()
+
+
+def detect_runtime(wanted: str | None = None) -> RuntimeInfo | None:
+    """The runtime to use: ``wanted`` (a name or path, or $PYLINT_IMAGE_RUNTIME), else runc.
+
+    runc is the default because it is what Docker runs, so verify's verdicts match
+    ``docker run``'s. crun (faster to start) is used when asked for; crun 1.8 refuses hybrid
+    cgroup hosts and has no ``run --keep``, so there it cannot report OOM kills after exit.
+    """
+    wanted = wanted or os.environ.get(RUNTIME_ENV) or "runc"
+    path = shutil.which(wanted) or (wanted if "/" in wanted and os.access(wanted, os.X_OK) else None)
+    return RuntimeInfo(Path(path).name, path, _version(path)) if path else None
+
+
 def _read_words(path: Path) -> set[str]:
     try:
         return set(path.read_text().split())
@@ -174,24 +223,30 @@ def _userns_allowed(proc: Path) -> bool:
     return True
 
 
-def detect_at(proc: Path = Path("/proc"), uid: int | None = None) -> SandboxSupport:
+def detect_at(proc: Path = Path("/proc"), uid: int | None = None,
+              runtime: str | None = None) -> SandboxSupport:
     """Detect support reading ``proc`` (injectable for tests), as user ``uid``."""
     is_root = (os.geteuid() if uid is None else uid) == 0
     userns = _userns_allowed(proc)
     idmap = IdMapMode.HOST if is_root else (IdMapMode.SINGLE if userns else IdMapMode.NONE)
-    cgroup = detect_cgroup(_read(proc / "mounts"), _read(proc / "self/cgroup"), is_root)
+    mounts = _read(proc / "mounts")
+    cgroup = detect_cgroup(mounts, _read(proc / "self/cgroup"), is_root)
     filesystems = _read(proc / "filesystems")
     # Overlay in a user namespace needs kernel >= 5.11; we only rely on it as root.
     overlay = is_root and "overlay" in filesystems.split()
-    pivot = platform.system() == "Linux" and platform.machine() in ("x86_64", "aarch64")
+    hybrid = _hybrid(mounts)
+    runtime_info = detect_runtime(runtime)
     notes = []
     if idmap is IdMapMode.SINGLE:
         notes.append("rootless: single-id user namespace map; files of other owners show as nobody")
     if cgroup.mode is CgroupMode.NONE:
-        notes.append("no usable cgroup: memory and pids limits fall back to rlimits")
+        notes.append("no usable cgroup: the pids limit falls back to an rlimit (RLIMIT_NPROC) and "
+                     "the memory and cpu limits are not enforced")
+    if hybrid and runtime_info is not None and runtime_info.name == "crun":
+        notes.append("crun refuses hybrid cgroup hosts (a cgroup2 mount with controllers); use runc")
     if not shutil.which("newuidmap") and not is_root:
         notes.append("newuidmap not installed: only a single-id map is possible")
-    return SandboxSupport(is_root, userns, idmap, cgroup, overlay, pivot, tuple(notes))
+    return SandboxSupport(is_root, userns, idmap, cgroup, overlay, runtime_info, tuple(notes), hybrid)
 
 
 def _read(path: Path) -> str:

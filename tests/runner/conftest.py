@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import time
+import os
 from pathlib import Path
 
 import pytest
 
 from pylint_image.runner.sandbox import SandboxSupport, detect
-from tests.support.sandbox_leaks import leak_snapshot
+from pylint_image.runner.sandbox import cleanup
+from tests.support.sandbox_leaks import child_pids, leftovers
 from tests.support.sandbox_rootfs import make_busybox_rootfs
 
 
@@ -28,15 +29,18 @@ def rootfs(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def no_leaks(support: SandboxSupport):
-    """Fail the test if it leaves a sandbox process, mount, cgroup or temp dir behind."""
-    before = leak_snapshot(support)
-    yield
-    leaked = leak_snapshot(support) - before
-    # Cgroups and temp dirs are host-wide: another pylint-image run on the same machine (a
-    # developer's benchmark) can be mid-teardown right now.  A real leak stays; theirs go.
-    deadline = time.monotonic() + 5
-    while leaked and time.monotonic() < deadline:
-        time.sleep(0.25)
-        leaked &= leak_snapshot(support)
+def no_leaks(support: SandboxSupport, monkeypatch: pytest.MonkeyPatch):
+    """Fail the test if a sandbox it started left a process, mount, cgroup, container or bundle."""
+    started: list[object] = []
+    register = cleanup.register
+
+    def track(item: object) -> None:
+        started.append(item)
+        register(item)
+
+    monkeypatch.setattr(cleanup, "register", track)
+    children = child_pids(os.getpid())
+    yield started
+    leaked = {item for box in started for item in leftovers(box)}
+    leaked |= {f"process {p}" for p in child_pids(os.getpid()) - children}
     assert leaked == set(), f"leaked: {sorted(leaked)}"

@@ -1,4 +1,4 @@
-"""Pure sandbox logic: spec defaults, plan validation and order, support detection, net, paths."""
+"""Pure sandbox logic: spec defaults, the bundle's config.json, validation, support detection, net, paths."""
 
 from __future__ import annotations
 
@@ -8,71 +8,119 @@ from pathlib import Path
 import pytest
 
 from pylint_image.linter.errors import SandboxError, SandboxUnavailable
-from pylint_image.runner.sandbox import Limits, Network, OverlayRoot, SandboxSpec
+from pylint_image.runner.sandbox import Confinement, Limits, Network, OverlayRoot, SandboxSpec, start
+from pylint_image.runner.sandbox.bundle import DOCKER_CAPS, BundleParts, build_config
+from pylint_image.runner.sandbox.cgroups import cgroups_path
 from pylint_image.runner.sandbox.net import ListeningSocket, decode_address, listening_sockets
 from pylint_image.runner.sandbox.paths import secure_join
-from pylint_image.runner.sandbox.plan import Actor, StepKind, build_plan
-from pylint_image.runner.sandbox.support import (CgroupMode, CgroupSupport, IdMapMode,
-                                                 SandboxSupport, detect_cgroup, parse_proc_cgroup)
+from pylint_image.runner.sandbox.support import (CgroupMode, CgroupSupport, IdMapMode, RuntimeInfo,
+                                                 SandboxSupport, detect_cgroup, detect_runtime,
+                                                 parse_proc_cgroup)
 
+RUNC = RuntimeInfo("runc", "/usr/sbin/runc", "runc version 1.1.5")
 ROOT_V1 = SandboxSupport(True, True, IdMapMode.HOST,
                          CgroupSupport(CgroupMode.V1, {"memory": Path("/m"), "pids": Path("/p")}),
-                         overlay=True, pivot_root=True)
+                         overlay=True, runtime=RUNC)
 ROOTLESS = SandboxSupport(False, True, IdMapMode.SINGLE, CgroupSupport(CgroupMode.NONE),
-                          overlay=False, pivot_root=True)
+                          overlay=False, runtime=RUNC)
 NOTHING = dataclasses.replace(ROOTLESS, userns=False, idmap=IdMapMode.NONE)
-SPEC = SandboxSpec(rootfs=Path("/r"), argv=("true",))
+NO_RUNTIME = dataclasses.replace(ROOT_V1, runtime=None)
+SPEC = SandboxSpec(rootfs=Path("/"), argv=("true",))
+PARTS = BundleParts(Path("/b/rootfs"), Path("/b/etc"), "0123456789ab", "/pylint-image/x", None)
 
 
 def test_spec_defaults_match_docker_like_limits():
     assert SPEC.limits == Limits(512 * 1024 * 1024, 512, 1.0)
-    assert (SPEC.network, SPEC.uid, SPEC.cwd, SPEC.hostname) == (Network.LOOPBACK, 0, "/", "sandbox")
+    assert (SPEC.network, SPEC.uid, SPEC.cwd, SPEC.hostname) == (Network.LOOPBACK, 0, "/", None)
+    assert SPEC.confinement == Confinement(None, unconfined=False, no_new_privileges=False)
 
 
-def test_plan_orders_cgroup_join_before_go_and_pivot_after_binds():
-    plan = build_plan(SPEC, ROOT_V1)
-    kinds = [s.kind for s in plan.steps]
-    assert kinds.index(StepKind.JOIN_CGROUP) < kinds.index(StepKind.SEND_GO) < kinds.index(
-        StepKind.FORK_PID1) < kinds.index(StepKind.MOUNT_PROC)
-    assert kinds.index(StepKind.BIND_ETC) < kinds.index(StepKind.PIVOT_ROOT)
-    assert kinds.index(StepKind.DROP_CAPS) < kinds.index(StepKind.SET_USER) < kinds.index(
-        StepKind.NO_NEW_PRIVS)
-    assert kinds[-1] is StepKind.EXEC
-    assert StepKind.WRITE_IDMAPS not in kinds and StepKind.SET_RLIMITS not in kinds
-    assert not plan.user_namespace and not plan.rlimit_fallback
-    assert all(step.why for step in plan.steps)
+def test_config_has_dockers_defaults_and_our_limits():
+    config = build_config(SPEC, ROOT_V1, PARTS)
+    process, linux = config["process"], config["linux"]
+    assert set(process["capabilities"]) == {"bounding", "effective", "permitted"}   # no inheritable
+    assert process["capabilities"]["bounding"] == list(DOCKER_CAPS)
+    assert "noNewPrivileges" not in process and "rlimits" not in process
+    assert process["env"] == ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                              "HOSTNAME=0123456789ab"]
+    assert linux["resources"]["memory"] == {"limit": 512 << 20, "swap": 512 << 20}
+    assert linux["resources"]["pids"] == {"limit": 512}
+    assert linux["resources"]["cpu"] == {"quota": 100_000, "period": 100_000}
+    assert linux["resources"]["devices"][0] == {"allow": False, "access": "rwm"}
+    assert linux["cgroupsPath"] == "/pylint-image/x"
+    assert {n["type"] for n in linux["namespaces"]} == {"mount", "network", "uts", "pid", "ipc", "cgroup"}
+    assert "/proc/sys" in linux["readonlyPaths"] and "/proc/kcore" in linux["maskedPaths"]
+    assert [m["destination"] for m in config["mounts"]][-3:] == ["/etc/resolv.conf", "/etc/hostname",
+                                                                 "/etc/hosts"]
+    assert not any(m["destination"] == "/tmp" for m in config["mounts"])   # /tmp as the image has it
 
 
-def test_rootless_plan_maps_ids_and_falls_back_to_rlimits():
-    plan = build_plan(SPEC, ROOTLESS)
-    assert plan.user_namespace and plan.rlimit_fallback
-    assert StepKind.WRITE_IDMAPS in plan.kinds(Actor.PARENT)
-    assert StepKind.SET_RLIMITS in plan.kinds(Actor.MONITOR)
-    assert StepKind.CREATE_CGROUP not in plan.kinds(Actor.PARENT)
-    assert any("rlimit" in note for note in plan.notes)
-    assert any("single-id" in note for note in plan.notes)
+def test_non_root_user_gets_only_the_bounding_set_and_its_groups():
+    spec = dataclasses.replace(SPEC, uid=1000, gid=1000, groups=(27, 1000))
+    process = build_config(spec, ROOT_V1, PARTS)["process"]
+    assert set(process["capabilities"]) == {"bounding"}
+    assert process["user"] == {"uid": 1000, "gid": 1000, "additionalGids": [27, 1000]}
+
+
+def test_no_new_privileges_and_env_override():
+    spec = dataclasses.replace(SPEC, env=(("PATH", "/x"),),
+                               confinement=Confinement(no_new_privileges=True))
+    process = build_config(spec, ROOT_V1, PARTS)["process"]
+    assert process["noNewPrivileges"] is True
+    assert process["env"][0] == "PATH=/x"
+
+
+def test_rootless_config_maps_ids_and_falls_back_to_an_nproc_rlimit():
+    parts = dataclasses.replace(PARTS, cgroups_path=None)
+    config = build_config(SPEC, ROOTLESS, parts)
+    linux = config["linux"]
+    assert {"type": "user"} in linux["namespaces"]
+    assert linux["uidMappings"][0]["containerID"] == 0 and linux["uidMappings"][0]["size"] == 1
+    assert linux["resources"] == {} and "cgroupsPath" not in linux
+    assert linux["sysctl"]["net.ipv4.ping_group_range"] == "0 0"   # only gid 0 is mapped
+    assert [r["type"] for r in config["process"]["rlimits"]] == ["RLIMIT_NPROC"]
+    assert "additionalGids" not in config["process"]["user"]   # setgroups is denied there
+    sysfs = next(m for m in config["mounts"] if m["destination"] == "/sys")
+    assert sysfs["type"] == "none" and "rbind" in sysfs["options"]
 
 
 @pytest.mark.parametrize(("change", "support", "error", "message"), [
     ({"uid": 1000}, ROOTLESS, SandboxUnavailable, "uid 1000 .* needs a subuid map"),
     ({"rootfs": OverlayRoot((Path("/l"),))}, ROOTLESS, SandboxUnavailable, "overlay rootfs"),
     ({}, NOTHING, SandboxUnavailable, "needs root or unprivileged user namespaces"),
+    ({}, NO_RUNTIME, SandboxUnavailable, "no OCI runtime: install runc"),
     ({"argv": ()}, ROOT_V1, SandboxError, "argv is empty"),
     ({"cwd": "app"}, ROOT_V1, SandboxError, "must be absolute"),
     ({"limits": Limits(memory_bytes=1024)}, ROOT_V1, SandboxError, "below"),
     ({"limits": Limits(pids=0)}, ROOT_V1, SandboxError, "pids limit"),
     ({"timeout": 0}, ROOT_V1, SandboxError, "timeout must be positive"),
     ({"hostname": "x" * 65}, ROOT_V1, SandboxError, "hostname"),
+    ({"rootfs": Path("/nonexistent-rootfs")}, ROOT_V1, SandboxError, "not a directory"),
 ])
-def test_plan_rejects_impossible_combinations(change, support, error, message):
+def test_validation_rejects_impossible_combinations(change, support, error, message):
     with pytest.raises(error, match=message):
-        build_plan(dataclasses.replace(SPEC, **change), support)
+        start(dataclasses.replace(SPEC, **change), support)
 
 
-def test_plan_notes_unenforced_cpu_limit():
-    assert any("cpu limit not enforced" in n for n in build_plan(SPEC, ROOT_V1).notes)
-    no_limits = dataclasses.replace(SPEC, limits=Limits(None, None, None))
-    assert build_plan(no_limits, ROOTLESS).rlimit_fallback is False
+def test_cgroups_path_for_root_and_rootless():
+    v1 = CgroupSupport(CgroupMode.V1, {"memory": Path("/m"), "pids": Path("/p")})
+    v2 = CgroupSupport(CgroupMode.V2, {"memory": Path("/u"), "pids": Path("/u")})
+    assert cgroups_path(v1, "abc", is_root=True) == "/pylint-image/abc"
+    assert cgroups_path(v1, "abc", is_root=False) is None   # v1 is never delegated to a user
+    assert cgroups_path(v2, "abc", is_root=False, own="/user.slice/me") == "/user.slice/me/pylint-image-abc"
+    assert cgroups_path(CgroupSupport(CgroupMode.NONE), "abc", is_root=True) is None
+
+
+def test_runc_is_the_default_and_crun_is_taken_when_asked(monkeypatch):
+    monkeypatch.delenv("PYLINT_IMAGE_RUNTIME", raising=False)
+    monkeypatch.setattr("shutil.which", lambda name: f"/usr/bin/{name}")
+    monkeypatch.setattr("pylint_image.runner.sandbox.support._version", lambda path: "v")
+    assert detect_runtime().name == "runc"
+    assert detect_runtime("crun").name == "crun"
+    monkeypatch.setenv("PYLINT_IMAGE_RUNTIME", "crun")
+    assert detect_runtime().name == "crun"
+    monkeypatch.setattr("shutil.which", lambda name: None)
+    assert detect_runtime() is None
 
 
 def test_parse_proc_cgroup_hybrid():

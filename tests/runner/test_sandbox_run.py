@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from pylint_image.linter.errors import SandboxError
-from pylint_image.runner.sandbox import Limits, Network, SandboxSpec, run, start
+from pylint_image.runner.sandbox import Confinement, Limits, SandboxSpec, run, start
+from tests.support.sandbox_leaks import leftovers
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.usefixtures("no_leaks")]
 
@@ -40,13 +41,26 @@ def test_user_switch_and_groups(rootfs):
     assert result.stdout == b"uid=1000(app) gid=1000(app) groups=1000(app)\n"
 
 
+def _status(result) -> dict[str, str]:
+    return dict(line.split(":\t", 1) for line in result.stdout.decode().splitlines() if ":\t" in line)
+
+
 def test_root_keeps_only_docker_default_capabilities(rootfs):
-    result = run(sh(rootfs, "cat /proc/self/status"))
-    caps = dict(line.split(":\t") for line in result.stdout.decode().splitlines() if line.startswith("Cap"))
-    assert int(caps["CapBnd"], 16) == 0xA80425FB   # Docker's default set
-    assert int(caps["CapEff"], 16) == 0xA80425FB
-    nnp = [l for l in result.stdout.decode().splitlines() if l.startswith("NoNewPrivs")]
-    assert nnp == ["NoNewPrivs:\t1"]
+    status = _status(run(sh(rootfs, "cat /proc/self/status")))
+    assert int(status["CapBnd"], 16) == 0xA80425FB   # Docker's default set
+    assert int(status["CapEff"], 16) == 0xA80425FB
+    assert int(status["CapInh"], 16) == 0 and int(status["CapAmb"], 16) == 0
+    assert (status["NoNewPrivs"], status["Seccomp"]) == ("0", "2")   # docker run's defaults
+    tight = _status(run(sh(rootfs, "cat /proc/self/status",
+                           confinement=Confinement(no_new_privileges=True))))
+    assert tight["NoNewPrivs"] == "1"
+    loose = _status(run(sh(rootfs, "cat /proc/self/status", confinement=Confinement(unconfined=True))))
+    assert loose["Seccomp"] == "0"
+
+
+def test_default_hostname_is_twelve_hex_digits(rootfs):
+    name = run(sh(rootfs, "hostname; cat /etc/hostname")).stdout.decode().split()
+    assert name[0] == name[1] and len(name[0]) == 12 and int(name[0], 16) >= 0
 
 
 def test_hostname_etc_and_workdir(rootfs):
@@ -60,7 +74,8 @@ def test_hostname_etc_and_workdir(rootfs):
 def test_environment_is_exactly_the_spec_plus_docker_defaults(rootfs):
     result = run(SandboxSpec(rootfs=rootfs, argv=("env",), env=(("FOO", "bar"),), hostname="h"))
     assert sorted(result.stdout.decode().split()) == sorted(
-        ["FOO=bar", "HOSTNAME=h", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"])
+        ["FOO=bar", "HOSTNAME=h", "HOME=/root",   # HOME from the image's passwd, as runc does
+         "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"])
 
 
 def test_proc_shows_only_the_container(rootfs):
@@ -76,20 +91,18 @@ def test_network_is_loopback_only(rootfs):
     assert interfaces == ["lo"]
     script = "httpd -p 127.0.0.1:81 && echo | nc 127.0.0.1 81 && echo connected"
     assert b"connected" in run(sh(rootfs, script)).stdout
-    down = run(sh(rootfs, script, network=Network.NONE))
-    assert b"connected" not in down.stdout   # loopback left down: not even 127.0.0.1 answers
 
 
 def test_missing_entrypoint_is_a_setup_error(rootfs):
     result = run(SandboxSpec(rootfs=rootfs, argv=("/app/server",)))
     assert result.exit_code == 127
-    assert "No such file or directory" in result.setup_error
+    assert "no such file or directory" in result.setup_error.lower()
     assert result.start_overhead is None
 
 
-def test_missing_workdir_is_a_setup_error(rootfs):
-    result = run(SandboxSpec(rootfs=rootfs, argv=("true",), cwd="/nope"))
-    assert result.exit_code == 127 and "chdir" in result.setup_error
+def test_missing_workdir_is_created(rootfs):
+    result = run(SandboxSpec(rootfs=rootfs, argv=("pwd",), cwd="/nope/deeper"))
+    assert (result.exit_code, result.stdout) == (0, b"/nope/deeper\n")
 
 
 def test_timeout_kills_the_tree(rootfs):
@@ -132,7 +145,8 @@ def test_running_sandbox_ports_exec_and_stop(rootfs):
         assert box.connect_tcp(8080) and box.connect_tcp(9090)
         assert not box.connect_tcp(8081)
         inside = box.exec_in(("sh", "-c", "hostname; ps -o pid,comm"))
-        assert inside.exit_code == 0 and b"sandbox" in inside.stdout and b"sleep" in inside.stdout
+        assert inside.exit_code == 0 and box.hostname.encode() in inside.stdout
+        assert b"sleep" in inside.stdout
         assert box.stats().pids_current >= 3
         box.send_signal(signal.SIGTERM)   # PID 1 (sleep) has no handler: ignored
         assert box.wait(0.3) is None
@@ -150,8 +164,8 @@ def test_pid1_with_handler_stops_on_signal(rootfs):
 
 
 def test_readonly_rootfs(rootfs):
-    result = run(sh(rootfs, "touch /x 2>&1; touch /tmp/y && echo tmp-ok", readonly_rootfs=True))
-    assert b"Read-only file system" in result.stdout and b"tmp-ok" in result.stdout
+    result = run(sh(rootfs, "touch /x 2>&1; touch /dev/shm/y && echo shm-ok", readonly_rootfs=True))
+    assert b"Read-only file system" in result.stdout and b"shm-ok" in result.stdout
 
 
 def test_bad_spec_raises_before_anything_runs(rootfs):
@@ -164,5 +178,32 @@ def test_exec_in_timeout_and_failure(rootfs):
         slow = box.exec_in(("sleep", "30"), timeout=0.3)
         assert slow.timed_out and slow.signal == signal.SIGKILL
         missing = box.exec_in(("/no/such/probe",))
-        assert missing.exit_code == 127 and "No such file" in missing.setup_error
+        assert missing.exit_code == 127 and "no such file" in missing.setup_error.lower()
         assert box.poll() is None   # the container itself is unaffected
+
+
+def test_exec_bounded_by_its_timeout_even_when_a_child_holds_its_output(rootfs):
+    with start(sh(rootfs, "exec sleep 300")) as box:
+        detached = box.exec_in(("sh", "-c", "sleep 1000 >/dev/null 2>&1 & echo hi"), timeout=20)
+        assert (detached.exit_code, detached.stdout, detached.timed_out) == (0, b"hi\n", False)
+        # A child holding stdout keeps the exec open, as under docker exec: the timeout ends it.
+        began = time.monotonic()
+        holding = box.exec_in(("sh", "-c", "sleep 1000 & echo hi"), timeout=1)
+        assert holding.timed_out and holding.stdout == b"hi\n"
+        assert time.monotonic() - began < 10   # bounded by the timeout, not by the child
+        hung = box.exec_in(("sh", "-c", "sleep 2000 & exec sleep 3000"), timeout=0.5)
+        assert hung.timed_out
+        ps = box.exec_in(("ps", "-o", "args")).stdout.decode()
+        assert "sleep 3000" not in ps and "sleep 2000" not in ps   # the hung command's tree is gone
+        assert box.poll() is None   # the container itself is unaffected
+
+
+def test_leftovers_sees_a_live_sandbox_and_nothing_after_close(rootfs):
+    box = start(sh(rootfs, "exec sleep 300"))
+    try:
+        live = leftovers(box)
+        assert {f"container PID 1 {box.pid}", f"bundle {box.run_dir}"} <= live
+        assert any(item.startswith("cgroup ") for item in live) or box.cgroup is None
+    finally:
+        box.close()
+    assert leftovers(box) == set()
