@@ -15,6 +15,7 @@ import os
 import re
 import shutil
 import subprocess
+import threading
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from pylint_image.linter.model.frozen import frozen
 
 LOG = logging.getLogger(__name__)
 BUILD_TIMEOUT = 1800.0
+_REAP_TIMEOUT = 30.0   # seconds for the builder to exit once its output closed
 LOG_TAIL_LINES = 40
 
 _LEGACY_STEP = re.compile(r"^Step (\d+)/\d+ : (.*)$")
@@ -143,15 +145,24 @@ def _run_logged(cmd: Sequence[str], env: Mapping[str, str], timeout: float,
                           stdin=subprocess.DEVNULL, env=dict(env), text=True,
                           errors="replace") as proc:
         assert proc.stdout is not None
-        for line in proc.stdout:
-            log.append(line.rstrip("\n"))
-            if on_line is not None:
-                on_line(line.rstrip("\n"))
+        # The output loop only ends at EOF: a silent, hung build must be killed from outside.
+        expired = threading.Event()
+        killer = threading.Timer(timeout, lambda: (expired.set(), proc.kill()))
+        killer.daemon = True
+        killer.start()
         try:
-            code = proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
+            for line in proc.stdout:
+                log.append(line.rstrip("\n"))
+                if on_line is not None:
+                    on_line(line.rstrip("\n"))
+            code = proc.wait(timeout=_REAP_TIMEOUT)
+        except subprocess.TimeoutExpired:   # output closed, yet the builder lingers
             proc.kill()
-            raise BuildError(f"build timed out after {timeout:.0f} s: {' '.join(cmd[:3])}")
+            code = proc.wait()
+        finally:
+            killer.cancel()
+        if expired.is_set():
+            raise BuildError(f"build timed out after {timeout:g} s: {' '.join(cmd[:3])}")
     return code, "\n".join(log)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import time
@@ -125,3 +126,13 @@ def test_save_of_a_missing_image_raises(tmp_path):
     with pytest.raises(SourceError, match="docker save failed"):
         with DockerBuilder().save("pylint-image-test/does-not-exist:0") as stream:
             stream.read()
+
+
+def test_a_silent_hung_build_is_killed_at_its_deadline():
+    from pylint_image.runner.build import _run_logged
+
+    seen: list[str] = []
+    code, log = _run_logged(["sh", "-c", "echo one; echo two; exit 3"], dict(os.environ), 30, seen.append)
+    assert (code, log, seen) == (3, "one\ntwo", ["one", "two"])
+    with pytest.raises(BuildError, match="build timed out after"):
+        _run_logged(["sh", "-c", "echo started; exec sleep 60"], dict(os.environ), 0.5, None)
