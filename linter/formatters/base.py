@@ -87,6 +87,8 @@ def use_color(color: bool | None, stream: TextIO) -> bool:
         return False
 
 
+# Called for every finding, with the same few paths: pathlib's parsing dominated rendering.
+@functools.lru_cache(maxsize=1024)
 def relative_path(path: PurePath | str, root: Path) -> str:
     """Return ``path`` as a POSIX string relative to ``root`` when under it, else as given."""
     p = PurePath(path)

@@ -1,7 +1,7 @@
 """The text formatter's code frame: a few source lines under a finding, at most a screen wide.
 
-Everything here costs what it shows, not what the file holds: a file is split into lines
-once per report (``SourceLines``), and a frame cuts each line to a window of
+Everything here costs what it shows, not what the file holds: a file is looked up and
+split into lines once per report (``SourceLines``), and a frame cuts each line to a window of
 ``MAX_FRAME_WIDTH`` columns around the span, so a 20 MB one-line file (or a binary one)
 with a thousand findings renders in linear time.  Control characters in the shown text
 are escaped, and the carets move with the escapes.
@@ -10,9 +10,11 @@ are escaped, and the carets move with the escapes.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import PurePath
 
 from ..model.span import Span
-from .base import escape_control
+from ..report import Report
+from .base import escape_control, source_text
 
 MAX_FRAME_LINES = 6  # longer spans show their first lines and an ellipsis
 MAX_FRAME_WIDTH = 120  # columns of a line shown around the span
@@ -21,18 +23,25 @@ _MORE = "..."
 
 
 class SourceLines:
-    """Each linted file split into lines once, the way the parser numbers them."""
+    """Each linted file's lines, looked up and split once per report."""
 
-    def __init__(self) -> None:
-        self._split: dict[int, list[str]] = {}
+    def __init__(self, report: Report) -> None:
+        self._report = report
+        self._split: dict[str, list[str] | None] = {}
 
-    def of(self, text: str) -> list[str]:
-        """The lines of ``text``: split at ``\\n`` only, a CRLF's ``\\r`` dropped (as the scanner does)."""
-        key = id(text)  # the report holds every text for the whole render: ids stay unique
+    def of(self, path: PurePath | str) -> list[str] | None:
+        """The lines of the file at ``path`` in ``report.sources``, or None when it is not there."""
+        key = str(path)
         if key not in self._split:
-            lines = text.split("\n")
-            self._split[key] = [line.rstrip("\r") for line in lines] if "\r" in text else lines
+            text = source_text(self._report, path)
+            self._split[key] = None if text is None else split_lines(text)
         return self._split[key]
+
+
+def split_lines(text: str) -> list[str]:
+    """Split at ``\\n`` only, dropping a CRLF's ``\\r``: the lines as the parser numbers them."""
+    lines = text.split("\n")
+    return [line.rstrip("\r") for line in lines] if "\r" in text else lines
 
 
 def frame(lines: Sequence[str], span: Span, style: str, Text: type) -> list:

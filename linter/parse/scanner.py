@@ -34,13 +34,21 @@ class LogicalLine:
     lines: list[int] = field(default_factory=list)
     cols: list[int] = field(default_factory=list)
     heredocs: list[RawHeredoc] = field(default_factory=list)
+    end: int = 0  # length of the text once joined
+    parts: list[str] = field(default_factory=list)  # pieces added since the last join
 
     def add(self, piece: str, line: int, col: int) -> None:
-        """Append ``piece``, which starts at 1-based ``line``/``col`` in the source."""
-        self.offsets.append(len(self.text))
+        """Append ``piece``, which starts at 1-based ``line``/``col`` in the source; ``join`` makes the text."""
+        self.offsets.append(self.end)
         self.lines.append(line)
         self.cols.append(col)
-        self.text += piece
+        self.parts.append(piece)
+        self.end += len(piece)
+
+    def join(self) -> None:
+        """Append the pieces added so far to ``text`` (one join: ``+=`` per line is quadratic)."""
+        self.text += "".join(self.parts)
+        self.parts.clear()
 
     def position(self, offset: int) -> tuple[int, int]:
         """Return the 1-based (line, column) of joined-text ``offset``."""
@@ -172,6 +180,7 @@ def scan(text: str, path: str) -> ScanResult:
                 continue
             body, eol = _continuation(raw, escape)
             node.add(body, lineno, 1)
+        node.join()
         directives.done = True
         logical.append(node)
         if "<<" in node.text and _can_contain_heredoc(node.text):

@@ -242,9 +242,12 @@ def test_huge_single_line_frames_show_a_window(tmp_path: Path) -> None:
 
 
 def test_source_lines_are_split_once_per_file() -> None:
-    lines = SourceLines()
-    text = "FROM a\r\nRUN b\n"
-    assert lines.of(text) is lines.of(text) and lines.of(text) == ["FROM a", "RUN b", ""]
+    report = Report(findings=(), notifications=(), rules=(), targets=(), tool_version="0", root=Path("/repo"),
+                    sources={"Dockerfile": "FROM a\r\nRUN b\n"})
+    lines = SourceLines(report)
+    assert lines.of("Dockerfile") is lines.of("Dockerfile")
+    assert lines.of(Path("/repo/Dockerfile")) == ["FROM a", "RUN b", ""]
+    assert lines.of("other") is None
 
 
 @pytest.mark.parametrize(("line", "start", "end", "expected"), [
