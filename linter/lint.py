@@ -118,9 +118,12 @@ def lint_one(path: Path, root: Path, registry: Registry, config: Config, build_a
 
 
 def _read_quietly(path: Path) -> str | None:
+    """The text for the code frame of a parse error; None if the file changed into something unreadable."""
+    from .parse.reader import read_dockerfile_text  # refuses a FIFO swapped in since the parse
+
     try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        return read_dockerfile_text(path)
+    except InputError:
         return None
 
 
