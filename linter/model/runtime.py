@@ -108,6 +108,8 @@ class HealthObservation:
     last_exit: int | None
     last_output: str = ""
     timed_out: bool = False
+    capped: tuple[str, ...] = ()   # caps that may have changed the verdict, and a deadline stop
+    undecided: bool = False        # time ran out before a verdict: neither healthy nor unhealthy
 
 
 @frozen

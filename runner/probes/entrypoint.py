@@ -3,22 +3,69 @@
 This explains what Docker reports only as ``exec /app: no such file or directory``: the
 file is missing from PATH, lacks the execute bit, names a ``#!`` interpreter the image
 does not have, is a dynamic ELF whose loader (PT_INTERP) is missing, or is built for
-another CPU.
+another CPU.  Files are read through the sandbox's safe reader (regular files only, a
+few bytes at most), and every byte from the image is escaped before it reaches a message.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
+from pylint_image.linter.model.frozen import frozen
 from pylint_image.linter.model.runtime import EntrypointProblem
 
-from ..sandbox import OverlayRoot
+from ..sandbox.paths import ImageEntry, ImageFileError, show
+from ..sandbox.spec import OverlayRoot
 from .elf import ELF_MAGIC, parse_elf, runs_on_host
-from .imagefs import ImageFile, lookup, which
+from .imagefs import lookup, which
 
 PROBE = "entrypoint"
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-_MAX_DEPTH = 3   # script -> interpreter -> loader is the longest chain that matters
+BINPRM_BUF = 256   # the bytes the kernel reads to find a file's format and its #! line
+_HEAD = 4096       # enough for an ELF header and, almost always, its program headers
+_MAX_DEPTH = 3     # script -> interpreter -> loader is the longest chain that matters
+_SPACETAB = b" \t"
+
+
+@frozen
+class Shebang:
+    """A ``#!`` line as binfmt_script splits it."""
+
+    interpreter: bytes
+    argument: bytes | None
+
+
+def _skip_spacetab(buf: bytes, first: int, last: int) -> int | None:
+    return next((i for i in range(first, last + 1) if buf[i] not in _SPACETAB), None)
+
+
+def _terminator(buf: bytes, first: int, last: int) -> int | None:
+    return next((i for i in range(first, last + 1) if buf[i] in b" \t\0"), None)
+
+
+def parse_shebang(head: bytes) -> Shebang | str:
+    """Split a ``#!`` line as the kernel does (first 256 bytes only); a str says why it refuses it."""
+    buf = head[:BINPRM_BUF].ljust(BINPRM_BUF, b"\0")   # the kernel zero-fills a shorter file
+    end = buf.find(b"\n")
+    if end < 0:
+        start = _skip_spacetab(buf, 2, BINPRM_BUF - 1)
+        # No newline: the name must end inside the buffer, or it may have been cut.
+        if start is None or _terminator(buf, start, BINPRM_BUF - 1) is None:
+            return f"its #! line has no interpreter name that ends within the first {BINPRM_BUF} bytes"
+        end = BINPRM_BUF - 1
+    while buf[end - 1] in _SPACETAB:
+        end -= 1
+    name = _skip_spacetab(buf, 2, end)
+    if name is None or name == end:
+        return "it has an empty #! line"
+    sep = _terminator(buf, name, end)
+    stop = end if sep is None else sep
+    argument = None
+    if sep is not None and buf[sep] != 0:
+        begin = _skip_spacetab(buf, sep, end)
+        argument = buf[begin:end].split(b"\0", 1)[0] if begin is not None else None
+    return Shebang(buf[name:stop], argument)
 
 
 def probe_entrypoint(root: Path | OverlayRoot, argv: tuple[str, ...], env: dict[str, str],
@@ -29,67 +76,71 @@ def probe_entrypoint(root: Path | OverlayRoot, argv: tuple[str, ...], env: dict[
                                  "there is nothing to run")
     name = argv[0]
     path_env = env.get("PATH", DEFAULT_PATH)
-    found = which(root, name, path_env, workdir or "/")
-    if found is None:
-        where = f"in PATH ({path_env})" if "/" not in name else "in the image"
-        return EntrypointProblem("not-found", name, f"{name} does not exist {where}")
-    if not found.is_file:
-        return EntrypointProblem("not-executable", found.path, f"{found.path} is not a regular file")
-    if not found.executable:
-        return EntrypointProblem("not-executable", found.path,
-                                 f"{found.path} has no execute permission (mode {found.mode & 0o7777:04o})")
-    return _runnable(root, found, workdir or "/", 0)
+    try:
+        found = which(root, name, path_env, workdir or "/")
+        if found is None:
+            where = f"in PATH ({show(path_env[:200])})" if "/" not in name else "in the image"
+            return EntrypointProblem("not-found", show(name), f"{show(name)} does not exist {where}")
+        if not found.is_file:
+            return EntrypointProblem("not-executable", show(found.path),
+                                     f"{found.label} is not a regular file")
+        if not found.executable:
+            return EntrypointProblem("not-executable", show(found.path), f"{found.label} has no execute "
+                                     f"permission (mode {found.mode & 0o7777:04o})")
+        return _runnable(root, found, workdir or "/", 0)
+    except ImageFileError as error:
+        return EntrypointProblem("not-found", show(name), f"{show(name)} cannot be run: {error}")
 
 
-def _runnable(root: Path | OverlayRoot, file: ImageFile, cwd: str, depth: int) -> EntrypointProblem | None:
+def _runnable(root: Path | OverlayRoot, file: ImageEntry, cwd: str, depth: int) -> EntrypointProblem | None:
     """Check the file's format: an ELF's architecture and loader, or a script's interpreter."""
-    head = file.head()
+    head = file.head(_HEAD)
     if head.startswith(ELF_MAGIC):
         return _elf_problem(root, file, head)
     if head.startswith(b"#!"):
         return _script_problem(root, file, head, cwd, depth)
-    return EntrypointProblem("interpreter-missing", file.path,
-                             f"{file.path} is neither an ELF binary nor a script with a #! line: "
+    return EntrypointProblem("interpreter-missing", show(file.path),
+                             f"{file.label} is neither an ELF binary nor a script with a #! line: "
                              "the kernel refuses it (exec format error)")
 
 
-def _elf_problem(root: Path | OverlayRoot, file: ImageFile, head: bytes) -> EntrypointProblem | None:
-    info = parse_elf(head)
+def _elf_problem(root: Path | OverlayRoot, file: ImageEntry, head: bytes) -> EntrypointProblem | None:
+    info = parse_elf(head, lambda offset, size: file.head(size, offset))
     if info is None:
-        return EntrypointProblem("interpreter-missing", file.path, f"{file.path} is a truncated or "
+        return EntrypointProblem("interpreter-missing", show(file.path), f"{file.label} is a truncated or "
                                  "malformed ELF file (exec format error)")
     if not runs_on_host(info):
-        return EntrypointProblem("interpreter-missing", file.path,
-                                 f"{file.path} is built for {info.machine_name}, not for this host's CPU "
+        return EntrypointProblem("interpreter-missing", show(file.path),
+                                 f"{file.label} is built for {info.machine_name}, not for this host's CPU "
                                  "(exec format error unless a binfmt emulator is installed)")
-    if info.interpreter and _executable(root, info.interpreter) is None:
-        return EntrypointProblem("interpreter-missing", info.interpreter,
-                                 f"{file.path} is dynamically linked and needs the loader "
-                                 f"{info.interpreter}, which the image lacks (a glibc binary on "
+    if info.interpreter is not None and _executable(root, info.interpreter) is None:
+        return EntrypointProblem("interpreter-missing", show(info.interpreter),
+                                 f"{file.label} is dynamically linked and needs the loader "
+                                 f"{show(info.interpreter)}, which the image lacks (a glibc binary on "
                                  "scratch or musl?): build it statically or use a matching base")
     return None
 
 
-def _script_problem(root: Path | OverlayRoot, file: ImageFile, head: bytes, cwd: str,
+def _script_problem(root: Path | OverlayRoot, file: ImageEntry, head: bytes, cwd: str,
                     depth: int) -> EntrypointProblem | None:
-    line = head[2:].split(b"\n", 1)[0]
-    # The kernel ends the interpreter name at a space, tab or newline only: a CR stays in it.
-    words = line.decode(errors="replace").strip(" \t").replace("\t", " ").split(" ", 1)
-    if not words[0]:
-        return EntrypointProblem("interpreter-missing", file.path, f"{file.path} has an empty #! line")
-    interpreter = words[0]
-    crlf = interpreter.endswith("\r")
+    shebang = parse_shebang(head)
+    if isinstance(shebang, str):
+        return EntrypointProblem("interpreter-missing", show(file.path),
+                                 f"{file.label}: {shebang} (exec format error)")
+    interpreter = os.fsdecode(shebang.interpreter)
     target = _executable(root, interpreter, cwd)
     if target is None:
-        why = " (the script has Windows CRLF line endings)" if crlf else ""
-        return EntrypointProblem("interpreter-missing", interpreter.rstrip("\r"),
-                                 f"{file.path} starts with #!{line.decode(errors='replace').strip()} "
-                                 f"but the image has no executable {interpreter!r}{why}")
+        # The kernel ends the name at a space, tab or NUL only: a CR stays in it.
+        crlf = " (the script has Windows CRLF line endings)" if interpreter.endswith("\r") else ""
+        line = shebang.interpreter + (b" " + shebang.argument if shebang.argument is not None else b"")
+        return EntrypointProblem("interpreter-missing", show(shebang.interpreter.rstrip(b"\r")),
+                                 f"{file.label} starts with #!{show(line)} but the image has no "
+                                 f"executable {show(shebang.interpreter)}{crlf}")
     if depth + 1 >= _MAX_DEPTH:
         return None
     return _runnable(root, target, cwd, depth + 1)
 
 
-def _executable(root: Path | OverlayRoot, path: str, cwd: str = "/") -> ImageFile | None:
+def _executable(root: Path | OverlayRoot, path: str, cwd: str = "/") -> ImageEntry | None:
     found = lookup(root, path, cwd)
     return found if found is not None and found.is_file and found.executable else None

@@ -11,8 +11,11 @@ import pytest
 
 from pylint_image.runner.probes.elf import parse_elf, runs_on_host
 from pylint_image.runner.probes.entrypoint import probe_entrypoint
+from pylint_image.runner.probes import imagefs
+from pylint_image.runner.probes.entrypoint import Shebang, parse_shebang
 from pylint_image.runner.probes.imagefs import lookup, which
-from pylint_image.runner.sandbox import OverlayRoot
+from pylint_image.runner.sandbox.paths import ImageFileError
+from pylint_image.runner.sandbox.spec import OverlayRoot
 
 BUSYBOX = Path("/bin/busybox")
 
@@ -123,7 +126,15 @@ def test_symlinks_resolve_inside_the_image(root):
     assert lookup(root, "/usr/lib/sh").path == "/bin/sh"
     assert probe_entrypoint(root, ("/dangling",), {}).kind == "not-found"
     os.symlink("loop", root / "loop")
-    assert lookup(root, "/loop") is None
+    with pytest.raises(ImageFileError, match="too many levels of symbolic links") as caught:
+        lookup(root, "/loop")
+    assert caught.value.reason == "loop"
+    problem = probe_entrypoint(root, ("/loop",), {})
+    assert problem.kind == "not-found" and "too many levels" in problem.detail
+    # A PATH search steps over a looping candidate, as runc's does.
+    (root / "usr" / "bin").mkdir()
+    os.symlink("sh", root / "usr" / "bin" / "sh")
+    assert which(root, "sh", "/usr/bin:/bin").path == "/bin/sh"
 
 
 def test_overlay_lowers_whiteouts_and_opaque_dirs(tmp_path):
@@ -151,3 +162,77 @@ def test_real_static_and_dynamic_binaries(tmp_path):
     shutil.copy2("/bin/ls", root / "bin" / "ls")
     assert probe_entrypoint(root, ("/bin/busybox",), {}) is None
     assert probe_entrypoint(root, ("ls",), {}).kind == "interpreter-missing"
+
+
+@pytest.mark.parametrize("head, expected", [
+    (b"#!/bin/sh\n", Shebang(b"/bin/sh", None)),
+    (b"#!  /bin/sh  -e -x  \n", Shebang(b"/bin/sh", b"-e -x")),
+    (b"#!/bin/sh\r\n", Shebang(b"/bin/sh\r", None)),          # a CR stays in the name
+    (b"#!/bin/sh", Shebang(b"/bin/sh", None)),                   # the kernel zero-fills a short file
+    (b"#!/bin/sh\0-x\n", Shebang(b"/bin/sh", None)),            # the name ends at a NUL
+    (b"#!\t/usr/bin/env\tpython3\n", Shebang(b"/usr/bin/env", b"python3")),
+    (b"#!/x" + b"y" * 300, "first 256 bytes"),                   # the name may have been cut
+    (b"#!/x " + b"y" * 300, Shebang(b"/x", b"y" * 250)),         # the argument may be cut
+    (b"#!" + b" " * 300, "first 256 bytes"),
+    (b"#!\n", "empty"),
+    (b"#!   \n", "empty"),
+])
+def test_shebang_is_split_as_the_kernel_does(head, expected):
+    found = parse_shebang(head)
+    if isinstance(expected, str):
+        assert isinstance(found, str) and expected in found
+    else:
+        assert found == expected
+
+
+def test_shebang_name_must_end_within_256_bytes():
+    name = b"/" + b"n" * 252                          # "#!" + 253 bytes: index 255 is left
+    assert parse_shebang(b"#!" + name + b" " + b"a" * 40) == Shebang(name, None)
+    assert isinstance(parse_shebang(b"#!" + name + b"n" + b" " * 40), str)
+    assert parse_shebang(b"#!" + name + b"\n") == Shebang(name, None)
+
+
+def elf_with(phentsize: int = 56, interp: bytes = b"/ld.so\0", interp_at: int = 120,
+             filesz: int | None = None) -> bytes:
+    """A 64-bit ELF header with one PT_INTERP at ``interp_at`` (the bytes follow when it is 120)."""
+    head = b"\x7fELF" + bytes([2, 1, 1]) + bytes(9)
+    head += struct.pack("<HHIQQQIHHHHHH", 2, 62, 1, 0, 64, 0, 0, 64, phentsize, 1, 0, 0, 0)
+    size = len(interp) if filesz is None else filesz
+    head += struct.pack("<IIQQQQQQ", 3, 4, interp_at, 0, 0, size, size, 1)
+    return head + (interp if interp_at == 120 else b"")
+
+
+def test_parse_elf_refuses_what_the_kernel_refuses():
+    assert parse_elf(elf_with()).interpreter == "/ld.so"
+    assert parse_elf(elf_with(phentsize=64)) is None                   # wrong program-header size
+    assert parse_elf(elf_with(interp=b"/ld.so")) is None                # not NUL-terminated
+    assert parse_elf(elf_with(interp=b"/" + b"l" * 4095 + b"\0")) is None   # over 4096 bytes
+    assert parse_elf(elf_with(interp=b"/" + b"l" * 4094 + b"\0")).interpreter.startswith("/lll")
+    assert parse_elf(elf_with(interp=b"\0", filesz=1)) is None          # under 2 bytes
+    assert parse_elf(elf_with(interp_at=10**6)) is None                # beyond the bytes it was given
+
+
+def test_parse_elf_reads_pt_interp_wherever_it_sits():
+    far = 3 * 2**30
+    data = elf_with(interp_at=far, filesz=8)
+    reads = []
+
+    def read_at(offset: int, size: int) -> bytes:
+        reads.append((offset, size))
+        return b"/ld64.so\0"[:size] if offset == far else b""
+
+    assert parse_elf(data, read_at) is None                     # 8 bytes: "/ld64.so" has no NUL
+    assert parse_elf(elf_with(interp_at=far, filesz=9), read_at).interpreter == "/ld64.so"
+    assert (far, 9) in reads
+
+
+def test_path_search_is_bounded_and_skips_repeats(root, monkeypatch):
+    looked = []
+    real = imagefs.resolve_in_image
+    monkeypatch.setattr(imagefs, "resolve_in_image", lambda *a: looked.append(a[1]) or real(*a))
+    assert which(root, "sh", "/x:/x:/y:/x:/bin").path == "/bin/sh"
+    assert looked == ["/x/sh", "/y/sh", "/bin/sh"]
+    far = "/x:" * (imagefs.PATH_SCAN // 3 + 1) + "/bin"
+    looked.clear()
+    assert which(root, "sh", far) is None and len(looked) == 1
+    assert which(root, "sh", "/x:" * 1000 + "/bin").path == "/bin/sh"
