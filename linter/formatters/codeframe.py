@@ -11,10 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import PurePath
+from typing import TYPE_CHECKING
 
 from ..model.span import Span
 from ..report import Report
 from .base import escape_control, source_text
+
+if TYPE_CHECKING:
+    from rich.text import Text
 
 MAX_FRAME_LINES = 6  # longer spans show their first lines and an ellipsis
 MAX_FRAME_WIDTH = 120  # columns of a line shown around the span
@@ -44,7 +48,7 @@ def split_lines(text: str) -> list[str]:
     return [line.rstrip("\r") for line in lines] if "\r" in text else lines
 
 
-def frame(lines: Sequence[str], span: Span, style: str, Text: type) -> list:
+def frame(lines: Sequence[str], span: Span, style: str, Text: type) -> list[Text]:
     """Return the gutter-numbered source lines of ``span`` with ``^`` under the covered columns."""
     last = min(span.end_line, span.start_line + MAX_FRAME_LINES - 1, len(lines))
     width = len(str(last))

@@ -32,9 +32,9 @@ class Scope(dict[str, "str | None"]):
 
     __slots__ = ("budget", "cuts")
 
-    def __init__(self, values: Mapping[str, str | None] = {}, budget: ExpansionBudget | None = None,
+    def __init__(self, values: Mapping[str, str | None] | None = None, budget: ExpansionBudget | None = None,
                  cuts: list[tuple[Instruction, str]] | None = None) -> None:
-        super().__init__(values)
+        super().__init__(values or {})
         self.budget = budget if budget is not None else ExpansionBudget(expansion_limit(0))
         self.cuts = cuts if cuts is not None else []
 
