@@ -37,13 +37,15 @@ from pylint_image.linter import Context, Needs, RuleMeta, RuntimeLocation, Sever
 def check(run: Any, ctx: Context) -> Iterator[Violation]:
     """Yield a violation when the healthcheck ran and ended unhealthy."""
     health = run.health
-    if health is None or health.healthy or health.attempts == 0:
+    # Undecided: verify's deadline came before Docker's state machine reached a verdict.
+    if health is None or health.healthy or health.undecided or health.attempts == 0:
         return
     how = "timed out" if health.timed_out else f"exited {health.last_exit}"
     output = health.last_output.strip().splitlines()[-3:]
+    capped = f" [{'; '.join(health.capped)}]" if health.capped else ""
     yield Violation(RuntimeLocation(run.image, "healthcheck", run.source("healthcheck")),
                     f"the HEALTHCHECK failed {health.failures} time(s) in {health.attempts} attempt(s) "
-                    f"(last {how})" + (": " + " / ".join(output) if output else ""))
+                    f"(last {how}){capped}" + (": " + " / ".join(output) if output else ""))
 
 
 RULE = rule(

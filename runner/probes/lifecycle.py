@@ -159,7 +159,8 @@ def run_lifecycle(spec: SandboxSpec, claims: Claims, timing: Timing, wanted: fro
             if HEALTH in wanted and claims.health is not None:
                 health = probe_health(claims.health,
                                       lambda argv, limit: box.exec_in(argv, timeout=limit),
-                                      lambda: box.poll() is None, began, box.wait)
+                                      lambda: box.poll() is None, began, box.wait,
+                                      deadline=timing.deadline)
             if STOP in wanted and box.poll() is None:
                 stop = _stop(box, claims, timing)
         result = box.close()

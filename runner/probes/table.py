@@ -39,8 +39,9 @@ def _rows(run: RuntimeRun) -> list[tuple[str, str, str]]:
         rows.append(("user", "root" if run.uid_seen == 0 else "non-root", f"uid {run.uid_seen}"))
     if run.health is not None:
         health = run.health
-        rows.append(("healthcheck", "healthy" if health.healthy else "unhealthy",
-                     f"{health.attempts} attempt(s), exit {health.last_exit}"))
+        verdict = "undecided" if health.undecided else "healthy" if health.healthy else "unhealthy"
+        detail = f"{health.attempts} attempt(s), exit {health.last_exit}"
+        rows.append(("healthcheck", verdict, "; ".join((detail, *health.capped))))
     if run.stop is not None:
         stop = run.stop
         rows.append(("stop", "stopped" if stop.exited else "ignored",

@@ -143,8 +143,8 @@ def _resources(limits: Limits, with_cgroup: bool) -> dict[str, Any]:
         return {}
     resources: dict[str, Any] = {"devices": device_rules()}
     if limits.memory_bytes is not None:
-        # swap == limit: no swap on top (a hog is OOM-killed rather than swapped out).
-        resources["memory"] = {"limit": limits.memory_bytes, "swap": limits.memory_bytes}
+        # As docker run --memory without --memory-swap: as much swap again (memory+swap = 2x).
+        resources["memory"] = {"limit": limits.memory_bytes, "swap": 2 * limits.memory_bytes}
     if limits.pids is not None:
         resources["pids"] = {"limit": limits.pids}
     if limits.cpus is not None:

@@ -1,4 +1,4 @@
-"""The only module that runs the OCI runtime (runc or crun): run, exec, state, kill, delete.
+"""The only module that builds OCI runtime (runc or crun) commands: run, exec, kill, delete, list.
 
 Every call has a deadline. Containers live in a state directory of our own (``--root``), so
 that ``runc list`` there shows only pylint-image's containers and a leftover is easy to find.
@@ -62,12 +62,14 @@ class Runtime:
         return self._popen(["run", *keep, "--bundle", str(bundle), "--pid-file", str(pid_file),
                             container_id], stdout, stderr)
 
-    def exec(self, container_id: str, process: dict[str, Any], process_file: Path, pid_file: Path,
-             stdout: IO[bytes] | int, stderr: IO[bytes] | int) -> subprocess.Popen[bytes]:
-        """Start ``process`` (an OCI process object) in the running container, in the foreground."""
-        process_file.write_text(json.dumps(process))
-        return self._popen(["exec", "--process", str(process_file), "--pid-file", str(pid_file),
-                            container_id], stdout, stderr)
+    def exec_argv(self, container_id: str, process_file: Path, pid_file: Path) -> list[str]:
+        """The command that starts the OCI process in ``process_file`` detached in the container.
+
+        Detached, the runtime hands the command the caller's stdio and returns at once; the
+        caller (a child subreaper) adopts the command and waits for it, as containerd's shim does.
+        """
+        return self._argv("exec", "--detach", "--process", str(process_file), "--pid-file", str(pid_file),
+                          container_id)
 
     def _popen(self, args: list[str], stdout: IO[bytes] | int,
                stderr: IO[bytes] | int) -> subprocess.Popen[bytes]:

@@ -43,7 +43,7 @@ def test_config_has_dockers_defaults_and_our_limits():
     assert "noNewPrivileges" not in process and "rlimits" not in process
     assert process["env"] == ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
                               "HOSTNAME=0123456789ab"]
-    assert linux["resources"]["memory"] == {"limit": 512 << 20, "swap": 512 << 20}
+    assert linux["resources"]["memory"] == {"limit": 512 << 20, "swap": 1024 << 20}
     assert linux["resources"]["pids"] == {"limit": 512}
     assert linux["resources"]["cpu"] == {"quota": 100_000, "period": 100_000}
     assert linux["resources"]["devices"][0] == {"allow": False, "access": "rwm"}
