@@ -6,12 +6,11 @@ that ``runc list`` there shows only pylint-image's containers and a leftover is 
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import subprocess
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 from pylint_image.linter.errors import SandboxError
 

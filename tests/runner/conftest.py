@@ -1,8 +1,9 @@
-"""Fixtures for the runner tests: a busybox rootfs, sandbox support gating, leak detection."""
+"""Fixtures for the runner tests: a busybox rootfs, the containment probe, sandbox support gating, leak detection."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from pylint_image.runner.sandbox import SandboxSupport, detect
 from pylint_image.runner.sandbox import cleanup
 from tests.support.sandbox_leaks import child_pids, leftovers
+from tests.support.probe_image import probe_docker_image, probe_rootfs, probe_tag, remove_image
 from tests.support.sandbox_rootfs import make_busybox_rootfs
 
 
@@ -44,3 +46,19 @@ def no_leaks(support: SandboxSupport, monkeypatch: pytest.MonkeyPatch):
     leaked = {item for box in started for item in leftovers(box)}
     leaked |= {f"process {p}" for p in child_pids(os.getpid()) - children}
     assert leaked == set(), f"leaked: {sorted(leaked)}"
+
+
+@pytest.fixture(scope="session")
+def probe_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The probe's root filesystem, built once per session."""
+    return probe_rootfs(tmp_path_factory.mktemp("probe"))
+
+
+@pytest.fixture(scope="session")
+def probe_image() -> Iterator[str]:
+    """The probe as a FROM-scratch Docker image, built once per session and removed afterwards."""
+    tag = probe_tag()
+    try:
+        yield probe_docker_image(tag)
+    finally:
+        remove_image(tag)

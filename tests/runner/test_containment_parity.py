@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,8 +17,7 @@ import pytest
 
 from pylint_image.runner.sandbox import (Confinement, Limits, OverlayRoot, SandboxSpec, SandboxSupport,
                                          run, start)
-from tests.support.probe_image import (DockerContainer, differences, docker_run, parse_report,
-                                       probe_docker_image, probe_rootfs, probe_tag, remove_image)
+from tests.support.probe_image import DockerContainer, differences, docker_run, parse_report
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.docker, pytest.mark.usefixtures("no_leaks")]
 
@@ -44,22 +42,6 @@ CASES = {
                               {"confinement": Confinement(no_new_privileges=True)}),
 }
 MODES = ("run", "exec")
-
-
-@pytest.fixture(scope="session")
-def probe_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The probe's root filesystem, built once per session."""
-    return probe_rootfs(tmp_path_factory.mktemp("probe"))
-
-
-@pytest.fixture(scope="session")
-def probe_image() -> Iterator[str]:
-    """The probe as a FROM-scratch Docker image, built once per session and removed afterwards."""
-    tag = probe_tag()
-    try:
-        yield probe_docker_image(tag)
-    finally:
-        remove_image(tag)
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,6 @@ import os
 import shutil
 import signal
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +19,7 @@ import pytest
 
 from pylint_image.runner.sandbox import (Limits, OverlayRoot, SandboxResult, SandboxSpec, SandboxSupport,
                                          run, start)
-from tests.support.probe_image import (DockerContainer, DockerRun, docker_run, parse_report,
-                                       probe_docker_image, probe_rootfs, probe_tag, remove_image)
+from tests.support.probe_image import DockerContainer, DockerRun, docker_run, parse_report
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.docker, pytest.mark.usefixtures("no_leaks")]
 
@@ -29,22 +27,6 @@ MIB = 1 << 20
 LIMITS = Limits(memory_bytes=256 * MIB, pids=64, cpus=1.0)
 DOCKER_LIMITS = ("--network", "none", "--memory", "256m", "--pids-limit", "64", "--cpus", "1")
 SLEEPER = ("/bin/sleep", "300")
-
-
-@pytest.fixture(scope="session")
-def probe_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The probe's root filesystem, built once per session."""
-    return probe_rootfs(tmp_path_factory.mktemp("probe"))
-
-
-@pytest.fixture(scope="session")
-def probe_image() -> Iterator[str]:
-    """The probe as a FROM-scratch Docker image, built once per session and removed afterwards."""
-    tag = probe_tag()
-    try:
-        yield probe_docker_image(tag)
-    finally:
-        remove_image(tag)
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from pylint_image.runner.sandbox.support import detect_at
+from tests.support.sandbox_leaks import alive
 from tests.support.sandbox_rootfs import make_busybox_rootfs
 
 pytestmark = pytest.mark.sandbox
@@ -29,27 +30,19 @@ time.sleep(300)
 """
 
 
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
-
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_signal_mid_run_leaves_nothing(support, rootfs, sig):
     holder = subprocess.Popen([sys.executable, "-c", _HOLDER, str(rootfs)],
                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         info = json.loads(holder.stdout.readline())
-        assert _alive(info["pid1"]) and Path(info["run_dir"]).is_dir()
+        assert alive(info["pid1"]) and Path(info["run_dir"]).is_dir()
         holder.send_signal(sig)
         code = holder.wait(timeout=30)
     finally:
         holder.kill()
     assert code == -sig   # the tool still dies of the signal (Python re-raises SIGINT too)
-    assert not _alive(info["pid1"])
+    assert not alive(info["pid1"])
     assert not Path(info["run_dir"]).exists()
     assert [c for c in info["cgroups"] if Path(c).exists()] == []
     mountinfo = Path("/proc/self/mountinfo").read_text()

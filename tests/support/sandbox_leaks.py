@@ -57,7 +57,8 @@ def leak_snapshot(support: SandboxSupport, pid: int | None = None) -> set[str]:
     return items
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
+    """True while ``pid`` exists and is not a zombie."""
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
     except OSError:
@@ -69,7 +70,7 @@ def leftovers(box: object) -> set[str]:
     """What one sandbox (a RunningSandbox) left behind: only its own artefacts, never another run's."""
     found: set[str] = set()
     pid = getattr(box, "pid", 0)
-    if pid and _alive(pid):
+    if pid and alive(pid):
         found.add(f"container PID 1 {pid}")
     proc = getattr(box, "_proc", None)
     if proc is not None and proc.poll() is None:
