@@ -162,7 +162,7 @@ class Notification:
 
     Ids in use: ``rule-crashed``, ``input-error``, ``input-skipped``, ``parse-error``, ``plugin-warning``,
     ``source-error``, ``build-error``, ``builder-unavailable``, ``sandbox-unavailable``,
-    ``sandbox-required``, ``sandbox-error``, ``sandbox-limited``, ``verify-timeout``,
+    ``sandbox-required``, ``sandbox-error``, ``sandbox-limited``, ``sandbox-teardown``, ``verify-timeout``,
     ``skipped-not-applicable``.
     """
 

@@ -168,8 +168,9 @@ def observe_image(image: AcquiredImage, spec: VerifySpec, commands: CommandConfi
         began = time.perf_counter()
         if support is not None and problem is None and argv and wanted & set(RUNNING_PROBES):
             lifecycle = start_and_watch(root, image, spec, claims, wanted, support, notes, probes_deadline)
-            notes.extend(Notification("sandbox-limited", "warning", text)
-                         for text in (lifecycle.notes if lifecycle else ()))
+            # Weaker-than-Docker containment, and what teardown could not remove, are said out loud.
+            notes.extend(Notification("sandbox-teardown" if text.startswith("teardown:") else "sandbox-limited",
+                                      "warning", text) for text in (lifecycle.notes if lifecycle else ()))
         timings["probes_s"] = time.perf_counter() - began
     run = RuntimeRun(
         image=image.name, argv=argv, service=claims.service, start_window=spec.start_window,
