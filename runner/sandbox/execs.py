@@ -112,19 +112,23 @@ def run_exec(box: RunningSandbox, process: dict[str, Any], timeout: float) -> Sa
     capture.finish(0 if timed_out else DRAIN)
     for path in (pid_file, process_file):
         path.unlink(missing_ok=True)
-    kind, _, number = status.partition(" ")
-    code = int(number) if number.lstrip("-").isdigit() else None
-    setup_error = None
-    if kind == "runtime" or (kind == "" and not timed_out):
-        setup_error = last_line(bytes(capture.err)) or f"exec failed ({status or 'no status'})"
-    exit_code, sig = (None, -code) if code is not None and code < 0 else (code, None)
-    if timed_out:
-        exit_code, sig = None, signal.SIGKILL
+    exit_code, sig, setup_error = _outcome(status, timed_out, bytes(capture.err))
     return SandboxResult(
-        exit_code=127 if setup_error else exit_code, signal=None if setup_error else sig,
-        stdout=bytes(capture.out), stderr=bytes(capture.err), duration=(time.monotonic_ns() - started) / 1e9,
-        start_overhead=None, usage=box.stats(), timed_out=timed_out, setup_error=setup_error,
+        exit_code=exit_code, signal=sig, stdout=bytes(capture.out), stderr=bytes(capture.err),
+        duration=(time.monotonic_ns() - started) / 1e9, start_overhead=None, usage=box.stats(), timed_out=timed_out, setup_error=setup_error,
         truncated=capture.truncated, notes=box.notes)
+
+
+def _outcome(status: str, timed_out: bool, stderr: bytes) -> tuple[int | None, int | None, str | None]:
+    """(exit code, signal, setup error) from the reaper's status line."""
+    if timed_out:
+        return None, signal.SIGKILL, None
+    kind, _, number = status.partition(" ")
+    if kind != "exit" or not number.lstrip("-").isdigit():
+        # The runtime refused the exec (e.g. no such file), or the reaper lost the command.
+        return 127, None, last_line(stderr) or f"exec failed ({status or 'no status'})"
+    code = int(number)
+    return (None, -code, None) if code < 0 else (code, None, None)
 
 
 def _read_status(fd: int) -> str:
