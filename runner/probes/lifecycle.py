@@ -25,6 +25,9 @@ RUNNING_PROBES = (START, PORTS, STOP, HEALTH, RESOURCES, USER)
 _POLL = 0.01          # longest pause between two looks at the ports while starting
 _POLL_FIRST = 0.002   # first pause after the exec
 _TAIL = 2000
+DEFAULT_START_LIMIT = 30.0   # how long a live service may take to open its ports (no start period)
+EXIT_WATCH = 5.0             # how long an image that claims no port is watched for an early exit
+PARTIAL_PATIENCE = 5.0       # some EXPOSEd ports open, the rest still closed: wait this much longer
 
 
 @frozen
@@ -35,6 +38,7 @@ class Claims:
     health: HealthPlan | None
     stop_signal: int
     shell_form: bool
+    start_period: float = 0.0   # the HEALTHCHECK's --start-period (seconds, uncapped); 0: none
 
     @property
     def service(self) -> bool:
@@ -46,7 +50,7 @@ class Claims:
 class Timing:
     """How long to wait for what (seconds)."""
 
-    start_window: float = 5.0
+    start_window: float | None = None   # --start-window: overrides the start limit when given
     grace: float = 10.0
     settle: float = 0.1     # after the ports opened: long enough to catch an immediate crash
     deadline: float | None = None   # time.monotonic() by which the probes must be done
@@ -80,22 +84,74 @@ def parse_signal(name: str) -> int:
     return int(signal.Signals[text])
 
 
-def _wait_ready(box: RunningSandbox, claims: Claims, timing: Timing, wanted: frozenset[str]) -> None:
-    """Wait until the entrypoint exits, its ports are all open (then settle), or the window ends."""
-    deadline = time.monotonic() + timing.start_window
+@frozen
+class Readiness:
+    """How the start went: when the declared ports were all open, and how long we were ready to wait."""
+
+    ready_s: float | None    # seconds from the start until every EXPOSEd port listened; None: never
+    limit_s: float           # the start limit that applied (seconds)
+    limit_from: str          # what set it: "--start-window", "HEALTHCHECK --start-period", ...
+
+
+def start_limit(claims: Claims, timing: Timing, now: float) -> tuple[float, str]:
+    """How long a live process may take to open its EXPOSEd ports, and what set that limit.
+
+    ``--start-window`` when given; else the HEALTHCHECK's ``--start-period`` (the image's
+    own word on how long it takes to start); else 30 s for a service and 5 s for an image
+    that claims no port (only an early exit is watched for).  Never past verify's deadline.
+    """
+    if timing.start_window is not None:
+        limit, source = timing.start_window, "--start-window"
+    elif claims.start_period > 0:
+        limit, source = claims.start_period, "HEALTHCHECK --start-period"
+    elif claims.ports:
+        limit, source = DEFAULT_START_LIMIT, "default"
+    else:
+        limit, source = EXIT_WATCH, "default"
+    if timing.deadline is not None and now + limit > timing.deadline:
+        limit, source = max(timing.deadline - now, 0.0), "verify's --timeout"
+    return limit, source
+
+
+def _wait_ready(box: RunningSandbox, claims: Claims, timing: Timing, wanted: frozenset[str]) -> Readiness:
+    """Wait until the entrypoint exits, its ports are all open (then settle), or the start limit passes.
+
+    A live process whose EXPOSEd ports are still closed is starting, not failing: it is
+    waited for up to the start limit.  When some of its ports are open and the others stay
+    closed for ``PARTIAL_PATIENCE`` seconds, the wait ends early: the rest are most likely
+    never opened (one of the image's EXPOSE lines is wrong), and the probes can say so.
+    """
+    began = time.monotonic()
+    limit, source = start_limit(claims, timing, began)
+    deadline = began + limit
     need_ports = bool(claims.ports) and (PORTS in wanted or START in wanted)
     pause = _POLL_FIRST
+    opened: frozenset = frozenset()
+    changed = began
     while (left := deadline - time.monotonic()) > 0:
         if box.poll() is not None:
-            return
-        if claims.service and (not need_ports or all_listening(claims.ports, box.listening_sockets())):
+            return Readiness(None, limit, source)
+        if claims.service and not need_ports:
             box.wait(timing.settle)
-            return
+            return Readiness(None, limit, source)
+        if need_ports:
+            sockets = list(box.listening_sockets())
+            if all_listening(claims.ports, sockets):
+                ready = time.monotonic() - began
+                box.wait(timing.settle)
+                return Readiness(ready, limit, source)
+            seen = {(sock.port, sock.protocol) for sock in sockets}
+            now_open = frozenset(key for key in claims.ports if key in seen)
+            if now_open != opened:
+                opened, changed = now_open, time.monotonic()
+            elif opened and time.monotonic() - changed >= PARTIAL_PATIENCE:
+                return Readiness(None, limit, source)
         # Waiting on the sandbox (not sleeping) notices an exit at once.  Most servers bind
         # within milliseconds, so look again soon, then back off: each look reads the
         # kernel's socket tables, which costs about a millisecond per table.
         box.wait(min(pause, left))
         pause = min(pause * 2, _POLL)
+    return Readiness(None, limit, source)
 
 
 def _uid_of(pid: int) -> int | None:
@@ -129,7 +185,7 @@ def _stop(box: RunningSandbox, claims: Claims, timing: Timing) -> StopObservatio
 
 
 def _observation(result: SandboxResult, argv: tuple[str, ...], exited_early: bool,
-                 uid: int | None) -> Observation:
+                 uid: int | None, readiness: Readiness | None = None) -> Observation:
     usage = result.usage
     return Observation(
         START, argv,
@@ -140,7 +196,10 @@ def _observation(result: SandboxResult, argv: tuple[str, ...], exited_early: boo
         duration_s=result.duration, uid_seen=uid,
         peaks={"memory_bytes": usage.memory_peak} if usage.memory_peak is not None else {},
         events={"oom_kills": usage.oom_kills, "pids_limit_hits": usage.pids_limit_hits},
-        timed_out=result.timed_out, setup_error=result.setup_error)
+        timed_out=result.timed_out, setup_error=result.setup_error,
+        ready_s=readiness.ready_s if readiness else None,
+        start_window_s=readiness.limit_s if readiness else 0.0,
+        start_window_from=readiness.limit_from if readiness else "")
 
 
 def run_lifecycle(spec: SandboxSpec, claims: Claims, timing: Timing, wanted: frozenset[str],
@@ -149,13 +208,13 @@ def run_lifecycle(spec: SandboxSpec, claims: Claims, timing: Timing, wanted: fro
     ports = health = stop = uid = None
     began = time.monotonic()
     with start(spec, support) as box:
-        _wait_ready(box, claims, timing, wanted)
+        readiness = _wait_ready(box, claims, timing, wanted)
         exited_early = box.poll() is not None
         if not exited_early:
             uid = _uid_of(box.pid) if USER in wanted else None
             if PORTS in wanted:
                 ports = observe_ports(claims.ports, box.listening_sockets(),
-                                      lambda port, host: box.connect_tcp(port, host, 1.0))
+                                      lambda port, host: box.connect_tcp(port, host, 1.0), box.address)
             if HEALTH in wanted and claims.health is not None:
                 health = probe_health(claims.health,
                                       lambda argv, limit: box.exec_in(argv, timeout=limit),
@@ -169,5 +228,5 @@ def run_lifecycle(spec: SandboxSpec, claims: Claims, timing: Timing, wanted: fro
     usage = result.usage
     resources = ResourceObservation(spec.limits.memory_bytes, spec.limits.pids, usage.memory_peak,
                                     usage.oom_kills, usage.pids_limit_hits, usage.enforced_by)
-    return Lifecycle(_observation(result, spec.argv, exited_early, uid), ports, stop, health,
+    return Lifecycle(_observation(result, spec.argv, exited_early, uid, readiness), ports, stop, health,
                      resources, uid, result.start_overhead, result.notes)

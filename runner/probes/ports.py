@@ -33,15 +33,23 @@ def all_listening(declared: Iterable[tuple[int, str]], sockets: Iterable[Listeni
     return all(key in seen for key in declared if key[1] != "sctp")
 
 
-def _connect_host(addresses: tuple[str, ...]) -> str:
-    """A loopback address that reaches one of the listeners (IPv6 wildcards accept IPv4 too)."""
+def _connect_host(addresses: tuple[str, ...], own: str | None) -> str:
+    """Where a client would connect: the container's own address when a listener takes it.
+
+    A wildcard listener (``0.0.0.0``, or ``::`` which also takes IPv4 unless V6ONLY) is
+    tried on the container's address, as a client from another container would; a
+    loopback-only listener can only be tried on loopback.
+    """
+    if own is not None and any(a in ("0.0.0.0", "::", own) for a in addresses):
+        return own
     if any(a in ("0.0.0.0", "::") or a.startswith("127.") for a in addresses):
         return "127.0.0.1"
     return "::1" if "::1" in addresses else addresses[0]
 
 
 def observe_ports(declared: Iterable[tuple[int, str]], sockets: Iterable[ListeningSocket],
-                  connect: Callable[[int, str], bool] | None) -> tuple[PortObservation, ...]:
+                  connect: Callable[[int, str], bool] | None,
+                  own_address: str | None = None) -> tuple[PortObservation, ...]:
     """One observation per declared port, then one per undeclared listening port."""
     by_key: dict[tuple[int, str], list[str]] = {}
     for sock in sockets:
@@ -54,7 +62,7 @@ def observe_ports(declared: Iterable[tuple[int, str]], sockets: Iterable[Listeni
         addresses = tuple(sorted(set(by_key.get((port, protocol), ()))))
         reachable = None
         if addresses and protocol == "tcp" and connect is not None:
-            reachable = connect(port, _connect_host(addresses))
+            reachable = connect(port, _connect_host(addresses, own_address))
         result.append(PortObservation(port, protocol, True, addresses, reachable))
     for (port, protocol), addresses in sorted(by_key.items()):
         if (port, protocol) not in declared:

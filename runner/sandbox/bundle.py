@@ -44,6 +44,7 @@ class BundleParts:
     hostname: str
     cgroups_path: str | None      # None: no cgroup (rootless without delegation)
     seccomp: Mapping[str, Any] | None
+    netns: Path | None = None     # a prepared network namespace to join; None: the runtime makes one
 
 
 def device_rules() -> list[dict[str, Any]]:
@@ -154,7 +155,9 @@ def _resources(limits: Limits, with_cgroup: bool) -> dict[str, Any]:
 
 def _linux(spec: SandboxSpec, support: SandboxSupport, parts: BundleParts) -> dict[str, Any]:
     """Namespaces, id maps, sysctls, resources, seccomp, masked and read-only paths."""
-    namespaces = [{"type": t} for t in ("mount", "network", "uts", "pid", "ipc", "cgroup")]
+    namespaces: list[dict[str, str]] = [{"type": t} for t in ("mount", "network", "uts", "pid", "ipc", "cgroup")]
+    if parts.netns is not None:
+        namespaces[1]["path"] = str(parts.netns)
     sysctls = dict(SYSCTLS)
     if support.idmap is IdMapMode.SINGLE:
         # The kernel takes only groups mapped into the user namespace: here just gid 0.

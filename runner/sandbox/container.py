@@ -22,7 +22,7 @@ from typing import Any
 
 from pylint_image.linter.errors import SandboxError, SandboxUnavailable
 
-from . import cleanup, nsenter
+from . import cleanup, netns, nsenter
 from .bundle import BundleParts, build_config, capabilities, environment, user_of
 from .capture import Capture
 from .cgroups import Cgroup, cgroups_path, runtime_cgroup
@@ -95,11 +95,15 @@ def _converted(path: str, _mtime: int, _size: int) -> dict[str, Any]:
     return seccomp.to_oci(seccomp.load_profile(Path(path)), seccomp.DOCKER_DEFAULT_CAPS)
 
 
-def _write_etc(etc: Path, hostname: str) -> None:
-    """The container's /etc/hosts, hostname and resolv.conf (Docker writes the same three)."""
+_HOSTS = ("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\n"
+          "ff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n")
+
+
+def _write_etc(etc: Path, hostname: str, address: str | None) -> None:
+    """The container's /etc/hosts, hostname and resolv.conf, in the form Docker writes them."""
     etc.mkdir()
-    (etc / "hosts").write_text(f"127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
-                               f"127.0.1.1\t{hostname}\n")
+    # Docker maps the hostname to the container's own address (none with --network none).
+    (etc / "hosts").write_text(_HOSTS + (f"{address}\t{hostname}\n" if address else ""))
     (etc / "resolv.conf").write_text("# pylint-image sandbox: no network beyond loopback\n")
     (etc / "hostname").write_text(hostname + "\n")
 
@@ -123,6 +127,8 @@ class RunningSandbox:
         self.run_dir = Path(tempfile.mkdtemp(prefix=SANDBOX_PREFIX))
         self.cgroup: Cgroup | None = None
         self.pid = 0              # host pid of the container's PID 1
+        self.address: str | None = None   # the container's own (non-loopback) address, when it has one
+        self._netns: str | None = None
         self.notes = self._notes()
         self._proc: subprocess.Popen[bytes] | None = None
         self._capture: Capture | None = None
@@ -149,11 +155,16 @@ class RunningSandbox:
             self._mounted = rootfs
         else:
             rootfs = Path(spec.rootfs).resolve()
-        _write_etc(self.run_dir / "etc", self.hostname)
+        netns_path = None
+        if self.support.is_root:
+            self._netns = f"{SANDBOX_PREFIX}{self.id[:12]}"
+            netns_path = netns.create(self._netns)
+            self.address = netns.ADDRESS
+        _write_etc(self.run_dir / "etc", self.hostname, self.address)
         path = cgroups_path(self.support.cgroup, self.id, self.support.is_root, _own_cgroup())
         if path is not None:
             self.cgroup = runtime_cgroup(self.support.cgroup, path, Path("/proc/mounts").read_text())
-        parts = BundleParts(rootfs, self.run_dir / "etc", self.hostname, path, seccomp)
+        parts = BundleParts(rootfs, self.run_dir / "etc", self.hostname, path, seccomp, netns_path)
         (self.run_dir / "config.json").write_text(json.dumps(build_config(spec, self.support, parts)))
         return self.run_dir
 
@@ -266,6 +277,8 @@ class RunningSandbox:
                 except SandboxError as error:
                     problems.append(str(error))
         finally:
+            if self._netns is not None:
+                problems += netns.delete(self._netns)
             if self._mounted is not None:
                 problems += unmount(self._mounted)
             problems += remove_tree(self.run_dir)

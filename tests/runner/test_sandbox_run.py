@@ -85,12 +85,31 @@ def test_proc_shows_only_the_container(rootfs):
     assert int(count) <= 4   # sh, ls, grep-less wc pipeline members: never the host's hundreds
 
 
-def test_network_is_loopback_only(rootfs):
-    up = run(sh(rootfs, "cat /proc/net/dev"))
-    interfaces = [l.split(":")[0].strip() for l in up.stdout.decode().splitlines()[2:]]
-    assert interfaces == ["lo"]
-    script = "httpd -p 127.0.0.1:81 && echo | nc 127.0.0.1 81 && echo connected"
-    assert b"connected" in run(sh(rootfs, script)).stdout
+def test_network_has_its_own_address_and_no_way_out(rootfs, support):
+    up = run(sh(rootfs, "cat /proc/net/dev; cat /proc/net/route"))
+    lines = up.stdout.decode().splitlines()
+    interfaces = sorted(l.split(":")[0].strip() for l in lines[2:] if ":" in l and "|" not in l)
+    # Root: lo plus eth0 (a veth whose peer is in the same namespace); rootless: lo only.
+    assert interfaces == (["eth0", "eth0-peer", "lo"] if support.is_root else ["lo"])
+    assert not any(line.split()[1] == "00000000" for line in lines if line.startswith("eth"))   # no default route
+    script = ("httpd -p 127.0.0.1:81 && echo | nc 127.0.0.1 81 && echo connected; "
+              "echo | nc -w 1 192.0.2.1 80 || echo unreachable")
+    out = run(sh(rootfs, script)).stdout
+    assert b"connected" in out and b"unreachable" in out
+
+
+def test_hostname_resolves_to_the_containers_own_address(rootfs, support):
+    if not support.is_root:
+        pytest.skip("the container's own address needs root (rootless has lo only)")
+    with start(sh(rootfs, 'exec httpd -f -p "$(hostname -i):8080"')) as box:
+        deadline = time.monotonic() + 5
+        while not box.listening_sockets() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        (sock,) = box.listening_sockets()
+        assert (sock.address, sock.port, sock.loopback) == (box.address, 8080, False)
+        assert box.connect_tcp(8080, box.address) and not box.connect_tcp(8080, "127.0.0.1")
+    hosts = run(sh(rootfs, "cat /etc/hosts")).stdout.decode().splitlines()
+    assert hosts[0] == "127.0.0.1\tlocalhost" and hosts[-1].startswith("172.17.0.2\t")
 
 
 def test_missing_entrypoint_is_a_setup_error(rootfs):

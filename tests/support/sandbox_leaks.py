@@ -82,6 +82,9 @@ def leftovers(box: object) -> set[str]:
         found.add(f"mount under {run_dir}")
     cgroup = getattr(box, "cgroup", None)
     found |= {f"cgroup {leaf}" for leaf in (cgroup.leaves if cgroup else ()) if leaf.exists()}
+    netns = getattr(box, "_netns", None)
+    if netns and Path("/run/netns", netns).exists():
+        found.add(f"network namespace {netns}")
     if getattr(box, "id") in getattr(box, "runtime").list_ids():
         found.add(f"container {getattr(box, 'id')}")
     return found
