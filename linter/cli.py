@@ -217,7 +217,13 @@ def one_line(text: str) -> str:
 
 
 def _read_stdin() -> str:
-    data = sys.stdin.buffer.read()
+    from .errors import InputError
+    from .parse.reader import read_capped
+
+    try:
+        data = read_capped(sys.stdin.buffer, "<stdin>")
+    except InputError as exc:
+        raise UsageError(str(exc)) from None
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:

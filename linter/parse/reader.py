@@ -5,9 +5,13 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
+from typing import BinaryIO
 
 from ..errors import InputError
 
+# Far above any real Dockerfile (the corpus's largest is a few KiB) and above the 20 MB the
+# linter is measured on; an input past it is refused before it is read into memory.
+MAX_INPUT_BYTES = 64 * 1024 * 1024
 _KINDS = {stat.S_IFIFO: "a FIFO", stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device",
           stat.S_IFSOCK: "a socket"}
 
@@ -46,7 +50,15 @@ def _read_regular(path: Path) -> bytes:
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
     with os.fdopen(fd, "rb") as stream:
         _refuse_special(os.fstat(stream.fileno()).st_mode, path)
-        return stream.read()
+        return read_capped(stream, path)
+
+
+def read_capped(stream: BinaryIO, path: Path | str) -> bytes:
+    """Read all of ``stream``, refusing (InputError) more than MAX_INPUT_BYTES."""
+    data = stream.read(MAX_INPUT_BYTES + 1)
+    if len(data) > MAX_INPUT_BYTES:
+        raise InputError(f"larger than {MAX_INPUT_BYTES >> 20} MiB, not a Dockerfile", path)
+    return data
 
 
 def decode_dockerfile_bytes(data: bytes, path: Path | str) -> str:

@@ -265,3 +265,16 @@ def test_clip_windows_a_long_line_around_the_span() -> None:
     shown, lead, carets = clip(line, 10_001, 10_007)
     assert len(shown) <= MAX_FRAME_WIDTH + 6
     assert shown[lead - 1: lead - 1 + carets] == "TARGET"
+
+
+def test_endless_stdin_and_oversized_files_are_refused_in_one_line(tmp_path: Path) -> None:
+    huge = tmp_path / "Dockerfile"
+    with huge.open("wb") as out:   # sparse: 65 MiB that costs no disk
+        out.truncate(65 * 1024 * 1024)
+    with open("/dev/zero", "rb") as zero:
+        endless = _cli("-", cwd=tmp_path, stdin=zero)
+    too_big = _cli(str(huge), cwd=tmp_path)
+    for done, name in ((endless, "<stdin>"), (too_big, "Dockerfile")):
+        assert done.returncode == 2
+        (line,) = done.stderr.strip().splitlines()
+        assert name in line and "larger than 64 MiB" in line
