@@ -18,6 +18,7 @@ from pylint_image.linter.engine import Outcome, enabled_rules, run_rules
 from pylint_image.linter.errors import BuildError, ParseError, PylintImageError, SandboxError, SandboxUnavailable
 from pylint_image.linter.findings import Finding, Notification
 from pylint_image.linter.lint import FileResult, lint_one
+from pylint_image.linter.related import merge_levels
 from pylint_image.linter.model.dockerfile import Dockerfile
 from pylint_image.linter.model.runtime import BuildFailure, RuntimeRun
 from pylint_image.linter.plugins import Registry, dist_version
@@ -234,7 +235,8 @@ def assemble_report(spec: VerifySpec, registry: Registry, static: FileResult | N
                     notes: list[Notification], run: RuntimeRun | None, lifecycle: Lifecycle | None,
                     timings: dict[str, float]) -> Report:
     """Static and runtime findings, every notification, the probe table and timings."""
-    findings: list[Finding] = [*(static.outcome.findings if static else ()), *outcome.findings]
+    # One problem seen in the Dockerfile and at run time is one finding with related locations.
+    findings = merge_levels([*(static.outcome.findings if static else ()), *outcome.findings])
     notifications = [*registry.warnings, *(static.outcome.notifications if static else ()), *notes,
                      *outcome.notifications]
     if lifecycle is not None and lifecycle.start_overhead is not None:

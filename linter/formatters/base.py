@@ -126,6 +126,13 @@ def location_label(finding: Finding, root: Path) -> str:
     return f"{relative_path(src.path, root)}:{src.span.start_line}:{src.span.start_col}"
 
 
+def location_label_of(location: Location, root: Path) -> str:
+    """A related location: its image or probe label, then ``path:line:col`` when it has one."""
+    src = source_of(location)
+    where = f"{relative_path(src.path, root)}:{src.span.start_line}:{src.span.start_col}" if src else ""
+    return " at ".join(part for part in (image_label(location), where) if part)
+
+
 def notification_where(notification: Notification, root: Path) -> str:
     """Return ``path:line`` or the image label of a notification's location, or ''."""
     loc = notification.location

@@ -9,6 +9,7 @@ results carry only the logical location (valid SARIF, but GitHub drops them on u
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from pathlib import Path, PurePath
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, TextIO
 from urllib.parse import quote
 
 from .. import docs
-from ..findings import Finding, ImageLocation, Notification, RuntimeLocation, SourceLocation
+from ..findings import Finding, ImageLocation, Notification, RuntimeLocation, SourceLocation, source_of
 from ..model.span import Span, slice_text
 from ..report import Report
 from .base import image_label, relative_path, source_text
@@ -118,9 +119,22 @@ def _result(om, f: Finding, rule_index: int, report: Report) -> om.Result:
     return om.Result(
         rule_id=f.code, rule_index=rule_index, level=f.severity.sarif_level,
         message=om.Message(text=message), locations=[location],
+        related_locations=_related(om, f, report),
         partial_fingerprints={FINGERPRINT_KEY: f.fingerprint},
         suppressions=suppressions, fixes=_fixes(om, f, report),
     )
+
+
+def _related(om, f: Finding, report: Report) -> list[om.Location] | None:
+    """The same problem seen at other levels (the image config, the running container)."""
+    found = []
+    for number, loc in enumerate(f.related, start=1):
+        src = source_of(loc)
+        found.append(om.Location(
+            id=number, physical_location=_physical(om, src, report) if src is not None else None,
+            logical_locations=_logical(om, dataclasses.replace(f, location=loc)),
+            message=om.Message(text=image_label(loc) if src is None else str(relative_path(src.path, report.root)))))
+    return found or None
 
 
 def _artifact(om, path: PurePath, report: Report) -> om.ArtifactLocation:

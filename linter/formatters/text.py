@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, TextIO
 
 from ..findings import Finding, Severity
 from ..report import Report, Table
-from .base import escape_control, group_key, image_label, location_label, notification_where, use_color
+from .base import (escape_control, group_key, image_label, location_label, location_label_of, notification_where,
+                   use_color)
 from .codeframe import SourceLines, frame
 
 if TYPE_CHECKING:
@@ -82,6 +83,8 @@ class TextFormatter:
             out.extend(frame(lines, src.span, _STYLE[f.severity], self._Text))
         if src is not None and f.location is not src:
             out.append(self._t(f"   = at: {image_label(f.location)}", "dim"))
+        for related in f.related:   # the same problem seen at another level
+            out.append(self._t(f"   = also: {location_label_of(related, report.root)}", "dim"))
         if f.fix_hint:
             safe = " (fix available)" if f.fix is not None and f.fix.safe else ""
             out.append(self._t(f"   = help: {f.fix_hint}{safe}", "green"))
