@@ -38,8 +38,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--builder", default="auto", choices=("auto", "docker", "podman", "buildah"))
     parser.add_argument("--image", metavar="SOURCE", help="verify an already built image instead of building")
     parser.add_argument("--keep-image", action="store_true", help="keep the image this run built")
-    parser.add_argument("--start-window", type=float, default=5.0, metavar="SECONDS",
-                        help="how long to wait for the entrypoint to open its ports (default 5)")
+    parser.add_argument("--start-window", type=float, default=None, metavar="SECONDS",
+                        help="how long a live entrypoint may take to open its EXPOSEd ports (default: "
+                             "the HEALTHCHECK's --start-period, else 30; 5 for an image without EXPOSE)")
     parser.add_argument("--grace", type=float, default=10.0, metavar="SECONDS",
                         help="stop-signal grace period, like docker stop -t (default 10)")
     parser.add_argument("--memory", default=str(DEFAULT_MEMORY), help="memory limit (default 512m)")
@@ -63,7 +64,7 @@ def spec_from_args(args: argparse.Namespace) -> VerifySpec:
     """Validate the options into a VerifySpec; usage errors raise ConfigError."""
     from pylint_image.linter.cli import build_args_of
 
-    if args.start_window <= 0 or args.grace <= 0 or args.timeout <= 0:
+    if (args.start_window is not None and args.start_window <= 0) or args.grace <= 0 or args.timeout <= 0:
         raise ConfigError("--start-window, --grace and --timeout must be positive")
     if args.unconfined and args.seccomp_profile is not None:
         raise ConfigError("--unconfined and --seccomp-profile exclude each other")

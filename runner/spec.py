@@ -30,7 +30,7 @@ class VerifySpec:
     build_args: Mapping[str, str] = field(default_factory=dict)
     builder: str = "auto"
     image: str | None = None               # --image SOURCE: skip the build
-    start_window: float = 5.0
+    start_window: float | None = None      # --start-window; None: the start period, else 30 s
     grace: float = 10.0
     limits: Limits = field(default_factory=Limits)
     cache_dir: Path | None = None

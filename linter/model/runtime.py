@@ -37,6 +37,9 @@ class Observation:
     events: Mapping[str, int] = field(default_factory=dict)   # e.g. oom_kills, pids_limit_hits
     timed_out: bool = False
     setup_error: str | None = None
+    ready_s: float | None = None      # seconds from the start until every EXPOSEd port listened
+    start_window_s: float = 0.0       # how long a live process was given to open its ports
+    start_window_from: str = ""       # what set that: "--start-window", "HEALTHCHECK --start-period", ...
 
     @property
     def exited(self) -> bool:
@@ -146,7 +149,7 @@ class RuntimeRun:
     image: str
     argv: tuple[str, ...] = ()
     service: bool = False               # EXPOSE or HEALTHCHECK: expected to keep running
-    start_window: float = 0.0
+    start_window: float | None = 0.0    # --start-window as given (None: automatic); see start.start_window_s
     build: BuildFailure | None = None
     entrypoint: EntrypointProblem | None = None
     start: Observation | None = None

@@ -15,6 +15,7 @@ from . import (
     rt3010_ignores_stop_signal,
     rt3011_healthcheck_failing,
     rt3012_resource_limit_hit,
+    rt3013_slow_start,
 )
 
 RUNTIME_RULES: tuple = (
@@ -30,4 +31,5 @@ RUNTIME_RULES: tuple = (
     rt3010_ignores_stop_signal.RULE,
     rt3011_healthcheck_failing.RULE,
     rt3012_resource_limit_hit.RULE,
+    rt3013_slow_start.RULE,
 )

@@ -55,7 +55,8 @@ def check(run: Any, ctx: Context) -> Iterator[Violation]:
         return   # a one-shot command that succeeded
     why = "although the image is a service (EXPOSE/HEALTHCHECK)" if run.service else ""
     tail = "\n".join((start.setup_error or start.stderr_tail).strip().splitlines()[-5:])
-    message = f"the entrypoint {_how(start)} within the {run.start_window:g} s start window {why}".rstrip()
+    window = start.start_window_s or run.start_window or 0
+    message = f"the entrypoint {_how(start)} within the {window:g} s start window {why}".rstrip()
     yield Violation(RuntimeLocation(run.image, "start", run.source("entrypoint")),
                     message + (f"; stderr:\n{tail}" if tail else ""))
 

@@ -2,7 +2,8 @@
 Starts the image and watches its network namespace (`/proc/<pid>/net/tcp`, `tcp6`, `udp`,
 `udp6`, read from inside the sandbox): flags each `EXPOSE`d port/protocol on which nothing
 listens by the end of the start window.  A TCP port must also accept a connection made
-from inside the namespace.
+from inside the namespace.  A live process is starting, not failing: it gets the
+HEALTHCHECK's `--start-period`, else 30 s, to open its ports (`--start-window` overrides).
 
 ## Why is this bad?
 `EXPOSE` documents where the service answers; a published port with nothing behind it
@@ -32,6 +33,15 @@ from typing import Any
 from pylint_image.linter import Context, Needs, RuleMeta, RuntimeLocation, Severity, Target, Violation, rule
 
 
+def _window(run: Any) -> str:
+    """The start window that applied: ``30 s`` (and what set it, when not the default)."""
+    start = run.start
+    if start is None or not start.start_window_s:
+        return f"{run.start_window or 0:g} s"
+    source = start.start_window_from
+    return f"{start.start_window_s:g} s" + (f" ({source})" if source and source != "default" else "")
+
+
 def check(run: Any, ctx: Context) -> Iterator[Violation]:
     """Yield a violation per declared port without a (reachable) listener."""
     for port in run.ports or ():
@@ -42,7 +52,7 @@ def check(run: Any, ctx: Context) -> Iterator[Violation]:
             others = [p.label for p in run.ports if p.listening and not p.declared]
             hint = f" (it listens on {', '.join(others)})" if others else ""
             yield Violation(where, f"nothing listens on EXPOSEd port {port.label} within the "
-                                   f"{run.start_window:g} s start window{hint}")
+                                   f"{_window(run)} start window{hint}")
         elif port.reachable is False:
             yield Violation(where, f"port {port.label} is in LISTEN state but refuses connections")
 

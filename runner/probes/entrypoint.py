@@ -10,6 +10,8 @@ few bytes at most), and every byte from the image is escaped before it reaches a
 from __future__ import annotations
 
 import os
+import posixpath
+import shlex
 from pathlib import Path
 
 from pylint_image.linter.model.frozen import frozen
@@ -87,18 +89,19 @@ def probe_entrypoint(root: Path | OverlayRoot, argv: tuple[str, ...], env: dict[
         if not found.executable:
             return EntrypointProblem("not-executable", show(found.path), f"{found.label} has no execute "
                                      f"permission (mode {found.mode & 0o7777:04o})")
-        return _runnable(root, found, workdir or "/", 0)
+        return _runnable(root, found, workdir or "/", 0, path_env)
     except ImageFileError as error:
         return EntrypointProblem("not-found", show(name), f"{show(name)} cannot be run: {error}")
 
 
-def _runnable(root: Path | OverlayRoot, file: ImageEntry, cwd: str, depth: int) -> EntrypointProblem | None:
+def _runnable(root: Path | OverlayRoot, file: ImageEntry, cwd: str, depth: int,
+              path_env: str = DEFAULT_PATH) -> EntrypointProblem | None:
     """Check the file's format: an ELF's architecture and loader, or a script's interpreter."""
     head = file.head(_HEAD)
     if head.startswith(ELF_MAGIC):
         return _elf_problem(root, file, head)
     if head.startswith(b"#!"):
-        return _script_problem(root, file, head, cwd, depth)
+        return _script_problem(root, file, head, cwd, depth, path_env)
     return EntrypointProblem("interpreter-missing", show(file.path),
                              f"{file.label} is neither an ELF binary nor a script with a #! line: "
                              "the kernel refuses it (exec format error)")
@@ -122,7 +125,7 @@ def _elf_problem(root: Path | OverlayRoot, file: ImageEntry, head: bytes) -> Ent
 
 
 def _script_problem(root: Path | OverlayRoot, file: ImageEntry, head: bytes, cwd: str,
-                    depth: int) -> EntrypointProblem | None:
+                    depth: int, path_env: str = DEFAULT_PATH) -> EntrypointProblem | None:
     shebang = parse_shebang(head)
     if isinstance(shebang, str):
         return EntrypointProblem("interpreter-missing", show(file.path),
@@ -138,9 +141,127 @@ def _script_problem(root: Path | OverlayRoot, file: ImageEntry, head: bytes, cwd
                                  f"executable {show(shebang.interpreter)}{crlf}")
     if depth + 1 >= _MAX_DEPTH:
         return None
-    return _runnable(root, target, cwd, depth + 1)
+    problem = _runnable(root, target, cwd, depth + 1, path_env)
+    if problem is None and posixpath.basename(interpreter) == "env" and shebang.argument is not None:
+        return _env_problem(root, file, shebang, cwd, depth + 1, path_env)
+    return problem
 
 
 def _executable(root: Path | OverlayRoot, path: str, cwd: str = "/") -> ImageEntry | None:
     found = lookup(root, path, cwd)
     return found if found is not None and found.is_file and found.executable else None
+
+
+# ``env`` as a #! interpreter: ``#!/usr/bin/env python3`` runs python3 found through PATH.
+_ENV_FLAGS = frozenset("i0v")            # -i (empty environment), -0, -v
+_ENV_VALUED = frozenset("uCSP")          # -u NAME, -C DIR, -S STRING, -P ALTPATH (BSD)
+_ENV_LONG = {"--ignore-environment": "i", "--null": "0", "--debug": "v", "--unset": "u",
+             "--chdir": "C", "--split-string": "S"}
+_ENV_SIGNALS = ("--default-signal", "--ignore-signal", "--block-signal", "--list-signal-handling")
+EXECVP_DEFAULT_PATH = "/bin:/usr/bin"    # where glibc's execvp looks when PATH is unset
+
+
+@frozen
+class EnvCommand:
+    """What ``env ARGS`` would run: the program name, the PATH it searches and the directory."""
+
+    name: str
+    path_env: str
+    cwd: str
+
+
+def _split(text: str) -> list[str]:
+    """``env -S``'s split: words, quotes kept together (GNU env's escapes are rare in #! lines)."""
+    try:
+        return shlex.split(text, comments=False, posix=True)
+    except ValueError:
+        return text.split()
+
+
+def env_command(args: list[str], path_env: str | None, cwd: str) -> EnvCommand | None:
+    """Parse ``env``'s arguments as GNU coreutils does; None when env would run nothing or refuse.
+
+    Options come first (``-i``, ``-u NAME``, ``-C DIR``, ``-S STRING`` whose words are
+    parsed in turn, ``--``), then ``NAME=VALUE`` assignments (``PATH=`` changes the
+    search), then the command.  ``path_env`` None means PATH is unset.
+    """
+    rest = list(args)
+    options = True
+    while rest:
+        arg = rest.pop(0)
+        if options and arg == "--":
+            options = False
+            continue
+        if options and arg.startswith("--"):
+            name, eq, value = arg.partition("=")
+            if name.startswith(_ENV_SIGNALS):
+                continue
+            letter = _ENV_LONG.get(name)
+            if letter is None:
+                return None   # env refuses an option it does not know
+            if letter in _ENV_VALUED and not eq:
+                if not rest:
+                    return None
+                value = rest.pop(0)
+            path_env, cwd, rest = _env_option(letter, value, path_env, cwd, rest)
+            continue
+        if options and arg.startswith("-") and len(arg) > 1:
+            for index, letter in enumerate(arg[1:], 1):
+                if letter in _ENV_FLAGS:
+                    path_env, cwd, rest = _env_option(letter, "", path_env, cwd, rest)
+                    continue
+                if letter not in _ENV_VALUED:
+                    return None
+                value = arg[index + 1:]
+                if not value:
+                    if not rest:
+                        return None
+                    value = rest.pop(0)
+                path_env, cwd, rest = _env_option(letter, value, path_env, cwd, rest)
+                break
+            continue
+        options = False
+        if "=" in arg and not arg.startswith("="):
+            name, _, value = arg.partition("=")
+            if name == "PATH":
+                path_env = value
+            continue
+        return EnvCommand(arg, EXECVP_DEFAULT_PATH if path_env is None else path_env, cwd)
+    return None   # no command: env prints the environment
+
+
+def _env_option(letter: str, value: str, path_env: str | None, cwd: str,
+                rest: list[str]) -> tuple[str | None, str, list[str]]:
+    if letter == "i" or (letter == "u" and value == "PATH"):
+        return None, cwd, rest
+    if letter == "C":
+        return path_env, posixpath.join(cwd, value), rest
+    if letter == "S":
+        return path_env, cwd, _split(value) + rest
+    if letter == "P":
+        return value, cwd, rest   # BSD env: the PATH to search for the command
+    return path_env, cwd, rest
+
+
+def _env_problem(root: Path | OverlayRoot, file: ImageEntry, shebang: Shebang, cwd: str, depth: int,
+                 path_env: str) -> EntrypointProblem | None:
+    """``#!/usr/bin/env X``: X must be an executable on the PATH env searches (the image's, or Docker's)."""
+    # The kernel passes everything after the interpreter name as one argument.
+    command = env_command([os.fsdecode(shebang.argument or b"")], path_env, cwd)
+    if command is None:
+        return None
+    line = show(shebang.interpreter + b" " + (shebang.argument or b""))
+    found = which(root, command.name, command.path_env, command.cwd)
+    if found is not None and found.is_file and found.executable:
+        return None if depth + 1 >= _MAX_DEPTH else _runnable(root, found, cwd, depth + 1, command.path_env)
+    name = command.name
+    hint = ""
+    if name.endswith("\r"):
+        hint = " (the script has Windows CRLF line endings)"
+    elif any(space in name for space in " \t"):
+        hint = (" (the kernel passes everything after the interpreter as one argument: "
+                f"use #!{show(shebang.interpreter)} -S {show(name)})")
+    where = "in the image" if "/" in name else f"in PATH ({show(command.path_env[:200])})"
+    return EntrypointProblem("interpreter-missing", show(name.rstrip("\r")),
+                             f"{file.label} starts with #!{line} but there is no executable "
+                             f"{show(name)} {where}{hint}")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pylint_image.linter.model.runtime import RuntimeRun
+from pylint_image.linter.model.runtime import Observation, RuntimeRun
 from pylint_image.linter.report import Table
 
 _MIB = 1024 * 1024
@@ -10,6 +10,19 @@ _MIB = 1024 * 1024
 
 def _mib(value: int | None) -> str:
     return "-" if value is None else f"{value / _MIB:.1f} MiB"
+
+
+def _start_row(start: Observation, ports: bool) -> tuple[str, str, str]:
+    """Did it stay up, and how long did it take to open every EXPOSEd port (the time to ready)."""
+    limit = f"{start.start_window_s:g} s" + (f", {start.start_window_from}" if start.start_window_from else "")
+    if start.exited:
+        how = f"exit code {start.exit_code}" if start.exit_code is not None else f"signal {start.signal}"
+        return "start", "exited", f"{how} within the start window ({limit})"
+    if start.ready_s is not None:
+        return "start", "ready", f"every EXPOSEd port open after {start.ready_s:.2f} s (start window {limit})"
+    if ports:
+        return "start", "running", f"not every EXPOSEd port opened within the start window ({limit})"
+    return "start", "running", f"still running after the start window ({limit})"
 
 
 def _rows(run: RuntimeRun) -> list[tuple[str, str, str]]:
@@ -24,12 +37,7 @@ def _rows(run: RuntimeRun) -> list[tuple[str, str, str]]:
     if run.start is None:
         rows.append(("start", "skipped", "not started" if problem is None else "entrypoint cannot run"))
         return rows
-    start = run.start
-    if start.exited:
-        how = f"exit code {start.exit_code}" if start.exit_code is not None else f"signal {start.signal}"
-        rows.append(("start", "exited", f"{how} within {run.start_window:g} s"))
-    else:
-        rows.append(("start", "running", f"still running after the start window ({run.start_window:g} s max)"))
+    rows.append(_start_row(run.start, any(port.declared for port in run.ports or ())))
     for port in run.ports or ():
         state = ("loopback only" if port.loopback_only else "listening") if port.listening else "not listening"
         kind = "EXPOSE" if port.declared else "undeclared"

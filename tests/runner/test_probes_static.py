@@ -236,3 +236,80 @@ def test_path_search_is_bounded_and_skips_repeats(root, monkeypatch):
     looked.clear()
     assert which(root, "sh", far) is None and len(looked) == 1
     assert which(root, "sh", "/x:" * 1000 + "/bin").path == "/bin/sh"
+
+
+# --- #!/usr/bin/env X: X must be on the PATH env searches ------------------------------------
+
+from pylint_image.runner.probes.entrypoint import EXECVP_DEFAULT_PATH, EnvCommand, env_command  # noqa: E402
+
+HOST_ELF = 62 if os.uname().machine == "x86_64" else 183
+
+
+@pytest.fixture
+def env_root(root: Path) -> Path:
+    put(root, "/usr/bin/env", elf_header(HOST_ELF))
+    return root
+
+
+@pytest.mark.parametrize("line", ["#!/usr/bin/env python3", "#!/usr/bin/env -S python3 -u",
+                                  "#!/usr/bin/env -S PATH=/usr/bin:/bin python3", "#!/usr/bin/env -vS python3",
+                                  "#!/usr/bin/env --split-string=python3 -u"])
+def test_env_interpreter_missing_names_it(env_root, line):
+    put(env_root, "/app.py", line + "\nprint(1)\n")
+    problem = probe_entrypoint(env_root, ("/app.py",), {})
+    assert problem.kind == "interpreter-missing" and problem.path == "python3", problem
+    assert "no executable python3 in PATH" in problem.detail
+
+
+def test_env_interpreter_found_on_the_image_path_or_docker_default(env_root):
+    put(env_root, "/app.py", "#!/usr/bin/env python3\n")
+    put(env_root, "/usr/local/bin/python3", elf_header(HOST_ELF))
+    assert probe_entrypoint(env_root, ("/app.py",), {}) is None   # Docker's default PATH has /usr/local/bin
+    problem = probe_entrypoint(env_root, ("/app.py",), {"PATH": "/usr/bin:/bin"})
+    assert problem.path == "python3" and "(/usr/bin:/bin)" in problem.detail
+    assert probe_entrypoint(env_root, ("/app.py",), {"PATH": "/opt:/usr/local/bin"}) is None
+
+
+def test_env_interpreter_is_checked_in_turn(env_root):
+    put(env_root, "/app.py", "#!/usr/bin/env node\n")
+    put(env_root, "/usr/bin/node", elf_header(HOST_ELF, 64, b"/lib64/ld-linux-x86-64.so.2"))
+    problem = probe_entrypoint(env_root, ("/app.py",), {})
+    assert problem.kind == "interpreter-missing" and problem.path == "/lib64/ld-linux-x86-64.so.2"
+    put(env_root, "/usr/bin/node", "#!/bin/sh\n", 0o644)   # there, but not executable
+    assert probe_entrypoint(env_root, ("/app.py",), {}).path == "node"
+
+
+def test_env_itself_missing_is_reported_first(root):
+    put(root, "/app.py", "#!/usr/bin/env python3\n")
+    assert probe_entrypoint(root, ("/app.py",), {}).path == "/usr/bin/env"
+
+
+def test_env_argument_pitfalls_are_explained(env_root):
+    put(env_root, "/usr/bin/python3", elf_header(HOST_ELF))
+    put(env_root, "/a.py", "#!/usr/bin/env python3 -u\n")
+    problem = probe_entrypoint(env_root, ("/a.py",), {})
+    assert problem.path == "python3 -u" and "-S python3 -u" in problem.detail
+    put(env_root, "/b.py", "#!/usr/bin/env python3\r\n")
+    problem = probe_entrypoint(env_root, ("/b.py",), {})
+    assert problem.path == "python3" and "CRLF" in problem.detail
+    put(env_root, "/c.py", "#!/usr/bin/env -S python3 -u\n")
+    assert probe_entrypoint(env_root, ("/c.py",), {}) is None
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["python3"], EnvCommand("python3", "/p", "/")),
+    (["-S python3 -u"], EnvCommand("python3", "/p", "/")),
+    (["-S PATH=/opt/bin ruby -w"], EnvCommand("ruby", "/opt/bin", "/")),
+    (["-i", "python3"], EnvCommand("python3", EXECVP_DEFAULT_PATH, "/")),
+    (["-u", "PATH", "node"], EnvCommand("node", EXECVP_DEFAULT_PATH, "/")),
+    (["--unset=PATH", "node"], EnvCommand("node", EXECVP_DEFAULT_PATH, "/")),
+    (["-u", "HOME", "--", "node"], EnvCommand("node", "/p", "/")),
+    (["--chdir=/srv", "./run"], EnvCommand("./run", "/p", "/srv")),
+    (["-C", "srv", "./run"], EnvCommand("./run", "/p", "/app/srv")),
+    (["--default-signal=PIPE", "-0", "node"], EnvCommand("node", "/p", "/")),
+    (["A=1", "PATH=/x", "node"], EnvCommand("node", "/x", "/")),
+    ([], None), (["A=1"], None), (["--bogus", "node"], None), (["-i python3"], None), (["-u"], None),
+])
+def test_env_arguments_parse_as_gnu_env(args, expected):
+    cwd = "/app" if args[:1] == ["-C"] else "/"
+    assert env_command(args, "/p", cwd) == expected

@@ -175,3 +175,144 @@ def test_pauses_never_outlast_the_time_left(clock):
     assert seen.undecided and seen.attempts == 2
     assert clock.pauses == [1.0, pytest.approx(0.55)]
     assert time.monotonic() > 0   # the real clock is untouched
+
+
+# --- the start wait: a live process is starting, not failing -------------------------------
+
+from pylint_image.runner.probes import lifecycle as lifecycle_module  # noqa: E402
+from pylint_image.runner.probes.lifecycle import (DEFAULT_START_LIMIT, PORTS, START, Claims,  # noqa: E402
+                                                  Timing, _wait_ready, start_limit)
+
+WANTED = frozenset({START, PORTS})
+
+
+class FakeBox:
+    """A sandbox whose ports open (and whose process exits) at given times on the fake clock."""
+
+    def __init__(self, clock: Clock, opens: dict[tuple[int, str], float], exits_at: float | None = None):
+        self.clock, self.opens, self.exits_at = clock, opens, exits_at
+        self.t0 = clock.now
+        self.looks = 0
+
+    def poll(self) -> int | None:
+        return 1 if self.exits_at is not None and self.clock.now - self.t0 >= self.exits_at else None
+
+    def wait(self, seconds: float) -> int | None:
+        self.clock.pause(seconds)
+        return self.poll()
+
+    def listening_sockets(self):
+        self.looks += 1
+        return iter([ListeningSocket(proto, 4, "0.0.0.0", port) for (port, proto), at in self.opens.items()
+                     if self.clock.now - self.t0 >= at])
+
+
+@pytest.fixture
+def start_clock(monkeypatch) -> Clock:
+    fake = Clock()
+    monkeypatch.setattr(lifecycle_module, "time", types.SimpleNamespace(monotonic=lambda: fake.now))
+    return fake
+
+
+def claims(ports=((8080, "tcp"),), start_period: float = 0.0, health=None) -> Claims:
+    return Claims(tuple(ports), health, signal.SIGTERM, False, start_period)
+
+
+def test_a_slow_service_is_waited_for_until_its_port_opens(start_clock):
+    box = FakeBox(start_clock, {(8080, "tcp"): 8.0})
+    ready = _wait_ready(box, claims(), Timing(), WANTED)
+    assert ready.ready_s == pytest.approx(8.0, abs=0.02)
+    assert (ready.limit_s, ready.limit_from) == (DEFAULT_START_LIMIT, "default")
+
+
+def test_the_wait_ends_when_the_process_exits(start_clock):
+    box = FakeBox(start_clock, {}, exits_at=3.0)
+    ready = _wait_ready(box, claims(), Timing(), WANTED)
+    assert ready.ready_s is None and start_clock.now - box.t0 == pytest.approx(3.0, abs=0.02)
+
+
+def test_a_port_that_never_opens_is_given_the_whole_limit(start_clock):
+    box = FakeBox(start_clock, {})
+    ready = _wait_ready(box, claims(), Timing(), WANTED)
+    assert ready.ready_s is None and start_clock.now - box.t0 == pytest.approx(DEFAULT_START_LIMIT, abs=0.02)
+
+
+def test_start_period_then_start_window_set_the_limit(start_clock):
+    box = FakeBox(start_clock, {})
+    ready = _wait_ready(box, claims(start_period=12.0), Timing(), WANTED)
+    assert (ready.limit_s, ready.limit_from) == (12.0, "HEALTHCHECK --start-period")
+    assert start_clock.now - box.t0 == pytest.approx(12.0, abs=0.02)
+    box = FakeBox(start_clock, {(8080, "tcp"): 8.0})
+    ready = _wait_ready(box, claims(start_period=12.0), Timing(start_window=2.0), WANTED)
+    assert (ready.ready_s, ready.limit_s, ready.limit_from) == (None, 2.0, "--start-window")
+    assert start_clock.now - box.t0 == pytest.approx(2.0, abs=0.02)
+
+
+def test_the_limit_never_passes_verify_deadline(start_clock):
+    now = start_clock.now
+    assert start_limit(claims(), Timing(deadline=now + 7.0), now) == (7.0, "verify's --timeout")
+    assert start_limit(claims(), Timing(deadline=now - 1.0), now) == (0.0, "verify's --timeout")
+    assert start_limit(claims(), Timing(deadline=now + 100.0), now) == (DEFAULT_START_LIMIT, "default")
+    box = FakeBox(start_clock, {})
+    _wait_ready(box, claims(start_period=60.0), Timing(deadline=now + 4.0), WANTED)
+    assert start_clock.now - box.t0 == pytest.approx(4.0, abs=0.02)
+
+
+def test_an_image_without_ports_is_watched_for_an_early_exit_only(start_clock):
+    assert start_limit(claims(ports=()), Timing(), start_clock.now) == (lifecycle_module.EXIT_WATCH, "default")
+    box = FakeBox(start_clock, {})
+    ready = _wait_ready(box, claims(ports=()), Timing(), WANTED)
+    assert ready.ready_s is None and start_clock.now - box.t0 == pytest.approx(lifecycle_module.EXIT_WATCH,
+                                                                               abs=0.02)
+    assert box.looks == 0   # no socket tables read for an image that claims no port
+
+
+def test_some_ports_open_and_the_rest_stay_closed_ends_the_wait_early(start_clock):
+    box = FakeBox(start_clock, {(8080, "tcp"): 1.0})
+    ready = _wait_ready(box, claims(ports=((8080, "tcp"), (9090, "tcp"))), Timing(), WANTED)
+    waited = start_clock.now - box.t0
+    assert ready.ready_s is None
+    assert waited == pytest.approx(1.0 + lifecycle_module.PARTIAL_PATIENCE, abs=0.05)
+    # A second port that opens later (within the patience) is waited for.
+    box = FakeBox(start_clock, {(8080, "tcp"): 1.0, (9090, "tcp"): 4.0})
+    ready = _wait_ready(box, claims(ports=((8080, "tcp"), (9090, "tcp"))), Timing(), WANTED)
+    assert ready.ready_s == pytest.approx(4.0, abs=0.02)
+
+
+def test_a_fast_service_is_ready_at_once(start_clock):
+    box = FakeBox(start_clock, {(8080, "tcp"): 0.0})
+    ready = _wait_ready(box, claims(), Timing(), WANTED)
+    assert ready.ready_s == 0.0 and start_clock.now - box.t0 == pytest.approx(Timing().settle)
+
+
+def test_claims_of_keeps_the_uncapped_start_period():
+    from pylint_image.linter.model.image import ImageConfig
+    from pylint_image.runner.argv import CommandConfig
+    from pylint_image.runner.probes.plan import claims_of
+
+    config = ImageConfig(cmd=("serve",), healthcheck=Healthcheck(("CMD", "probe"), start_period=60 * S))
+    found = claims_of(config, CommandConfig())
+    assert found.start_period == 60.0 and found.health.start_period == 10.0   # the probe's copy is capped
+    assert claims_of(ImageConfig(cmd=("serve",)), CommandConfig()).start_period == 0.0
+
+
+def test_slow_start_rule_and_probe_table():
+    from pylint_image.linter.model.runtime import Observation, PortObservation, RuntimeRun
+    from pylint_image.rules.runtime.rt3013_slow_start import RULE, SLOW_START_S
+    from pylint_image.runner.probes.table import probe_table
+
+    def run(ready, source="default"):
+        start = Observation("start", ("serve",), ready_s=ready, start_window_s=30.0, start_window_from=source)
+        return RuntimeRun("img", ("serve",), True, None, start=start,
+                          ports=(PortObservation(8080, "tcp", True, ("0.0.0.0",), True),))
+
+    slow = list(RULE.check(run(8.2), None))
+    assert len(slow) == 1 and "8.2 s" in slow[0].message and "8080/tcp" in slow[0].message
+    assert "--start-period" in slow[0].message
+    assert list(RULE.check(run(SLOW_START_S), None)) == [] and list(RULE.check(run(None), None)) == []
+    covered = list(RULE.check(run(8.2, "HEALTHCHECK --start-period"), None))
+    assert "within its HEALTHCHECK --start-period of 30 s" in covered[0].message
+    rows = {row[0]: row for row in probe_table(run(8.2)).rows}
+    assert rows["start"][1] == "ready" and "8.20 s" in rows["start"][2] and "30 s" in rows["start"][2]
+    waiting = {row[0]: row for row in probe_table(run(None)).rows}
+    assert waiting["start"][1] == "running" and "not every EXPOSEd port" in waiting["start"][2]

@@ -15,7 +15,7 @@ from tests.support.verify_images import build_verify_images
 
 pytestmark = [pytest.mark.docker, pytest.mark.sandbox]
 
-ALL_RT = {f"RT30{n:02d}" for n in range(1, 13)}
+ALL_RT = {f"RT30{n:02d}" for n in range(1, 14)}
 
 
 @pytest.fixture(scope="module")
@@ -29,8 +29,11 @@ def layer_cache(tmp_path_factory) -> Path:
 
 
 def run_verify(tag: str, cache: Path, **overrides) -> Report:
-    spec = VerifySpec(image=f"docker-daemon:{tag}", start_window=2.0, grace=1.5, cache_dir=cache,
-                      limits=Limits(memory_bytes=64 << 20, pids=32, cpus=1.0), **overrides)
+    # A 2 s start window keeps the images whose ports never open fast; the slow-start test
+    # passes start_window=None, verify's default (the start period, else 30 s).
+    settings = {"start_window": 2.0, "grace": 1.5, "limits": Limits(memory_bytes=64 << 20, pids=32, cpus=1.0),
+                **overrides}
+    spec = VerifySpec(image=f"docker-daemon:{tag}", cache_dir=cache, **settings)
     return verify(spec, registry(), config_for())
 
 
@@ -63,6 +66,7 @@ CASES = {
     "no-exec": ({"RT3004"}, {"RT3003", "RT3005", "RT3006"}),
     "bad-shebang": ({"RT3005"}, {"RT3003", "RT3004", "RT3006"}),
     "glibc-on-scratch": ({"RT3005"}, {"RT3003", "RT3004", "RT3006"}),
+    "env-missing": ({"RT3005"}, {"RT3003", "RT3004", "RT3006"}),
 }
 
 
@@ -94,6 +98,25 @@ def test_messages_explain_the_cause(images, layer_cache, no_leaks):
     assert "no handler" in message(handler, "RT3010")
     hog = run_verify(images["hog"], layer_cache)
     assert "memory limit" in message(hog, "RT3012")
+    env = run_verify(images["env-missing"], layer_cache)
+    assert [f.code for f in env.findings if f.code.startswith("RT")] == ["RT3005"]
+    assert "#!/usr/bin/env python3" in message(env, "RT3005") and "no executable python3 in PATH" in message(env, "RT3005")
+
+
+def test_a_slow_service_is_starting_not_failing(images, layer_cache, no_leaks):
+    report = run_verify(images["slow-start"], layer_cache, start_window=None)
+    assert rt_codes(report) == {"RT3013"}, [f"{f.code} {f.message}" for f in report.findings]
+    slow = next(f for f in report.findings if f.code == "RT3013")
+    assert slow.severity.value == "info" and "8080/tcp" in slow.message
+    rows = {row[0]: row for row in report.tables[0].rows}
+    assert rows["start"][1] == "ready" and "30 s" in rows["start"][2]
+    ready = float(rows["start"][2].split(" after ")[1].split(" s")[0])
+    assert 8.0 <= ready < 12.0
+    assert rows["port 8080/tcp"][1] == "listening"
+    # --start-window still overrides: 2 s is too short for it, and then the port is not listening.
+    hurried = run_verify(images["slow-start"], layer_cache, start_window=2.0)
+    assert "RT3007" in rt_codes(hurried) and "RT3013" not in rt_codes(hurried)
+    assert "2 s (--start-window) start window" in message(hurried, "RT3007")
 
 
 def test_probe_table_and_timings(images, layer_cache, no_leaks):

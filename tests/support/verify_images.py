@@ -58,6 +58,12 @@ IMAGES = {
     "good-script": "FROM {base}\nCOPY start.sh /start.sh\nRUN chmod 0755 /start.sh\nUSER 65534\n"
                    'CMD ["/start.sh"]\n',
     "glibc-on-scratch": 'FROM scratch\nCOPY hello /hello\nCMD ["/hello"]\n',
+    # A live service that needs 8 s to open its port: starting, not failing (slow-start, info).
+    "slow-start": "FROM {base}\n" + _SERVE + "USER 65534\nEXPOSE 8080\n"
+                  'CMD ["sh", "-c", "sleep 8; exec tserve tcp 0.0.0.0 8080"]\n',
+    # #!/usr/bin/env python3 where env exists and python3 is on no PATH directory.
+    "env-missing": "FROM {base}\nRUN ln -s /bin/busybox /usr/bin/env\nCOPY env-script.py /app.py\n"
+                   'RUN chmod 0755 /app.py\nUSER 65534\nCMD ["/app.py"]\n',
 }
 
 
@@ -70,6 +76,7 @@ def _context(tmp: Path) -> None:
     subprocess.run(["gcc", "-o", str(tmp / "hello"), str(tmp / "hello.c")], check=True, capture_output=True)
     (tmp / "start.sh").write_text("#!/bin/sh\necho started\n")
     (tmp / "bash-script.sh").write_text("#!/bin/bash\necho started\n")
+    (tmp / "env-script.py").write_text("#!/usr/bin/env python3\nprint('started')\n")
 
 
 def _tag(name: str, text: str) -> str:
