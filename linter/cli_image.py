@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .engine import Outcome, run_rules
-from .errors import InputError, ParseError, SourceError
+from .errors import EngineUnavailable, InputError, ParseError, SourceError
 from .findings import Notification, SourceLocation
 from .report import Report, Table
 from .ruleapi import Target
@@ -28,7 +28,8 @@ if TYPE_CHECKING:
     from .model.image import Image
     from .plugins import Registry
 
-FATAL_NOTIFICATIONS: tuple[str, ...] = ()
+# No engine to read a docker-daemon: image from is the host's problem: exit code 3 (as for verify).
+FATAL_NOTIFICATIONS: tuple[str, ...] = ("engine-unavailable",)
 PIPE_BYTES = 1 << 20  # a 1 MiB pipe lets `docker save` run ahead of the reader
 
 
@@ -49,6 +50,9 @@ def run(args: argparse.Namespace, registry: Registry, config: Config) -> Report:
     rules = [r for r in registry.by_target(Target.IMAGE) if config.selection.enabled(r)]
     try:
         image = load(args.source, [r.meta.needs for r in rules])
+    except EngineUnavailable as exc:
+        notes.append(Notification("engine-unavailable", "error", exc.format()))
+        return _report([], notes, registry, args, dockerfile, display, started)
     except SourceError as exc:
         notes.append(Notification("source-error", "error", exc.format()))
         return _report([], notes, registry, args, dockerfile, display, started)
@@ -84,10 +88,12 @@ def load(source: str, needs) -> Image:
 def _load_from_daemon(name: str, needs) -> Image:
     from .oci import load_image_stream
 
+    from ..runner.engine_api import engine_error   # the engine's messages are sorted in runner/
+
     try:
         proc = subprocess.Popen(["docker", "save", name], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     except OSError as exc:
-        raise SourceError(f"cannot run docker save: {exc.strerror}", f"docker-daemon:{name}") from None
+        raise EngineUnavailable(f"cannot run docker save: {exc.strerror}", f"docker-daemon:{name}") from None
     try:
         import fcntl
 
@@ -99,11 +105,14 @@ def _load_from_daemon(name: str, needs) -> Image:
     except SourceError as exc:
         proc.kill()
         err = proc.communicate()[1].decode(errors="replace").strip()
-        raise SourceError(err.splitlines()[-1] if err else exc.message, f"docker-daemon:{name}") from None
+        raise engine_error(err or exc.message, f"docker-daemon:{name}") from None
     finally:
         proc.stdout.close()  # type: ignore[union-attr]
     err = proc.communicate()[1].decode(errors="replace").strip()
     if proc.returncode != 0:
+        failure = engine_error(err or f"docker save failed: {proc.returncode}", f"docker-daemon:{name}")
+        if isinstance(failure, EngineUnavailable):
+            raise failure
         raise SourceError(f"docker save failed: {err.splitlines()[-1] if err else proc.returncode}",
                           f"docker-daemon:{name}")
     return image

@@ -56,3 +56,12 @@ class SandboxUnavailable(PylintImageError):
 
 class SandboxError(PylintImageError):
     """The sandbox failed while setting up or running a container."""
+
+
+class EngineUnavailable(SourceError):
+    """The container engine cannot be reached or used (no CLI, no daemon, no permission): exit code 3.
+
+    A source error of the host rather than of the image: the message is the engine's own
+    (``Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker
+    daemon running?``).  A missing image in a reachable engine stays a plain SourceError.
+    """

@@ -3,7 +3,9 @@
 Each builder is a thin subprocess wrapper behind the Builder protocol. A failed build
 raises :class:`BuildFailed` naming the failing instruction's Dockerfile line when the log
 reveals it (legacy ``Step 3/5 : RUN``, BuildKit ``Dockerfile:12`` / ``#8 [2/3] RUN``,
-podman/buildah ``STEP 3/5: RUN``) plus the log tail.
+podman/buildah ``STEP 3/5: RUN``) plus an excerpt of the log: the failing step and its last
+output lines, without the builder's banners (the legacy builder's deprecation notice, the
+buildx install hint), colour codes or progress noise (:func:`failure_excerpt`).
 """
 
 from __future__ import annotations
@@ -25,14 +27,27 @@ from typing import IO, Protocol
 from pylint_image.linter.errors import BuildError, SourceError
 from pylint_image.linter.model.frozen import frozen
 
+from .engine_api import engine_error, unreachable
+
 LOG = logging.getLogger(__name__)
 BUILD_TIMEOUT = 1800.0
 _REAP_TIMEOUT = 30.0   # seconds for the builder to exit once its output closed
-LOG_TAIL_LINES = 40
+LOG_TAIL_LINES = 12   # output lines of the failing step kept in the excerpt (plus its header and error)
 
 _LEGACY_STEP = re.compile(r"^Step (\d+)/\d+ : (.*)$")
 _STEP = re.compile(r"^STEP (\d+)/\d+: (.*)$")
 _BUILDKIT_STEP = re.compile(r"^#\d+ \[(?:[^\]]*?\s)?\d+/\d+\] (.*)$")
+_ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
+# Notices the builder prints on every run, whatever the Dockerfile: their indented lines follow.
+_BANNER = re.compile(r"^(DEPRECATED: The legacy builder|ERROR: BuildKit is enabled but the buildx"
+                     r"|WARNING: buildx|#0 building with )")
+# Lines that tell how the build went, not what the failing step printed.
+_NOISE = re.compile(r"^(Sending build context to |Removing intermediate container |\s*---> "
+                    r"|#\d+ (DONE|CACHED)\b|#\d+ \[internal\]|#\d+ (transferring|resolve|sha256:|extracting"
+                    r"|naming to|exporting|writing image|unpacking|load build definition|load metadata|load \.dockerignore)"
+                    r"|#\d+ \d+(\.\d+)?s? done$|-{8,}$|\s*\d+ \|)")
+_BUILDKIT_PREFIX = re.compile(r"^#\d+ \d+\.\d+ ")   # "#6 0.251 " before a BuildKit step's output line
+_SUMMARY_HEAD = re.compile(r"^ > \[(?:[^\]]*?\s)?\d+/\d+\] .*:$")   # BuildKit's recap of the failing step
 
 
 @frozen
@@ -166,9 +181,48 @@ def _run_logged(cmd: Sequence[str], env: Mapping[str, str], timeout: float,
     return code, "\n".join(log)
 
 
+def clean_lines(log: str) -> list[str]:
+    """The log's lines without colour codes, redrawn states, blank lines and builder banners."""
+    out: list[str] = []
+    in_banner = False
+    for raw in log.splitlines():
+        # A line redrawn with carriage returns ("Sending build context ... 2.048kB\r") shows its last state.
+        line = next((part for part in reversed(_ANSI.sub("", raw).split("\r")) if part.strip()), "").rstrip()
+        if _BANNER.match(line):
+            in_banner = True
+            continue
+        if in_banner and (not line or line[:1].isspace()):
+            continue   # the banner's indented continuation lines and the blank line after it
+        in_banner = False
+        if line:
+            out.append(line)
+    return out
+
+
+def failure_excerpt(log: str, keep: int = LOG_TAIL_LINES) -> str:
+    """The failing step's header, its last ``keep`` output lines and the builder's error line.
+
+    BuildKit recaps the failing step between ``------`` rules (`` > [3/3] RUN ...:``); the
+    legacy builder and podman/buildah name it in their last ``Step``/``STEP`` line.
+    """
+    lines = clean_lines(log)
+    recap = next((i for i in range(len(lines) - 1, -1, -1) if _SUMMARY_HEAD.match(lines[i])), None)
+    if recap is not None:
+        end = next((i for i in range(recap + 1, len(lines)) if lines[i].startswith("------")), len(lines))
+        body = [re.sub(r"^\d+\.\d+ ", "", line) for line in lines[recap + 1:end]]
+        errors = [line for line in lines[end:] if line.startswith("ERROR")]
+        return "\n".join([lines[recap].strip().lstrip("> ").rstrip(":"), *body[-keep:], *errors[-1:]])
+    start = next((i for i in range(len(lines) - 1, -1, -1)
+                  if any(p.match(lines[i]) for p in (_LEGACY_STEP, _STEP, _BUILDKIT_STEP))), None)
+    if start is None:
+        return "\n".join([line for line in lines if not _NOISE.match(line)][-keep:])
+    body = [_BUILDKIT_PREFIX.sub("", line) for line in lines[start + 1:] if not _NOISE.match(line)]
+    return "\n".join([_BUILDKIT_PREFIX.sub("", lines[start]), *body[-keep:]])
+
+
 def _fail(log: str, dockerfile: Path, tool: str) -> BuildFailed:
     line, instruction = locate_failure(log, dockerfile)
-    tail = "\n".join(log.splitlines()[-LOG_TAIL_LINES:])
+    tail = failure_excerpt(log)
     what = f"{instruction!r} failed" if instruction else "build failed"
     return BuildFailed(f"{tool} build: {what}", dockerfile, line, instruction, tail)
 
@@ -191,6 +245,8 @@ def _stream(cmd: Sequence[str]) -> Iterator[IO[bytes]]:
         proc.stderr.close()
         code = proc.wait()
     if code != 0:
+        if unreachable(err):
+            raise engine_error(err, " ".join(cmd[:2]))
         raise SourceError(f"{' '.join(cmd[:2])} failed ({code}): {err.strip()[-500:]}")
 
 
@@ -227,10 +283,20 @@ class CliBuilder:
 
     def detect(self) -> bool:
         """True when the CLI exists and its info command succeeds."""
+        return self.problem() is None
+
+    def problem(self) -> str | None:
+        """Why this builder cannot be used (the engine's own words when it says), or None."""
         if shutil.which(self.name) is None:
-            return False
+            return "not installed"
         done = _probe(self.info_cmd)
-        return done is not None and done.returncode == 0
+        if done is None:
+            return f"{' '.join(self.info_cmd[:2])} did not answer"
+        if done.returncode != 0:
+            lines = [line.strip() for line in (done.stderr or done.stdout).splitlines() if line.strip()]
+            return next((line for line in lines if unreachable(line)), lines[-1] if lines else
+                        f"{' '.join(self.info_cmd[:2])} failed ({done.returncode})")
+        return None
 
     def version(self) -> str:
         """The CLI's ``--version`` line."""
@@ -302,7 +368,10 @@ def select_builder(name: str = "auto") -> CliBuilder:
         chosen = [candidates[name]]
     else:
         chosen = list(candidates.values())
+    problems = []
     for builder in chosen:
-        if builder.detect():
+        problem = builder.problem()
+        if problem is None:
             return builder
-    raise BuildError(f"no working builder found (tried {', '.join(b.name for b in chosen)})")
+        problems.append(f"{builder.name}: {problem}")
+    raise BuildError(f"no working builder found ({'; '.join(problems)})")

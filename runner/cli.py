@@ -8,11 +8,8 @@ built; a PATH or --file given with it is still linted and used for finding locat
 from __future__ import annotations
 
 import argparse
-import contextlib
 import logging
 import signal
-import sys
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from pylint_image.linter.config import Config
@@ -26,7 +23,8 @@ from .spec import VerifySpec, locate_dockerfile, parse_size
 
 LOG = logging.getLogger(__name__)
 # Notifications that make the exit code 3 (tool or infrastructure error, §4.5).
-FATAL_NOTIFICATIONS = ("builder-unavailable", "sandbox-required", "sandbox-error", "verify-timeout")
+FATAL_NOTIFICATIONS = ("builder-unavailable", "engine-unavailable", "sandbox-required", "sandbox-error",
+                       "verify-timeout")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -38,6 +36,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--builder", default="auto", choices=("auto", "docker", "podman", "buildah"))
     parser.add_argument("--image", metavar="SOURCE", help="verify an already built image instead of building")
     parser.add_argument("--keep-image", action="store_true", help="keep the image this run built")
+    parser.add_argument("--progress", default="auto", choices=("auto", "plain", "none"),
+                        help="progress on stderr: a live display on a terminal (auto), one line per "
+                             "phase (plain), or none; the report on stdout is the same either way")
     parser.add_argument("--start-window", type=float, default=None, metavar="SECONDS",
                         help="how long a live entrypoint may take to open its EXPOSEd ports (default: "
                              "the HEALTHCHECK's --start-period, else 30; 5 for an image without EXPOSE)")
@@ -81,19 +82,6 @@ def spec_from_args(args: argparse.Namespace) -> VerifySpec:
                       timeout=args.timeout)
 
 
-@contextlib.contextmanager
-def _build_progress() -> Iterator[Callable[[str], None] | None]:
-    """A rich status line on stderr showing the build's latest output line (TTY only)."""
-    if not sys.stderr.isatty():
-        yield lambda line: LOG.debug("build: %s", line)
-        return
-    from rich.console import Console
-
-    console = Console(stderr=True)
-    with console.status("building…") as status:
-        yield lambda line: status.update(f"building: {line.strip()[:100]}")
-
-
 class _Terminated(SystemExit):
     """Raised from the SIGTERM handler so that every ``with`` block unwinds (temp dirs, images)."""
 
@@ -111,7 +99,9 @@ def run(args: argparse.Namespace, registry: Registry, config: Config) -> Report:
     # sandboxes are closed first, then the exception unwinds the rest of the pipeline.
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
-        with _build_progress() as on_line:
-            return verify(spec, registry, config, on_build_line=on_line)
+        from .progress import shown
+
+        with shown(args.progress) as progress:
+            return verify(spec, registry, config, progress=progress)
     finally:
         signal.signal(signal.SIGTERM, previous)

@@ -5,19 +5,49 @@ and read its config, the socket answers in about 1 ms.  Only the plain local set
 handled (no DOCKER_HOST other than unix://, no context, no TLS): anything else, and any
 answer other than 200, returns None so that the caller runs the CLI, which then gives the
 same result, or the error message, the user would see from docker.
+
+:func:`engine_error` sorts the CLI's error messages: an engine that cannot be reached (no
+daemon, no permission on its socket, an unknown context) is :class:`EngineUnavailable`
+(exit code 3, the host's problem), anything else, such as a missing image, a SourceError.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 from pathlib import Path
 from urllib.parse import quote
 
+from pylint_image.linter.errors import EngineUnavailable, SourceError
+
 DEFAULT_SOCKET = "/var/run/docker.sock"
 _TIMEOUT = 10.0
 _MAX_BYTES = 16 << 20   # an inspect document is kilobytes; more is not an engine talking
+# What the docker (20.10 to 28) and podman CLIs say when there is no engine to talk to.
+_UNREACHABLE = re.compile(
+    r"Cannot connect to the Docker daemon|Is the docker daemon running|error during connect"
+    r"|permission denied while trying to connect to the Docker daemon|failed to connect to the docker API"
+    r"|context \S+ (does not exist|not found)|Cannot connect to Podman|unable to connect to Podman",
+    re.IGNORECASE)
+
+
+def unreachable(message: str) -> bool:
+    """True when an engine CLI's error message says that no engine could be reached."""
+    return _UNREACHABLE.search(message) is not None
+
+
+def engine_error(message: str, where: str | None = None) -> SourceError:
+    """The error for an engine CLI's failure: EngineUnavailable when no engine answered, else SourceError.
+
+    ``message`` is kept as the engine wrote it (its last line, where the CLI says what went wrong).
+    """
+    lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
+    text = next((line for line in reversed(lines) if unreachable(line)), lines[-1] if lines else "")
+    if unreachable(text):
+        return EngineUnavailable(text, where)
+    return SourceError(text or "the engine gave no reason", where)
 
 
 def socket_path(environ: dict[str, str] | None = None) -> str | None:

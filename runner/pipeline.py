@@ -15,7 +15,8 @@ from pathlib import Path
 
 from pylint_image.linter.config import Config
 from pylint_image.linter.engine import Outcome, enabled_rules, run_rules
-from pylint_image.linter.errors import BuildError, ParseError, PylintImageError, SandboxError, SandboxUnavailable
+from pylint_image.linter.errors import (BuildError, EngineUnavailable, ParseError, PylintImageError, SandboxError,
+                                        SandboxUnavailable)
 from pylint_image.linter.findings import Finding, Notification
 from pylint_image.linter.lint import FileResult, lint_one
 from pylint_image.linter.related import merge_levels
@@ -33,6 +34,7 @@ from .probes.entrypoint import probe_entrypoint
 from .probes.lifecycle import RUNNING_PROBES, Lifecycle, Timing, run_lifecycle
 from .probes.plan import claims_of, sandbox_spec
 from .probes.table import probe_table
+from .progress import SILENT, Progress, build_lines, counting_saver
 from .rootfs import LayerCache, assembled_rootfs
 from .sandbox import SandboxSupport, detect
 from .source import AcquiredImage, acquire, daemon_image
@@ -43,14 +45,17 @@ BUILD_PROBE = "build"
 
 
 def verify(spec: VerifySpec, registry: Registry, config: Config,
-           on_build_line: Callable[[str], None] | None = None) -> Report:
-    """Verify one image end to end and return the report (static and runtime findings)."""
+           on_build_line: Callable[[str], None] | None = None, progress: Progress = SILENT) -> Report:
+    """Verify one image end to end and return the report (static and runtime findings).
+
+    ``progress`` is told each phase as it begins (lint, build, unpack, start, the probes).
+    """
     timings: dict[str, float] = {}
     started = time.perf_counter()
     rules = enabled_rules(registry, config, Target.RUNTIME)
     wanted = probes_needed(rules)
     notes: list[Notification] = []
-    static = lint_first(spec, registry, config, notes)
+    static = lint_first(spec, registry, config, notes, progress)
     dockerfile = parse_linked(spec)
     sources, commands = claim_sources(dockerfile, spec.target) if dockerfile else ({}, CommandConfig())
     cache = LayerCache(spec.cache_dir)
@@ -59,12 +64,13 @@ def verify(spec: VerifySpec, registry: Registry, config: Config,
     # Probes stop early enough to stop the container and report before the hard deadline.
     probes_deadline = time.monotonic() + spec.timeout * 0.9
     with Watchdog(spec.timeout) as watchdog, contextlib.ExitStack() as stack:
-        image_or_failure = obtain_image(spec, cache, stack, notes, on_build_line, timings)
+        image_or_failure = obtain_image(spec, cache, stack, notes, on_build_line or build_lines(progress),
+                                        timings, progress)
         if isinstance(image_or_failure, BuildFailure):
             run = RuntimeRun(image=spec.image or str(spec.dockerfile), build=image_or_failure, sources=sources)
         elif image_or_failure is not None:
             run, lifecycle = observe_image(image_or_failure, spec, commands, sources, wanted, cache,
-                                           rules, notes, timings, probes_deadline)
+                                           rules, notes, timings, probes_deadline, progress)
     if watchdog.expired:
         # What was observed after the deadline is an artefact of stopping it: judge nothing.
         notes.append(Notification("verify-timeout", "error",
@@ -82,10 +88,11 @@ def probes_needed(rules: Sequence[Rule]) -> frozenset[str]:
 
 
 def lint_first(spec: VerifySpec, registry: Registry, config: Config,
-               notes: list[Notification]) -> FileResult | None:
+               notes: list[Notification], progress: Progress = SILENT) -> FileResult | None:
     """Lint the Dockerfile (static findings) before spending time on a build."""
     if spec.dockerfile is None or not spec.lint:
         return None
+    progress.phase("lint", str(spec.dockerfile))
     result = lint_one(spec.dockerfile, Path.cwd(), registry, config, spec.build_args)
     if result.error:
         notes.append(Notification("input-error", "error", result.error))
@@ -106,14 +113,18 @@ def parse_linked(spec: VerifySpec) -> Dockerfile | None:
 
 def obtain_image(spec: VerifySpec, cache: LayerCache, stack: contextlib.ExitStack,
                  notes: list[Notification], on_line: Callable[[str], None] | None,
-                 timings: dict[str, float]) -> AcquiredImage | BuildFailure | None:
+                 timings: dict[str, float], progress: Progress = SILENT) -> AcquiredImage | BuildFailure | None:
     """Build (or open ``--image``) and return the image, a build failure, or None (notified)."""
     began = time.perf_counter()
     try:
         if spec.image is not None:
+            progress.phase("unpack", spec.image)
             image: AcquiredImage | BuildFailure | None = stack.enter_context(acquire(spec.image, cache))
         else:
-            image = build_image(spec, cache, stack, notes, on_line)
+            image = build_image(spec, cache, stack, notes, on_line, progress)
+    except EngineUnavailable as exc:   # no engine to ask: the host's problem, not the image's (exit 3)
+        notes.append(Notification("engine-unavailable", "error", str(exc)))
+        image = None
     except BuildError as exc:
         notes.append(Notification("build-error", "error", str(exc)))
         image = None
@@ -125,7 +136,8 @@ def obtain_image(spec: VerifySpec, cache: LayerCache, stack: contextlib.ExitStac
 
 
 def build_image(spec: VerifySpec, cache: LayerCache, stack: contextlib.ExitStack,
-                notes: list[Notification], on_line: Callable[[str], None] | None) -> AcquiredImage | BuildFailure | None:
+                notes: list[Notification], on_line: Callable[[str], None] | None,
+                progress: Progress = SILENT) -> AcquiredImage | BuildFailure | None:
     """Build the Dockerfile with the chosen builder and open the result (removed at the end)."""
     assert spec.dockerfile is not None and spec.context is not None
     from .build import BuildFailed, select_builder   # here: ``--image`` runs never need the builders
@@ -135,13 +147,15 @@ def build_image(spec: VerifySpec, cache: LayerCache, stack: contextlib.ExitStack
     except BuildError as exc:
         notes.append(Notification("builder-unavailable", "error", str(exc)))
         return None
+    progress.phase("build", f"{builder.name} build {spec.dockerfile}")
     try:
         built = builder.build(spec.context, spec.dockerfile, spec.target, spec.build_args, on_line=on_line)
     except BuildFailed as exc:
         return BuildFailure(exc.message, exc.line, exc.instruction, exc.log_tail)
     if not spec.keep_image:
         stack.callback(_remove_image, builder.name, built.image_ref)
-    return stack.enter_context(daemon_image(built.image_ref, cache, builder.save,
+    progress.phase("unpack", built.image_ref)
+    return stack.enter_context(daemon_image(built.image_ref, cache, counting_saver(builder.save, progress),
                                             inspect=builder.name == "docker"))
 
 
@@ -153,7 +167,7 @@ def _remove_image(tool: str, ref: str) -> None:
 def observe_image(image: AcquiredImage, spec: VerifySpec, commands: CommandConfig,
                   sources: dict, wanted: frozenset[str], cache: LayerCache, rules: Sequence[Rule],
                   notes: list[Notification], timings: dict[str, float],
-                  probes_deadline: float) -> tuple[RuntimeRun, Lifecycle | None]:
+                  probes_deadline: float, progress: Progress = SILENT) -> tuple[RuntimeRun, Lifecycle | None]:
     """Run the static entrypoint probe and, when the sandbox allows it, the running probes."""
     config = image.config
     argv = container_argv(config.entrypoint, config.cmd)
@@ -168,6 +182,7 @@ def observe_image(image: AcquiredImage, spec: VerifySpec, commands: CommandConfi
         claims = claims_of(config, commands)
         began = time.perf_counter()
         if support is not None and problem is None and argv and wanted & set(RUNNING_PROBES):
+            progress.phase("start", " ".join(argv))
             lifecycle = start_and_watch(root, image, spec, claims, wanted, support, notes, probes_deadline)
             # Weaker-than-Docker containment, and what teardown could not remove, are said out loud.
             notes.extend(Notification("sandbox-teardown" if text.startswith("teardown:") else "sandbox-limited",

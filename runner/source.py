@@ -19,12 +19,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 
-from pylint_image.linter.errors import SourceError
+from pylint_image.linter.errors import EngineUnavailable, SourceError
 from pylint_image.linter.model.image import ImageConfig
 from pylint_image.linter.oci import ImageSource, parse_source
 from pylint_image.linter.oci.config import parse_image_config
 
-from .engine_api import inspect_image
+from .engine_api import engine_error, inspect_image
 from .fsutil import remove_tree
 from .rootfs import LayerCache, LayerSource
 from pylint_image.linter.model.frozen import frozen
@@ -53,16 +53,24 @@ def _docker_save(ref: str) -> contextlib.AbstractContextManager[IO[bytes]]:
 
 
 def _inspect(ref: str) -> dict[str, object]:
-    """``docker image inspect`` of ``ref`` as a dict; SourceError when docker or the image is missing."""
+    """``docker image inspect`` of ``ref`` as a dict.
+
+    EngineUnavailable (exit code 3) when there is no docker CLI or no engine answers, with
+    the CLI's own message; SourceError (exit code 2) when the engine has no such image.
+    """
     found_on_socket = inspect_image(ref)
     if found_on_socket is not None:
         return found_on_socket
     if shutil.which("docker") is None:
-        raise SourceError(f"docker-daemon:{ref}: the docker CLI is not installed")
-    done = subprocess.run(["docker", "image", "inspect", ref], capture_output=True, text=True,
-                          timeout=_INSPECT_TIMEOUT, check=False)
+        raise EngineUnavailable("the docker CLI is not installed", f"docker-daemon:{ref}")
+    try:
+        done = subprocess.run(["docker", "image", "inspect", ref], capture_output=True, text=True,
+                              timeout=_INSPECT_TIMEOUT, check=False)
+    except subprocess.TimeoutExpired:
+        raise EngineUnavailable(f"docker image inspect did not answer within {_INSPECT_TIMEOUT:g} s",
+                                f"docker-daemon:{ref}") from None
     if done.returncode != 0:
-        raise SourceError(f"docker-daemon:{ref}: {done.stderr.strip() or 'no such image'}")
+        raise engine_error(done.stderr or "no such image", f"docker-daemon:{ref}")
     found = json.loads(done.stdout)
     if not isinstance(found, list) or not found or not isinstance(found[0], dict):
         raise SourceError(f"docker-daemon:{ref}: unexpected inspect output")

@@ -68,19 +68,24 @@ class TextFormatter:
         """A text object of the active backend, control characters escaped (one line)."""
         return self._Text(escape_control(value, keep=""), style=style)
 
-    def _headline(self, f: Finding, report: Report) -> Text:
-        message = " ".join(f.message.split("\n"))  # one line per finding
+    def _headline(self, f: Finding, report: Report, first_line: bool = False) -> Text:
+        # One line per finding; with ``first_line`` the message's other lines are printed below it.
+        message = f.message.split("\n", 1)[0] if first_line else " ".join(f.message.split("\n"))
         return self._Text.assemble(
             (escape_control(location_label(f, report.root), keep=""), "bold"), ": ", (f.code, _STYLE[f.severity]),
             " ", (f"[{escape_control(f.name, keep='')}]", "dim"), " ", escape_control(message, keep="\t"),
         )
 
     def _print_finding(self, console: Console, f: Finding, report: Report) -> None:
-        out = [self._headline(f, report)]
+        out = [self._headline(f, report, first_line=True)]
         src = f.source
         lines = self._lines.of(src.path) if src is not None else None
         if src is not None and lines is not None:
             out.extend(frame(lines, src.span, _STYLE[f.severity], self._Text))
+        # A message's further lines (a build log excerpt, a crashed entrypoint's stderr), each escaped.
+        more = [line.rstrip() for line in f.message.split("\n")[1:] if line.strip()]
+        out.extend(self._Text(("   = note: " if i == 0 else "           ") + escape_control(line, keep="\t"), style="dim")
+                   for i, line in enumerate(more))
         if src is not None and f.location is not src:
             out.append(self._t(f"   = at: {image_label(f.location)}", "dim"))
         for related in f.related:   # the same problem seen at another level

@@ -1,7 +1,9 @@
 """## What it does
 Reports that the image could not be built, at the instruction whose step failed (read
-from the builder's log: BuildKit, the legacy builder, podman or buildah), with the tail
-of the build log.  Nothing can be verified without an image.
+from the builder's log: BuildKit, the legacy builder, podman or buildah), with that
+step's last output lines and the builder's error; the builder's banners (such as the
+legacy builder's deprecation notice) and progress lines are left out.  Nothing can be
+verified without an image.
 
 ## Why is this bad?
 A Dockerfile that does not build is broken for everyone who uses it.  Severity ERROR.
@@ -27,6 +29,8 @@ from typing import Any
 from pylint_image.linter import (Context, RuleMeta, RuntimeLocation, Severity, SourceLocation, Span,
                                  Target, Violation, rule)
 
+MAX_LINES = 16   # of the build log excerpt in the message
+
 
 def check(run: Any, ctx: Context) -> Iterator[Violation]:
     """Yield a violation when the build failed."""
@@ -37,7 +41,10 @@ def check(run: Any, ctx: Context) -> Iterator[Violation]:
     if failure.line is not None and ctx.dockerfile is not None:
         line = failure.line
         source = SourceLocation(ctx.dockerfile.path, Span(line, 1, line, len(ctx.dockerfile.line(line)) + 1))
-    tail = "\n".join(failure.log_tail.strip().splitlines()[-12:])
+    # The runner keeps the failing step, its last output lines and the builder's error (no
+    # banners, no progress noise); a longer log from elsewhere is cut to its end.
+    lines = [line.rstrip() for line in failure.log_tail.strip().splitlines() if line.strip()]
+    tail = "\n".join(lines if len(lines) <= MAX_LINES else lines[:1] + ["..."] + lines[-(MAX_LINES - 2):])
     yield Violation(RuntimeLocation(run.image, "build", source),
                     f"the image build failed: {failure.message}" + (f"\n{tail}" if tail else ""))
 

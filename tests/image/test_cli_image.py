@@ -108,3 +108,16 @@ def test_digest_mismatch_is_a_clear_error(tmp_path: Path) -> None:
     result = cli(str(layout), cwd=tmp_path)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "digest" in result.stderr.lower() or "mismatch" in result.stderr.lower(), result.stderr
+
+
+def test_unreachable_engine_is_exit_3_with_the_engines_message_once(tmp_path: Path) -> None:
+    import shutil
+
+    env = {**os.environ, "NO_COLOR": "1", "DOCKER_HOST": f"unix://{tmp_path}/nonexistent.sock"}
+    result = subprocess.run([sys.executable, "-m", "pylint_image.linter.cli", "image",
+                             "docker-daemon:pylint-image-test/x:1"], cwd=tmp_path, capture_output=True,
+                            text=True, timeout=120, env=env)
+    assert result.returncode == 3, result.stdout + result.stderr
+    said = result.stdout + result.stderr
+    needle = "Cannot connect to the Docker daemon" if shutil.which("docker") else "cannot run docker save"
+    assert said.count(needle) == 1 and "engine-unavailable" in said and "Traceback" not in said, said

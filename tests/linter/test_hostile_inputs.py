@@ -194,7 +194,8 @@ def test_terminal_and_annotation_output_never_carries_control_characters(fmt: st
     assert "/bin/\\x1b[31mls" in out and "probe said \\x1b[1mhi" in out
     if fmt == "text":
         assert "/etc/\\x1b[8mhidden" in out and "RUN \\x1b[31m red" in out
-        assert re.search(r"done\s+ok second line", out)  # a tab stays (rich expands it); one line per message
+        assert re.search(r"done\s+ok\n", out)  # a tab stays (rich expands it)
+        assert "\n   = note: second line\n" in out   # a message's further lines below its headline, escaped
 
 
 def test_github_keeps_multiline_messages_and_tabs() -> None:
