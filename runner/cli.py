@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import logging
 import signal
+import sys
 from pathlib import Path
 
 from pylint_image.linter.config import Config
@@ -19,7 +20,7 @@ from pylint_image.linter.report import Report
 
 from .sandbox import Confinement, Limits
 from .sandbox.spec import DEFAULT_CPUS, DEFAULT_MEMORY, DEFAULT_PIDS
-from .spec import VerifySpec, locate_dockerfile, parse_size
+from .spec import VerifySpec, dockerfiles_under, locate_dockerfile, parse_size
 
 LOG = logging.getLogger(__name__)
 # Notifications that make the exit code 3 (tool or infrastructure error, §4.5).
@@ -59,6 +60,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="run without a seccomp filter (weaker than docker run's default)")
     parser.add_argument("--no-new-privileges", action="store_true",
                         help="set no_new_privs, like docker run --security-opt no-new-privileges")
+    parser.add_argument("--jobs", type=int, default=1, metavar="N",
+                        help="with a directory of several Dockerfiles: verify N images at a time (default 1)")
 
 
 def spec_from_args(args: argparse.Namespace) -> VerifySpec:
@@ -82,6 +85,22 @@ def spec_from_args(args: argparse.Namespace) -> VerifySpec:
                       timeout=args.timeout)
 
 
+def specs_from_args(args: argparse.Namespace) -> list[VerifySpec]:
+    """One VerifySpec per image to verify.
+
+    A directory PATH (without ``--file`` or ``--image``) means every Dockerfile under it, as
+    lint finds them, each built with its own directory as the context: a single Dockerfile at
+    the top is exactly the one-image run it always was.
+    """
+    if args.jobs < 1:
+        raise ConfigError("--jobs must be at least 1")
+    base = args.path or Path(".")
+    if args.image is not None or args.file is not None or not base.is_dir():
+        return [spec_from_args(args)]
+    return [spec_from_args(argparse.Namespace(**{**vars(args), "path": dockerfile}))
+            for dockerfile in dockerfiles_under(base)]
+
+
 class _Terminated(SystemExit):
     """Raised from the SIGTERM handler so that every ``with`` block unwinds (temp dirs, images)."""
 
@@ -94,14 +113,20 @@ def run(args: argparse.Namespace, registry: Registry, config: Config) -> Report:
     """Run ``verify`` and return the report (the CLI renders it and sets the exit code)."""
     from .pipeline import verify
 
-    spec = spec_from_args(args)
+    specs = specs_from_args(args)
     # Installed before any sandbox registers its own handler, which then chains to this one:
     # sandboxes are closed first, then the exception unwinds the rest of the pipeline.
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
+        if len(specs) > 1:
+            from .many import verify_many
+
+            # Several images: one line per image (parallel jobs share no live display).
+            return verify_many(specs, registry, config, args.jobs, lambda one: verify(one, registry, config),
+                               None if args.progress == "none" else sys.stderr)
         from .progress import shown
 
         with shown(args.progress) as progress:
-            return verify(spec, registry, config, progress=progress)
+            return verify(specs[0], registry, config, progress=progress)
     finally:
         signal.signal(signal.SIGTERM, previous)

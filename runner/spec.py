@@ -50,6 +50,16 @@ def parse_size(text: str) -> int:
     return int(float(number) * _UNITS[unit.lower()])
 
 
+def dockerfiles_under(directory: Path) -> list[Path]:
+    """Every Dockerfile under ``directory``, found as lint finds them (symlinks out of it skipped)."""
+    from pylint_image.linter.lint import discover
+
+    files, errors, _skipped = discover([str(directory)])
+    if errors:
+        raise ConfigError(errors[0])
+    return files
+
+
 def locate_dockerfile(path: Path | None, file: Path | None) -> tuple[Path, Path]:
     """(Dockerfile, build context) from ``[PATH]`` and ``--file``, as ``docker build`` reads them."""
     base = path or Path(".")
