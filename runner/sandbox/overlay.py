@@ -23,6 +23,10 @@ def mount_overlay(bundle: Path, lower: Sequence[Path]) -> Path:
     """Mount ``lower`` (topmost first) with a fresh upper dir at ``bundle/rootfs``; return it."""
     if not lower:
         raise SandboxError("an overlay rootfs needs at least one layer")
+    # An image may list one layer twice (Docker's legacy builder commits a re-created WORKDIR
+    # as a copy of an earlier layer); overlayfs refuses a directory twice (ELOOP). Only the
+    # topmost copy matters: everything the lower one holds, the upper one holds on top.
+    lower = list(dict.fromkeys(lower))
     if len(lower) > MAX_LAYERS:
         raise SandboxError(f"{len(lower)} layers: overlayfs takes at most {MAX_LAYERS}")
     links = bundle / "l"

@@ -158,8 +158,6 @@ CASES = (
          "directory, so the image's layer list holds the same diff_id twice",
          "FROM {tools}\nWORKDIR /srv/site\nRUN rmdir /srv/site\nUSER app\nEXPOSE 8000\n" + HTTP,
          ("state", "ports"),
-         xfail="verify bug found by this harness (not one of the part 3 fixes): a layer list that repeats a "
-               "diff_id mounts the same lowerdir twice and overlayfs refuses it (ELOOP), a sandbox-error",
          docker_note="Docker 20.10's legacy builder commits the re-created WORKDIR as a layer identical "
                      "to the WORKDIR step's; Docker stacks both copies"),
     Case("workdir-private", "a root-owned chmod 700 WORKDIR before USER app (runc enters it as root)",

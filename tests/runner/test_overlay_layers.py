@@ -35,6 +35,24 @@ def test_docker_limit_of_layers_with_long_cache_paths(tmp_path, support):
 
 def test_more_layers_than_overlayfs_takes_is_one_clear_error(tmp_path):
     with pytest.raises(SandboxError, match=f"at most {MAX_LAYERS}"):
-        mount_overlay(tmp_path, [tmp_path] * (MAX_LAYERS + 1))
+        mount_overlay(tmp_path, [tmp_path / f"layer-{i}" for i in range(MAX_LAYERS + 1)])
     with pytest.raises(SandboxError, match="at least one layer"):
         mount_overlay(tmp_path, [])
+
+
+@pytest.mark.sandbox
+@pytest.mark.usefixtures("no_leaks")
+def test_a_layer_listed_twice_mounts_once_at_its_topmost_place(tmp_path, support):
+    if not support.overlay:
+        pytest.skip("overlay rootfs needs root")
+    base = make_busybox_rootfs(tmp_path / "base")
+    again, middle = tmp_path / "again", tmp_path / "middle"
+    for layer in (again, middle):
+        layer.mkdir()
+    (again / "site").mkdir()
+    (again / "site" / "index").write_text("again\n")
+    (middle / "site").mkdir()
+    (middle / "site" / "index").write_text("middle\n")
+    # Topmost first: again over middle over again over base. The upper copy must win over middle.
+    result = run(SandboxSpec(rootfs=OverlayRoot((again, middle, again, base)), argv=("cat", "/site/index")))
+    assert (result.exit_code, result.setup_error, result.stdout) == (0, None, b"again\n")
