@@ -182,8 +182,8 @@ def observe_image(image: AcquiredImage, spec: VerifySpec, commands: CommandConfi
         claims = claims_of(config, commands)
         began = time.perf_counter()
         if support is not None and problem is None and argv and wanted & set(RUNNING_PROBES):
-            progress.phase("start", " ".join(argv))
-            lifecycle = start_and_watch(root, image, spec, claims, wanted, support, notes, probes_deadline)
+            lifecycle = start_and_watch(root, image, spec, claims, wanted, support, notes, probes_deadline,
+                                        progress)
             # Weaker-than-Docker containment, and what teardown could not remove, are said out loud.
             notes.extend(Notification("sandbox-teardown" if text.startswith("teardown:") else "sandbox-limited",
                                       "warning", text) for text in (lifecycle.notes if lifecycle else ()))
@@ -221,12 +221,12 @@ def skipped(rules: Sequence[Rule], why: str) -> list[Notification]:
 
 def start_and_watch(root, image: AcquiredImage, spec: VerifySpec, claims, wanted: frozenset[str],
                     support: SandboxSupport, notes: list[Notification],
-                    probes_deadline: float) -> Lifecycle | None:
+                    probes_deadline: float, progress: Progress = SILENT) -> Lifecycle | None:
     """Run the running probes (the health probe ends by ``probes_deadline``); failures become notifications."""
     try:
         box_spec = sandbox_spec(root, image.config, spec.limits, spec.confinement)
         return run_lifecycle(box_spec, claims, Timing(spec.start_window, spec.grace, deadline=probes_deadline),
-                             wanted, support)
+                             wanted, support, on_phase=progress.phase)
     except SandboxUnavailable as exc:
         notes.append(Notification("sandbox-unavailable", "warning", str(exc)))
         if spec.require_sandbox:

@@ -96,6 +96,7 @@ class _Current:
 
     def __init__(self, name: str, detail: str, countdown: float | None) -> None:
         self.name, self.detail, self.countdown = name, detail, countdown
+        self.first = detail   # what the phase is about; ``detail`` follows it (the build's latest line)
         self.began = time.monotonic()
 
     def __rich__(self):  # -> rich.text.Text
@@ -150,7 +151,7 @@ class RichProgress:
             return
         from rich.text import Text
 
-        detail = f": {_one_line(current.detail)[:120]}" if current.detail else ""
+        detail = f": {_one_line(current.first)[:120]}" if current.first else ""
         self.console.print(Text.assemble(("✓ ", "green"), (current.name, "bold"), detail,
                                          (f"  {time.monotonic() - current.began:.1f} s", "dim")), soft_wrap=True)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import signal
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from pylint_image.linter.model.runtime import (HealthObservation, Observation, PortObservation,
@@ -184,6 +185,10 @@ def _stop(box: RunningSandbox, claims: Claims, timing: Timing) -> StopObservatio
                            exited, seconds, timing.grace, comm, claims.shell_form)
 
 
+def _signal_name(number: int) -> str:
+    return signal.Signals(number).name if number in signal.Signals._value2member_map_ else str(number)
+
+
 def _observation(result: SandboxResult, argv: tuple[str, ...], exited_early: bool,
                  uid: int | None, readiness: Readiness | None = None) -> Observation:
     usage = result.usage
@@ -203,24 +208,33 @@ def _observation(result: SandboxResult, argv: tuple[str, ...], exited_early: boo
 
 
 def run_lifecycle(spec: SandboxSpec, claims: Claims, timing: Timing, wanted: frozenset[str],
-                  support: SandboxSupport | None = None) -> Lifecycle:
-    """Run the entrypoint once and answer the ``wanted`` running probes; nothing is left behind."""
+                  support: SandboxSupport | None = None,
+                  on_phase: Callable[[str, str, float | None], None] | None = None) -> Lifecycle:
+    """Run the entrypoint once and answer the ``wanted`` running probes; nothing is left behind.
+
+    ``on_phase(name, detail, limit_s)`` is told each phase as it begins: start, ports, health, stop.
+    """
+    tell = on_phase or (lambda name, detail, limit: None)
     ports = health = stop = uid = None
     began = time.monotonic()
+    tell(START, " ".join(spec.argv), start_limit(claims, timing, began)[0])
     with start(spec, support) as box:
         readiness = _wait_ready(box, claims, timing, wanted)
         exited_early = box.poll() is not None
         if not exited_early:
             uid = _uid_of(box.pid) if USER in wanted else None
             if PORTS in wanted:
+                tell(PORTS, " ".join(f"{port}/{proto}" for port, proto in claims.ports), None)
                 ports = observe_ports(claims.ports, box.listening_sockets(),
                                       lambda port, host: box.connect_tcp(port, host, 1.0), box.address)
             if HEALTH in wanted and claims.health is not None:
+                tell("health", " ".join(claims.health.argv), claims.health.budget)
                 health = probe_health(claims.health,
                                       lambda argv, limit: box.exec_in(argv, timeout=limit),
                                       lambda: box.poll() is None, began, box.wait,
                                       deadline=timing.deadline)
             if STOP in wanted and box.poll() is None:
+                tell(STOP, f"{_signal_name(claims.stop_signal)}, then SIGKILL after the grace period", timing.grace)
                 stop = _stop(box, claims, timing)
         result = box.close()
     if exited_early and uid is None:

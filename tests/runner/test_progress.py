@@ -72,7 +72,8 @@ def test_rich_shows_each_phase_and_its_duration_on_a_terminal():
     raw = out.getvalue()
     text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", raw)   # the terminal's styles and cursor moves
     assert "✓ lint: Dockerfile" in text and "✓ stop: SIGTERM" in text
-    assert "✓ build: Step 2/3 : RUN make \\x1b]0;title\\x07" in text   # the latest step, escaped
+    assert "✓ build: docker build Dockerfile" in text                  # what the phase was about
+    assert "build: Step 2/3 : RUN make \\x1b]0;title\\x07" in text   # while it ran: the latest step, escaped
     assert "\x1b]0;title" not in raw                               # never sent to the terminal raw
     assert "10 s left of 10 s" in text                             # the grace period counts down
 
@@ -120,7 +121,9 @@ def test_plain_progress_of_a_real_verify_run(tmp_path: Path, no_leaks):
     plain, none = runs["plain"], runs["none"]
     assert plain.returncode == none.returncode == 1, plain.stderr
     phases = [line.split(": ")[2] for line in plain.stderr.splitlines() if line.startswith("pylint-image: verify: ")]
-    assert phases[:3] == ["lint", "unpack", "start"], plain.stderr
+    assert phases == ["lint", "unpack", "start", "ports", "stop"], plain.stderr
+    assert "pylint-image: verify: ports: 8080/tcp\n" in plain.stderr
+    assert "pylint-image: verify: stop: SIGTERM, then SIGKILL after the grace period (up to 1 s)\n" in plain.stderr
     assert all(line.startswith("pylint-image: verify: ") for line in plain.stderr.splitlines()), plain.stderr
     assert none.stderr == ""
     report, quiet = json.loads(plain.stdout), json.loads(none.stdout)
