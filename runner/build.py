@@ -328,7 +328,8 @@ class DockerBuilder(CliBuilder):
     """``docker build``: BuildKit through buildx when the plugin exists, else the legacy builder."""
 
     name: str = "docker"
-    build_cmd: tuple[str, ...] = ("docker", "build")
+    # --force-rm: the legacy builder otherwise keeps a failed step's container (one per failed build).
+    build_cmd: tuple[str, ...] = ("docker", "build", "--force-rm")
     save_cmd: tuple[str, ...] = ("docker", "save", "{ref}")
     info_cmd: tuple[str, ...] = ("docker", "info", "--format", "{{.ServerVersion}}")
 

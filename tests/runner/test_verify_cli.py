@@ -131,6 +131,9 @@ def test_build_failure_shows_the_failing_step_and_its_output_not_the_banner(tmp_
     code, report = verify_json(tmp_path, str(tmp_path / "Dockerfile"), "--builder", "docker")
     failed = [f for f in report["findings"] if f["code"] == "RT3002"]
     assert code == 1 and len(failed) == 1 and failed[0]["location"]["source"]["line"] == 3
+    left = subprocess.run(["docker", "ps", "-a", "--no-trunc", "--format", "{{.Command}}"],
+                          capture_output=True, text=True).stdout
+    assert "building-step-output" not in left   # the failed step's container is removed (--force-rm)
     message = failed[0]["message"]
     assert "building-step-output" in message and "to-stderr" in message and "code: 7" in message
     assert "DEPRECATED" not in message and "Sending build context" not in message and "\x1b" not in message
