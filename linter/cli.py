@@ -284,6 +284,11 @@ def run_subcommand(name: str, argv: list[str]) -> int:
     for n in errors:
         print(f"pylint-image: error: {one_line(n.message)}", file=sys.stderr)
     infra = [n for n in report.notifications if n.id in getattr(module, "FATAL_NOTIFICATIONS", ())]
+    if args.format != "text" or args.output is not None:
+        # The text report on stdout already says it; a machine report or a file would leave a
+        # CI log with exit code 3 and no word of why.
+        for n in infra:
+            print(f"pylint-image: error: {one_line(n.message)}", file=sys.stderr)
     return 3 if infra else 2 if errors else exit_code(report, config)
 
 
