@@ -185,6 +185,8 @@ def prune(root: Path, max_bytes: int = 0, now: float | None = None) -> PruneResu
     """
     now = time.time() if now is None else now
     leftovers, errors = _prune_leftovers(root, now)
+    if max_bytes == 0:
+        leftovers += _prune_models(root)
     entries = scan(root)
     total = sum(e.disk_bytes for e in entries)
     removed = freed = in_use = 0
@@ -199,6 +201,17 @@ def prune(root: Path, max_bytes: int = 0, now: float | None = None) -> PruneResu
             in_use += 1
     kept = len(entries) - removed
     return PruneResult(root, removed, freed, leftovers, kept, total, in_use, tuple(errors))
+
+
+def _prune_models(root: Path) -> int:
+    """Remove the image models verify keeps beside the layers (runner/image_level.py); a count."""
+    count = 0
+    for path in _children(root / "images"):
+        if path.name.endswith((".pickle", ".partial")):
+            with contextlib.suppress(OSError):
+                path.unlink()
+                count += 1
+    return count
 
 
 def _prune_leftovers(root: Path, now: float) -> tuple[int, list[str]]:

@@ -29,6 +29,7 @@ from pylint_image.linter.ruleapi import Rule, Target
 from .argv import CommandConfig, container_argv
 from .claims import claim_sources
 from .deadline import Watchdog
+from .image_level import image_outcome
 from .probes.entrypoint import PROBE as ENTRYPOINT_PROBE
 from .probes.entrypoint import probe_entrypoint
 from .probes.lifecycle import RUNNING_PROBES, Lifecycle, Timing, run_lifecycle
@@ -61,6 +62,7 @@ def verify(spec: VerifySpec, registry: Registry, config: Config,
     cache = LayerCache(spec.cache_dir)
     run: RuntimeRun | None = None
     lifecycle: Lifecycle | None = None
+    image_level = Outcome()
     # Probes stop early enough to stop the container and report before the hard deadline.
     probes_deadline = time.monotonic() + spec.timeout * 0.9
     with Watchdog(spec.timeout) as watchdog, contextlib.ExitStack() as stack:
@@ -69,6 +71,8 @@ def verify(spec: VerifySpec, registry: Registry, config: Config,
         if isinstance(image_or_failure, BuildFailure):
             run = RuntimeRun(image=spec.image or str(spec.dockerfile), build=image_or_failure, sources=sources)
         elif image_or_failure is not None:
+            # The image level: what ``pylint-image image`` finds, on the image just built or given.
+            image_level = image_outcome(image_or_failure, registry, config, dockerfile, cache.root, notes)
             run, lifecycle = observe_image(image_or_failure, spec, commands, sources, wanted, cache,
                                            rules, notes, timings, probes_deadline, progress)
     if watchdog.expired:
@@ -77,7 +81,10 @@ def verify(spec: VerifySpec, registry: Registry, config: Config,
                                   f"verify did not finish within --timeout {spec.timeout:g} s; "
                                   "everything it started was stopped"))
         run = lifecycle = None
+        image_level = Outcome()
     outcome = judge(run, registry, config, dockerfile, static)
+    outcome = Outcome([*image_level.findings, *outcome.findings],
+                      [*image_level.notifications, *outcome.notifications])
     timings["total_s"] = time.perf_counter() - started
     return assemble_report(spec, registry, static, outcome, notes, run, lifecycle, timings)
 
@@ -249,8 +256,9 @@ def judge(run: RuntimeRun | None, registry: Registry, config: Config, dockerfile
 def assemble_report(spec: VerifySpec, registry: Registry, static: FileResult | None, outcome: Outcome,
                     notes: list[Notification], run: RuntimeRun | None, lifecycle: Lifecycle | None,
                     timings: dict[str, float]) -> Report:
-    """Static and runtime findings, every notification, the probe table and timings."""
-    # One problem seen in the Dockerfile and at run time is one finding with related locations.
+    """Static, image and runtime findings, every notification, the probe table and timings."""
+    # One problem seen at several levels (Dockerfile, image, run time) is one finding with
+    # related locations.
     findings = merge_levels([*(static.outcome.findings if static else ()), *outcome.findings])
     notifications = [*registry.warnings, *(static.outcome.notifications if static else ()), *notes,
                      *outcome.notifications]

@@ -15,13 +15,13 @@ import logging
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import IO
 
 from pylint_image.linter.errors import EngineUnavailable, SourceError
-from pylint_image.linter.model.image import ImageConfig
-from pylint_image.linter.oci import ImageSource, parse_source
+from pylint_image.linter.model.image import Image, ImageConfig
+from pylint_image.linter.oci import ImageSource, load_image, load_image_stream, parse_source
 from pylint_image.linter.oci.config import parse_image_config
 
 from .engine_api import engine_error, inspect_image
@@ -37,13 +37,22 @@ REGISTRY_PREFIXES = ("registry:", "docker://")
 Saver = Callable[[str], contextlib.AbstractContextManager[IO[bytes]]]
 
 
+ModelLoader = Callable[[Sequence[object]], Image]
+
+
 @frozen
 class AcquiredImage:
-    """An image ready to run: its name, runtime config and layers (bottom first)."""
+    """An image ready to run: its name, runtime config and layers (bottom first).
+
+    ``model`` loads the linter's layer-by-layer Image (for the IMAGE rules) given the rules'
+    content needs; ``image_id`` (the config digest) keys its cache.
+    """
 
     name: str
     config: ImageConfig
     layers: tuple[LayerSource, ...]
+    image_id: str = ""
+    model: ModelLoader | None = None
 
 
 def _docker_save(ref: str) -> contextlib.AbstractContextManager[IO[bytes]]:
@@ -98,7 +107,8 @@ def _from_archive(path: Path, name: str, cache: LayerCache) -> AcquiredImage:
     # Here, not when the root is assembled: a layer that is not what the config claims is a
     # source error of this image (exit 2), found before any probe starts.
     cache.ensure_all(layers)
-    return AcquiredImage(name, image_config, layers)
+    return AcquiredImage(name, image_config, layers, source.parts.config_digest,
+                         lambda needs: load_image(path, needs=needs, ref=name))
 
 
 @contextlib.contextmanager
@@ -120,12 +130,22 @@ def daemon_image(ref: str, cache: LayerCache, save: Saver | None = None,
                  inspect: bool = True) -> Iterator[AcquiredImage]:
     """A local engine's image: inspect only when the cache is warm, else save it once."""
     if inspect:
-        image_config, diff_ids = _config_of_inspect(_inspect(ref))
+        found = _inspect(ref)
+        image_config, diff_ids = _config_of_inspect(found)
         if diff_ids and all(cache.get(d) is not None for d in diff_ids):
-            yield AcquiredImage(ref, image_config, tuple(LayerSource(d, _unreachable(d)) for d in diff_ids))
+            yield AcquiredImage(ref, image_config, tuple(LayerSource(d, _unreachable(d)) for d in diff_ids),
+                                str(found.get("Id") or ""), _streamed_model(ref, save or _docker_save))
             return
     with _saved(ref, save or _docker_save) as archive:
         yield _from_archive(archive, ref, cache)
+
+
+def _streamed_model(ref: str, save: Saver) -> ModelLoader:
+    """The warm path saved nothing: load the Image from a ``docker save`` stream when asked."""
+    def load(needs: Sequence[object]) -> Image:
+        with save(ref) as stream:
+            return load_image_stream(stream, needs=needs, ref=ref)
+    return load
 
 
 def _unreachable(diff_id: str) -> Callable[[], IO[bytes]]:

@@ -1,0 +1,110 @@
+"""verify's image level: the IMAGE rules on the image it built or was given, as ``pylint-image image`` runs them.
+
+The warm path of a daemon image saves nothing, so the loaded Image (file listing, the few
+file bodies the rules asked for, layer sizes) is kept beside the layer cache, keyed by the
+image id and the rules' needs: a warm run finds exactly what the cold run found, without a
+second ``docker save``.
+"""
+
+from __future__ import annotations
+
+import copyreg
+import hashlib
+import io
+import logging
+import pickle
+import types
+from pathlib import Path
+
+from pylint_image.linter.config import Config
+from pylint_image.linter.engine import Outcome, enabled_rules, run_rules
+from pylint_image.linter.errors import PylintImageError
+from pylint_image.linter.findings import Notification, SourceLocation
+from pylint_image.linter.model.dockerfile import Dockerfile
+from pylint_image.linter.model.image import Image
+from pylint_image.linter.plugins import Registry
+from pylint_image.linter.ruleapi import Target
+
+from .source import AcquiredImage
+
+LOG = logging.getLogger(__name__)
+_MAX_MODEL = 256 * 1024 * 1024   # a cached model larger than this is not kept
+
+
+def image_outcome(image: AcquiredImage, registry: Registry, config: Config, dockerfile: Dockerfile | None,
+                  cache_root: Path, notes: list[Notification]) -> Outcome:
+    """Run the enabled IMAGE rules on ``image`` (mapped to ``dockerfile``'s lines when linked)."""
+    rules = enabled_rules(registry, config, Target.IMAGE)
+    if not rules or image.model is None:
+        return Outcome()
+    needs = [r.meta.needs for r in rules]
+    try:
+        model = _cached(image, needs, cache_root)
+    except PylintImageError as exc:
+        notes.append(Notification("source-error", "error", f"{image.name}: image rules: {exc}"))
+        return Outcome()
+    return run_rules(model, Target.IMAGE, registry, config, display=image.name, dockerfile=dockerfile,
+                     image_name=image.name, provenance=_provenance(model, dockerfile))
+
+
+def _cached(image: AcquiredImage, needs: list[object], cache_root: Path) -> Image:
+    """The image's model from the cache, else loaded (and kept when the image id is known)."""
+    assert image.model is not None
+    key = hashlib.sha256(f"{image.image_id}\n{needs!r}".encode()).hexdigest()
+    path = cache_root / "images" / f"{key}.pickle"
+    if image.image_id and path.is_file() and path.stat().st_size <= _MAX_MODEL:
+        try:
+            # Written by this tool into the user's own cache, next to the layers it trusts.
+            found = pickle.loads(path.read_bytes())
+            if isinstance(found, Image):
+                return found
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, TypeError) as exc:
+            LOG.debug("image model cache %s unreadable: %s", path, exc)
+    model = image.model(needs)
+    if image.image_id:
+        _keep(path, model)
+    return model
+
+
+def read_only(mapping: dict) -> types.MappingProxyType:
+    """Rebuild a read-only mapping when a cached model is loaded."""
+    return types.MappingProxyType(mapping)
+
+
+def _mappingproxy(proxy: types.MappingProxyType) -> tuple[object, tuple[dict]]:
+    return read_only, (dict(proxy),)
+
+
+def _keep(path: Path, model: Image) -> None:
+    """Write the model to the cache; a model that cannot be kept is only not cached."""
+    # The model's read-only mappings are MappingProxyType, which pickle cannot take as is.
+    pickler_table = copyreg.dispatch_table.copy()
+    pickler_table[types.MappingProxyType] = _mappingproxy
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.dispatch_table = pickler_table
+    try:
+        pickler.dump(model)
+    except (pickle.PicklingError, TypeError, AttributeError) as exc:
+        LOG.debug("image model not cached: %s", exc)
+        return
+    data = buffer.getvalue()
+    if len(data) > _MAX_MODEL:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(".partial")
+        partial.write_bytes(data)
+        partial.replace(path)   # readers never see half a model
+    except OSError as exc:
+        LOG.debug("cannot keep the image model at %s: %s", path, exc)
+
+
+def _provenance(model: Image, dockerfile: Dockerfile | None) -> dict[str, SourceLocation] | None:
+    """Each layer's Dockerfile line, as ``pylint-image image --dockerfile`` maps it."""
+    if dockerfile is None:
+        return None
+    from pylint_image.linter.provenance import map_provenance
+
+    return {o.diff_id: SourceLocation(dockerfile.path, o.instruction.span)
+            for o in map_provenance(model, dockerfile).origins if o.diff_id is not None}
