@@ -205,24 +205,9 @@ def _pipe(data: bytes) -> Any:
 
 # --- blobs of an OCI layout must be regular files of the descriptor's size (issue 8) ----------
 
-import contextlib  # noqa: E402
 import os  # noqa: E402
-import signal  # noqa: E402
 
-
-@contextlib.contextmanager
-def _deadline(seconds: float):
-    """Turn a hang into a failure: reading /dev/zero or a FIFO would never end."""
-    def expired(signum: int, frame: object) -> None:
-        raise TimeoutError(f"still reading after {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, expired)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+from tests.support.deadline import deadline  # noqa: E402
 
 
 def _layout(tmp_path: Path, gzip_layers: bool = False) -> tuple[synth.Built, Path]:
@@ -231,7 +216,7 @@ def _layout(tmp_path: Path, gzip_layers: bool = False) -> tuple[synth.Built, Pat
 
 
 def _refused(root: Path, pattern: str) -> str:
-    with _deadline(10), pytest.raises(SourceError, match=pattern) as info:
+    with deadline(10), pytest.raises(SourceError, match=pattern) as info:
         load_image(root)
     assert "\n" not in str(info.value)
     return str(info.value)

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import hashlib
 import io
 import json
 import os
-import signal
 import subprocess
 import sys
 import tarfile
@@ -23,27 +21,13 @@ from pylint_image.runner import pipeline
 from pylint_image.runner.rootfs import LayerCache, LayerSource, assembled_rootfs
 from pylint_image.runner.source import acquire
 from tests.support import synth_image as synth
+from tests.support.deadline import deadline
 
 IMAGE = {"ref": "synth/poison:1", "config": {"Cmd": ["/bin/app"]},
          "layers": [{"files": [{"path": "/bin/app", "content": "#!/bin/sh\n", "mode": "0755"}]},
                     {"files": [{"path": "/etc/motd", "content": "real\n"}]}]}
 EVIL = synth.layer_tar([{"path": "/etc/motd", "content": "evil\n"}])
 KIB = 1024
-
-
-@contextlib.contextmanager
-def deadline(seconds: float):
-    """Fail (instead of hanging the suite) when the block runs longer than ``seconds``."""
-    def expired(signum, frame):
-        raise TimeoutError(f"still running after {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, expired)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def source_of(data: bytes, diff_id: str | None = None) -> LayerSource:
