@@ -2,17 +2,21 @@
 
 The warm path of a daemon image saves nothing, so the loaded Image (file listing, the few
 file bodies the rules asked for, layer sizes) is kept beside the layer cache, keyed by the
-image id and the rules' needs: a warm run finds exactly what the cold run found, without a
-second ``docker save``.
+image id and the rules' needs, and MAC'd with a key kept outside the cache: a warm run finds
+exactly what the cold run found, without a second ``docker save``, and a cache written by
+anyone else is never unpickled.
 """
 
 from __future__ import annotations
 
 import copyreg
 import hashlib
+import hmac
 import io
 import logging
+import os
 import pickle
+import secrets
 import types
 from pathlib import Path
 
@@ -53,13 +57,9 @@ def _cached(image: AcquiredImage, needs: list[object], cache_root: Path) -> Imag
     key = hashlib.sha256(f"{image.image_id}\n{needs!r}".encode()).hexdigest()
     path = cache_root / "images" / f"{key}.pickle"
     if image.image_id and path.is_file() and path.stat().st_size <= _MAX_MODEL:
-        try:
-            # Written by this tool into the user's own cache, next to the layers it trusts.
-            found = pickle.loads(path.read_bytes())
-            if isinstance(found, Image):
-                return found
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, TypeError) as exc:
-            LOG.debug("image model cache %s unreadable: %s", path, exc)
+        found = _load(path)
+        if found is not None:
+            return found
     model = image.model(needs)
     if image.image_id:
         _keep(path, model)
@@ -73,6 +73,43 @@ def read_only(mapping: dict) -> types.MappingProxyType:
 
 def _mappingproxy(proxy: types.MappingProxyType) -> tuple[object, tuple[dict]]:
     return read_only, (dict(proxy),)
+
+
+def _secret() -> bytes:
+    """This user's key for the model cache, kept outside it (created once, mode 0600).
+
+    A cache directory may be shared or restored from elsewhere (a CI cache a pull request
+    wrote): a model is only unpickled when its MAC says this user's verify wrote it.
+    """
+    base = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
+    path = base / "pylint-image" / "model-key"
+    try:
+        key = path.read_bytes()
+        if len(key) == 32:
+            return key
+    except OSError:
+        pass
+    key = secrets.token_bytes(32)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(key)
+    return key
+
+
+def _load(path: Path) -> Image | None:
+    """The cached model when its MAC checks out, else None (then it is loaded afresh)."""
+    try:
+        data = path.read_bytes()
+        mac, body = data[:32], data[32:]
+        if not hmac.compare_digest(mac, hmac.new(_secret(), body, hashlib.sha256).digest()):
+            LOG.debug("image model %s: MAC mismatch, ignored", path)
+            return None
+        found = pickle.loads(body)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, TypeError, ValueError) as exc:
+        LOG.debug("image model cache %s unreadable: %s", path, exc)
+        return None
+    return found if isinstance(found, Image) else None
 
 
 def _keep(path: Path, model: Image) -> None:
@@ -94,7 +131,7 @@ def _keep(path: Path, model: Image) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(".partial")
-        partial.write_bytes(data)
+        partial.write_bytes(hmac.new(_secret(), data, hashlib.sha256).digest() + data)
         partial.replace(path)   # readers never see half a model
     except OSError as exc:
         LOG.debug("cannot keep the image model at %s: %s", path, exc)
