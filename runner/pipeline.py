@@ -47,7 +47,7 @@ BUILD_PROBE = "build"
 
 def verify(spec: VerifySpec, registry: Registry, config: Config,
            on_build_line: Callable[[str], None] | None = None, progress: Progress = SILENT) -> Report:
-    """Verify one image end to end and return the report (static and runtime findings).
+    """Verify one image end to end and return the report (Dockerfile, image and runtime findings).
 
     ``progress`` is told each phase as it begins (lint, build, unpack, start, the probes).
     """
