@@ -122,7 +122,7 @@ def run(args: argparse.Namespace, registry: Registry, config: Config) -> Report:
             from .many import verify_many
 
             # Several images: one line per image (parallel jobs share no live display).
-            return verify_many(specs, registry, config, args.jobs, lambda one: verify(one, registry, config),
+            return verify_many(specs, registry, args.jobs, lambda one: verify(one, registry, config),
                                None if args.progress == "none" else sys.stderr)
         from .progress import shown
 

@@ -15,7 +15,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from pylint_image.linter.config import Config
 from pylint_image.linter.findings import Finding
 from pylint_image.linter.plugins import Registry
 from pylint_image.linter.report import Report
@@ -55,10 +54,9 @@ def merge(reports: Sequence[Report], registry: Registry, seconds: float) -> Repo
                   tables=tuple(t for r in reports for t in r.tables), sources=sources)
 
 
-def verify_many(specs: Sequence[VerifySpec], registry: Registry, config: Config, jobs: int,
+def verify_many(specs: Sequence[VerifySpec], registry: Registry, jobs: int,
                 verify_one: VerifyOne, stream: TextIO | None = sys.stderr) -> Report:
     """Verify every spec (``jobs`` at a time), printing one progress line per image (None: none), and merge."""
-    del config   # each job's verify_one carries it; kept in the signature for symmetry with verify
     global _JOB
     began = time.perf_counter()
     total = len(specs)

@@ -16,6 +16,9 @@ from pylint_image.runner.sandbox import seccomp
 from pylint_image.runner.sandbox.seccomp import (DOCKER_DEFAULT_CAPS, HOW_TO_GET, MAX_PROFILE_BYTES,
                                                  PROFILE_ENV, find_profile, host_kernel,
                                                  load_profile, native_arch, search_paths, to_oci)
+from pylint_image.runner.sandbox import Confinement, SandboxSpec
+from pylint_image.runner.sandbox.bundle import BundleParts, build_config
+from pylint_image.runner.sandbox.support import detect_at
 from tests.support.docker_images import BUSYBOX, docker_available, docker_build
 
 ARCH_MAP = [{"architecture": "SCMP_ARCH_X86_64", "subArchitectures": ["SCMP_ARCH_X86", "SCMP_ARCH_X32"]},
@@ -274,17 +277,22 @@ def sleeper(tmp_path_factory: pytest.TempPathFactory) -> Any:
         subprocess.run(["docker", "rmi", "-f", tag], capture_output=True, timeout=120)
 
 
-def _docker_seccomp(tag: str, *options: str) -> tuple[dict[str, Any], list[str]]:
-    """linux.seccomp and the bounding caps Docker generated for `docker run -d OPTIONS tag`."""
+def _docker_config(tag: str, *options: str) -> dict[str, Any]:
+    """The whole runtime config Docker generated for `docker run -d OPTIONS tag`."""
     run = subprocess.run(["docker", "run", "-d", *options, tag], capture_output=True, text=True, timeout=120)
     full_id = run.stdout.strip()
     try:
         assert run.returncode == 0, run.stderr
-        config = _config_json(full_id)
-        return config["linux"]["seccomp"], config["process"]["capabilities"].get("bounding", [])
+        return _config_json(full_id)
     finally:
         if full_id:
             subprocess.run(["docker", "rm", "-f", full_id], capture_output=True, timeout=120)
+
+
+def _docker_seccomp(tag: str, *options: str) -> tuple[dict[str, Any], list[str]]:
+    """linux.seccomp and the bounding caps Docker generated for `docker run -d OPTIONS tag`."""
+    config = _docker_config(tag, *options)
+    return config["linux"]["seccomp"], config["process"]["capabilities"].get("bounding", [])
 
 
 @pytest.mark.docker
@@ -299,3 +307,36 @@ def test_equals_docker(sleeper: str, options: tuple[str, ...]) -> None:
         assert "CAP_SYS_ADMIN" in bounding and "CAP_SYS_PTRACE" in bounding
     if "ALL" in options:
         assert bounding == []
+
+
+def _ours(spec: SandboxSpec) -> dict[str, Any]:
+    parts = BundleParts(Path("/b/rootfs"), Path("/b/etc"), "0123456789ab", "/pylint-image/x", None)
+    return build_config(spec, detect_at(uid=0), parts)
+
+
+@pytest.mark.docker
+@pytest.mark.parametrize(("options", "spec"), [
+    ((), {}),
+    (("--user", "1000:1000"), {"uid": 1000, "gid": 1000, "groups": (1000,)}),
+    (("--security-opt", "no-new-privileges"), {"confinement": Confinement(no_new_privileges=True)}),
+], ids=["root", "user", "no-new-privileges"])
+def test_bundle_config_equals_dockers_field_by_field(sleeper: str, options: tuple[str, ...],
+                                                     spec: dict[str, Any]) -> None:
+    """config.json as bundle.py writes it, against the one dockerd wrote for the same run."""
+    docker = _docker_config(sleeper, "--network", "none", *options)
+    ours = _ours(SandboxSpec(rootfs=Path("/"), argv=("/bin/busybox", "sleep", "30"), **spec))
+    assert ours["process"]["capabilities"] == docker["process"]["capabilities"]
+    assert ours["process"]["user"] == docker["process"]["user"]
+    assert ours["process"].get("noNewPrivileges", False) == docker["process"].get("noNewPrivileges", False)
+    assert ours["process"]["env"][0] == docker["process"]["env"][0]   # Docker's default PATH
+    linux, theirs = ours["linux"], docker["linux"]
+    for key in ("maskedPaths", "readonlyPaths", "sysctl"):
+        assert linux[key] == theirs[key], key
+    assert linux["resources"]["devices"] == theirs["resources"]["devices"]
+    # Ours adds a private cgroup namespace; Docker's (on this cgroup v1 host) may share the host's.
+    assert {n["type"] for n in theirs["namespaces"]} <= {n["type"] for n in linux["namespaces"]}
+    assert {n["type"] for n in linux["namespaces"]} - {n["type"] for n in theirs["namespaces"]} <= {"cgroup"}
+    # Mounts: same destinations, types and options; only the generated /etc files' sources differ.
+    def shape(config: dict[str, Any]) -> list[tuple[str, str, list[str]]]:
+        return [(m["destination"], m["type"], sorted(m.get("options", []))) for m in config["mounts"]]
+    assert shape(ours) == shape(docker)
