@@ -16,7 +16,7 @@ Not supported (and not used here): inheritance between frozen classes, ``InitVar
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, TypeVar, dataclass_transform, overload
 
 T = TypeVar("T")
 _FIELD = dataclasses._FIELD  # type: ignore[attr-defined]  # the marker fields() looks for
@@ -79,6 +79,11 @@ def _source(fields: dict[str, dataclasses.Field], eq: bool, order: bool) -> tupl
     return "\n".join(lines) + "\n", glb
 
 
+@overload
+def frozen(cls: type[T], /) -> type[T]: ...
+@overload
+def frozen(*, eq: bool = True, order: bool = False) -> Callable[[type[T]], type[T]]: ...
+@dataclass_transform(frozen_default=True, field_specifiers=(dataclasses.field, dataclasses.Field))
 def frozen(cls: type[T] | None = None, *, eq: bool = True, order: bool = False) -> Any:
     """Make ``cls`` a frozen, slotted value class (``@frozen`` or ``@frozen(order=True)``)."""
 
