@@ -173,7 +173,16 @@ def test_basic_auth_from_docker_config(registry, image, tmp_path, monkeypatch):
                 return Reply(401, b"{}", headers={"WWW-Authenticate": 'Basic realm="fake"'})
             return route
         registry.routes[path] = guarded
-    load_image(pull(registry, tmp_path))
+    loaded = load_image(pull(registry, tmp_path))
+    assert loaded.manifest_digest == sha256(image.manifest)
+    assert loaded.digest == sha256(image.config)
+    assert "/hello.txt" in loaded.files
+    # Credentials go out only after the registry asked for them, then with every request.
+    sent = [(path, headers.get("Authorization")) for path, headers in registry.log]
+    assert sent[:2] == [(image.path("manifests", "1"), None),
+                        (image.path("manifests", "1"), f"Basic {secret}")]
+    assert sorted(sent[2:]) == sorted((image.path("blobs", sha256(blob)), f"Basic {secret}")
+                                      for blob in (image.config, image.layer))
 
 
 def test_basic_challenge_without_credentials(registry, image, tmp_path, monkeypatch):
