@@ -25,6 +25,7 @@ from .model.frozen import frozen
 from .model.span import Span
 from .report import Report, Table
 from .ruleapi import Context, Needs, Rule, RuleMeta, Settings, Status, Target, rule
+from .tools import find_tool
 
 # Image and runtime model types load on first use: a Dockerfile-only run never needs them,
 # and every import counts against the cold start.
@@ -47,6 +48,6 @@ __all__ = [
     "Arg", "Comment", "Context", "Dockerfile", "Edit", "ExpansionBudget", "ExpansionCut", "Finding", "Fix",
     "Flag", "Heredoc", "ImageLocation", "ImageRef", "Instruction", "Location", "Needs", "Notification",
     "Report", "Rule", "RuleMeta", "RuntimeLocation", "Settings", "Severity", "SourceLocation", "Span",
-    "Stage", "Status", "Suppression", "Table", "Target", "Violation", "expansion_limit", "frozen", "rule",
+    "Stage", "Status", "Suppression", "Table", "Target", "Violation", "expansion_limit", "find_tool", "frozen", "rule",
     *_LAZY,
 ]
