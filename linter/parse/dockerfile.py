@@ -13,7 +13,7 @@ from .instructions import KNOWN, InstructionBuilder
 from .scanner import scan
 from ..expansion import ExpansionBudget
 from .variables import _declare, file_budget, resolve_vars
-from .words import split_keyword
+from .buildkit_words import split_keyword
 
 
 def build_dockerfile(

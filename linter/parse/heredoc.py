@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .words import split_words, unquote
+from .buildkit_words import split_words, unquote
 
 # ``<<<`` (a here-string) is excluded by ``[^<]``, as in BuildKit.
 _HEREDOC_RE = re.compile(r"(\d*)<<(-?)([^<]*)\Z")

@@ -7,10 +7,9 @@ from dataclasses import replace
 from ..errors import ParseError
 from ..model.dockerfile import Arg, Flag, Form, Heredoc, Instruction
 from ..model.span import Span
+from .buildkit_words import NotStringArray, extract_flags, parse_json_array, split_keyword, split_words
 from .scanner import LogicalLine
-from .shell import parse_shell
-from .shell_attach import attach_heredoc_shells
-from .words import NotStringArray, extract_flags, parse_json_array, split_keyword, split_words
+from .shell import attach_heredoc_shells, parse_shell
 
 # instructions whose arguments may be a JSON array (BuildKit's parseMaybeJSON[ToList])
 JSON_CAPABLE = frozenset({"RUN", "CMD", "ENTRYPOINT", "SHELL", "ADD", "COPY", "VOLUME"})

@@ -190,7 +190,7 @@ def scan(text: str, path: str) -> ScanResult:
 
 def _can_contain_heredoc(line: str) -> bool:
     """True for RUN/COPY/ADD (also behind ONBUILD) that are not in JSON form."""
-    from .words import is_json_form, split_keyword, extract_flags
+    from .buildkit_words import is_json_form, split_keyword, extract_flags
 
     kw, rest_at = split_keyword(line)
     if kw.lower() == "onbuild" and rest_at < len(line):

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from ..expansion import MAX_NESTING, ExpansionBudget, ExpansionCut, expansion_limit
-from .words import split_words, unquote
+from .buildkit_words import split_words, unquote
 
 if TYPE_CHECKING:
     from ..model.dockerfile import Dockerfile, Instruction

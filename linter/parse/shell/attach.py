@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ..model.dockerfile import Heredoc, Instruction
-from .shell import Command, ShellScript, interpreter_is_shell, parse_shell
+from ...model.dockerfile import Heredoc, Instruction
+from .ast import Command, ShellScript
+from .parser import parse_shell
+
+SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh", "ksh", "mksh", "busybox"})
 
 
 def attach_heredoc_shells(ins: Instruction) -> Instruction:
@@ -39,3 +42,16 @@ def _consumer(script: ShellScript, name: str) -> Command | None:
             if r.op.lstrip("0123456789").startswith("<<") and r.target is not None and r.target.text == name:
                 return c
     return None
+
+
+def interpreter_is_shell(command: Command | None, body: str) -> bool:
+    """True when a heredoc body is run by a shell (bare ``RUN <<EOF`` or ``sh``/``bash <<EOF``)."""
+    if command is None or not command.argv:
+        if body.startswith("#!"):
+            first = body.split("\n", 1)[0][2:].strip().split()
+            prog = first[0].rsplit("/", 1)[-1] if first else ""
+            if prog == "env" and len(first) > 1:
+                prog = first[1]
+            return prog in SHELLS
+        return True
+    return command.argv[0].text.rsplit("/", 1)[-1] in SHELLS

@@ -1,4 +1,4 @@
-"""A small, forgiving recursive-descent parser for POSIX/bash shell, used by ``parse_shell``.
+"""A small, forgiving recursive-descent parser for POSIX/bash shell: ``parse_shell(text)``.
 
 It never raises: at anything it does not understand it records an error string and goes
 on, treating the character as part of a word, because rules would rather see approximate
@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 
-from .shell import Command, Group, Pipeline, Redirect, ShellList, Word
-from .shell_words import read_word
+from ..buildkit_words import split_words
+from .ast import Command, Group, Pipeline, Redirect, ShellList, ShellScript, Word
+from .words import matching_close, read_word
 
 _BLANK = " \t\r\v\f"
 _META = set(" \t\r\v\f\n|&;()<>")
@@ -174,9 +175,7 @@ class ShellParser:
                 self.pos += 1
             return Group("{", body, self.trailing_redirects(), start, self.pos)
         if self.s.startswith("((", self.pos):  # arithmetic command: no words to lint
-            from .shell_words import _matching
-
-            self.pos = _matching(self.s, self.pos + 2, "(", ")", 2)
+            self.pos = matching_close(self.s, self.pos + 2, "(", ")", 2)
             return Command((), (), (), start, self.pos, "((")
         opener = self.at_word(*_OPENERS)
         if opener:
@@ -347,3 +346,18 @@ def _is_empty(pipeline: Pipeline) -> bool:
         return False
     c = pipeline.commands[0]
     return isinstance(c, Command) and not (c.argv or c.assignments or c.redirects or c.keyword)
+
+
+def parse_shell(text: str, anchors: tuple[tuple[int, int, int], ...] = ((0, 1, 1),)) -> ShellScript:
+    """Parse ``text`` into a ShellScript; never raises."""
+    parser = ShellParser(text)
+    try:
+        body = parser.parse()
+    except RecursionError:
+        # pathological nesting (thousands of ``$(`` or ``(``): keep the words, drop the structure
+        words = tuple(Word(t, t, s, e) for s, e, t in split_words(text))
+        body = ShellList((Pipeline((Command(words, start=0, end=len(text)),)),))
+        parser.errors.append("nesting too deep; parsed as plain words")
+    return ShellScript(
+        text, body, tuple(parser.comments), anchors, tuple(parser.errors), tuple(parser.heredoc_bodies)
+    )

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from .shell import ShellList, Word
-
-if TYPE_CHECKING:
-    from .shell_lexer import ShellParser
+from .ast import ShellList, Word
 
 _PLAIN = re.compile(r"[^\s'\"\\$`|&;()<>]+")
 _DQ_PLAIN = re.compile(r'[^"\\$`]+')
@@ -16,7 +13,25 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|[0-9]|[@*#?$!-]")
 _WORD_END = frozenset(" \t\r\v\f\n|&;()<>")
 
 
-def read_word(p: ShellParser) -> Word | None:
+class WordSource(Protocol):
+    """What ``read_word`` needs of the parser: the text, a cursor, and a way back in for ``$( )``.
+
+    A protocol rather than an import of ``ShellParser``, so that this module depends only on
+    the AST and the parser depends on it, never the other way round.
+    """
+
+    s: str
+    n: int
+    pos: int
+    in_backtick: int
+    errors: list[str]
+
+    def parse_list(self, top: bool = False, stop: frozenset[str] = frozenset(), close: str = "") -> ShellList:
+        """Parse a list up to ``close`` (a substitution body)."""
+        ...
+
+
+def read_word(p: WordSource) -> Word | None:
     """Read the word at ``p.pos``; return None when there is none (an operator or EOF)."""
     s, n = p.s, p.n
     start = p.pos
@@ -76,7 +91,7 @@ def read_word(p: ShellParser) -> Word | None:
     return Word("".join(buf), s[start : p.pos], start, p.pos, quoted, expands, tuple(subs))
 
 
-def _double_quoted(p: ShellParser, buf: list[str], subs: list[ShellList]) -> bool:
+def _double_quoted(p: WordSource, buf: list[str], subs: list[ShellList]) -> bool:
     """Read up to the closing ``"``; return True when it contains an expansion."""
     s, n = p.s, p.n
     expands = False
@@ -110,18 +125,18 @@ def _double_quoted(p: ShellParser, buf: list[str], subs: list[ShellList]) -> boo
     return expands
 
 
-def _dollar(p: ShellParser, subs: list[ShellList]) -> tuple[str, bool]:
+def _dollar(p: WordSource, subs: list[ShellList]) -> tuple[str, bool]:
     """Read a ``$`` construct; return (raw text, whether it was ``$'...'`` quoting)."""
     s, n = p.s, p.n
     start = p.pos
     nxt = s[p.pos + 1 : p.pos + 2]
     if s.startswith("$((", p.pos):
-        p.pos = _matching(s, p.pos + 3, "(", ")", 2)
+        p.pos = matching_close(s, p.pos + 3, "(", ")", 2)
         return s[start : p.pos], False
     if nxt == "(":
         return _substitution(p, p.pos + 2, subs), False
     if nxt == "{":
-        p.pos = _matching(s, p.pos + 2, "{", "}", 1)
+        p.pos = matching_close(s, p.pos + 2, "{", "}", 1)
         return s[start : p.pos], False
     if nxt == "'":
         j = p.pos + 2
@@ -137,7 +152,7 @@ def _dollar(p: ShellParser, subs: list[ShellList]) -> tuple[str, bool]:
     return "$", True
 
 
-def _substitution(p: ShellParser, body_start: int, subs: list[ShellList]) -> str:
+def _substitution(p: WordSource, body_start: int, subs: list[ShellList]) -> str:
     """Parse ``$( ... )`` / ``<( ... )`` whose body starts at ``body_start``; return its raw text."""
     start = p.pos
     p.pos = body_start
@@ -152,7 +167,7 @@ def _substitution(p: ShellParser, body_start: int, subs: list[ShellList]) -> str
     return p.s[start : p.pos]
 
 
-def _backtick(p: ShellParser, subs: list[ShellList]) -> str:
+def _backtick(p: WordSource, subs: list[ShellList]) -> str:
     """Parse a backtick substitution with the same parser; return its raw text."""
     start = p.pos
     p.pos += 1
@@ -166,7 +181,7 @@ def _backtick(p: ShellParser, subs: list[ShellList]) -> str:
     return p.s[start : p.pos]
 
 
-def _matching(s: str, pos: int, open_: str, close: str, depth: int) -> int:
+def matching_close(s: str, pos: int, open_: str, close: str, depth: int) -> int:
     """Return the offset just past the ``close`` that balances ``depth`` open brackets."""
     n = len(s)
     quote = ""

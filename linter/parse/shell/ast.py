@@ -1,9 +1,10 @@
-"""The parsed form of a shell script (a shell-form RUN or a heredoc body), shared by all rules.
+"""The syntax tree of a shell script (a shell-form RUN or a heredoc body), shared by all rules.
 
-``parse_shell(text)`` never raises: unknown or broken syntax degrades to plain words. The
-structure is deliberately small: lists of pipelines joined by ``&&``/``||``/``;``/``&``,
-pipelines of commands, commands that are simple (argv, assignments, redirects) or groups
-(``( )``/``{ }``/compound keywords), and ``$( )``/backtick substitutions inside words.
+``parser.parse_shell(text)`` builds it and never raises: unknown or broken syntax degrades to
+plain words. The structure is deliberately small: lists of pipelines joined by
+``&&``/``||``/``;``/``&``, pipelines of commands, commands that are simple (argv, assignments,
+redirects) or groups (``( )``/``{ }``/compound keywords), and ``$( )``/backtick substitutions
+inside words. This module imports nothing else of the shell package.
 """
 
 from __future__ import annotations
@@ -13,10 +14,8 @@ from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import field
 
-from ..model.span import Span
-from pylint_image.linter.model.frozen import frozen
-
-SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh", "ksh", "mksh", "busybox"})
+from ...model.frozen import frozen
+from ...model.span import Span
 
 
 @frozen
@@ -194,35 +193,3 @@ class ShellScript:
 
 
 _AFTER = sys.maxsize
-
-
-def parse_shell(text: str, anchors: tuple[tuple[int, int, int], ...] = ((0, 1, 1),)) -> ShellScript:
-    """Parse ``text`` into a ShellScript; never raises."""
-    from .shell_lexer import ShellParser
-
-    parser = ShellParser(text)
-    try:
-        body = parser.parse()
-    except RecursionError:
-        # pathological nesting (thousands of ``$(`` or ``(``): keep the words, drop the structure
-        from .words import split_words
-
-        words = tuple(Word(t, t, s, e) for s, e, t in split_words(text))
-        body = ShellList((Pipeline((Command(words, start=0, end=len(text)),)),))
-        parser.errors.append("nesting too deep; parsed as plain words")
-    return ShellScript(
-        text, body, tuple(parser.comments), anchors, tuple(parser.errors), tuple(parser.heredoc_bodies)
-    )
-
-
-def interpreter_is_shell(command: Command | None, body: str) -> bool:
-    """True when a heredoc body is run by a shell (bare ``RUN <<EOF`` or ``sh``/``bash <<EOF``)."""
-    if command is None or not command.argv:
-        if body.startswith("#!"):
-            first = body.split("\n", 1)[0][2:].strip().split()
-            prog = first[0].rsplit("/", 1)[-1] if first else ""
-            if prog == "env" and len(first) > 1:
-                prog = first[1]
-            return prog in SHELLS
-        return True
-    return command.argv[0].text.rsplit("/", 1)[-1] in SHELLS
