@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import subprocess
 import time
@@ -63,9 +64,56 @@ def test_unknown_builder_name():
         select_builder("kaniko")
 
 
-def test_podman_is_detected_only_when_installed():
-    assert podman_builder().detect() == (shutil.which("podman") is not None
-                                         and subprocess.run(["podman", "info"], capture_output=True).returncode == 0)
+def _fake_podman(bin_dir: Path, body: str, mode: int = 0o755) -> Path:
+    """A ``podman`` on a PATH of its own: a shell script that logs its arguments and runs ``body``."""
+    bin_dir.mkdir(exist_ok=True)
+    script = bin_dir / "podman"
+    calls = bin_dir / "calls"
+    script.write_text(f'#!/bin/sh\nprintf "%s\\n" "$@" >> "{calls}"\n{body}\n')
+    script.chmod(mode)
+    return script
+
+
+def test_podman_is_not_detected_when_absent_from_path(tmp_path, monkeypatch):
+    (tmp_path / "bin").mkdir()
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    assert podman_builder().detect() is False
+    assert podman_builder().problem() == "not installed"
+    with pytest.raises(BuildError, match=r"^no working builder found \(podman: not installed\)$"):
+        select_builder("podman")
+
+
+def test_podman_that_is_not_executable_is_not_installed(tmp_path, monkeypatch):
+    _fake_podman(tmp_path / "bin", "exit 0", mode=0o644)
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    assert podman_builder().problem() == "not installed"
+    assert not (tmp_path / "bin" / "calls").exists()
+
+
+def test_podman_is_detected_when_its_info_command_succeeds(tmp_path, monkeypatch):
+    _fake_podman(tmp_path / "bin", "echo 5.0.3")
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    assert podman_builder().detect() is True
+    assert select_builder("podman").name == "podman"
+    # detect() asked podman itself, with the info command: once for detect, once for select.
+    assert (tmp_path / "bin" / "calls").read_text() == "info\n--format\n{{.Version.Version}}\n" * 2
+
+
+@pytest.mark.parametrize(("stderr", "problem"), [
+    # podman without a reachable service: its own words, not the noise before them
+    ('time="2026-01-01T00:00:00Z" level=warning msg="The cgroupv2 manager is set to systemd"\n'
+     "Error: unable to connect to Podman socket: dial unix /run/podman/podman.sock: connect: no such file",
+     "Error: unable to connect to Podman socket: dial unix /run/podman/podman.sock: connect: no such file"),
+    ("first line\nError: storage is corrupt", "Error: storage is corrupt"),
+    ("", "podman info failed (125)"),
+])
+def test_podman_whose_info_fails_is_not_detected_and_says_why(tmp_path, monkeypatch, stderr, problem):
+    lines = " ".join(shlex.quote(line) for line in stderr.splitlines())
+    # Only shell builtins: the fake PATH has nothing else.
+    _fake_podman(tmp_path / "bin", (f"printf '%s\\n' {lines} >&2; " if lines else "") + "exit 125")
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    assert podman_builder().detect() is False
+    assert podman_builder().problem() == problem
 
 
 @pytest.mark.docker
