@@ -88,7 +88,7 @@ def load(source: str, needs) -> Image:
 def _load_from_daemon(name: str, needs) -> Image:
     from .oci import load_image_stream
 
-    from ..runner.engine_api import engine_error   # the engine's messages are sorted in runner/
+    from ..runner.docker_socket import engine_error   # the engine's messages are sorted in runner/
 
     try:
         proc = subprocess.Popen(["docker", "save", name], stdout=subprocess.PIPE, stderr=subprocess.PIPE)

@@ -27,7 +27,7 @@ from typing import IO, Protocol
 from pylint_image.linter.errors import BuildError, SourceError
 from pylint_image.linter.model.frozen import frozen
 
-from .engine_api import engine_error, unreachable
+from .docker_socket import engine_error, unreachable
 
 LOG = logging.getLogger(__name__)
 BUILD_TIMEOUT = 1800.0

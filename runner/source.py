@@ -1,7 +1,7 @@
 """Resolve an image source (daemon image, docker archive, OCI layout) into a config and its layers.
 
 A daemon image is read with ``docker image inspect`` first (on the engine's socket when
-the CLI would use it, see :mod:`.engine_api`): when every layer is already in the layer
+the CLI would use it, see :mod:`.docker_socket`): when every layer is already in the layer
 cache, nothing else is needed (the warm path costs one inspect, no ``docker save``).  Otherwise
 the image is streamed out with ``docker save`` (or the builder's own save) into a private
 temporary archive that lives only as long as the :class:`AcquiredImage` context.
@@ -24,7 +24,7 @@ from pylint_image.linter.model.image import Image, ImageConfig
 from pylint_image.linter.oci import ImageSource, load_image, load_image_stream, parse_source
 from pylint_image.linter.oci.config import parse_image_config
 
-from .engine_api import engine_error, inspect_image
+from .docker_socket import engine_error, inspect_image
 from .fsutil import remove_tree
 from .rootfs import LayerCache, LayerSource
 from pylint_image.linter.model.frozen import frozen

@@ -14,7 +14,7 @@ from typing import BinaryIO, Literal
 from pylint_image.linter.model.image import Image
 from pylint_image.linter.oci.layer import DEFAULT_CONTENT_CAP, ContentNeeds, NeedsLike
 from pylint_image.linter.oci.source import ImageSource
-from pylint_image.linter.oci.stream import load_image_stream as _load_stream
+from pylint_image.linter.oci.save_stream import load_image_stream as _load_stream
 from pylint_image.linter.model.frozen import frozen
 
 __all__ = ["ContentNeeds", "ImageSource", "SourceSpec", "load_image", "load_image_stream",

@@ -22,7 +22,7 @@ from pylint_image.linter.model.image import (
 )
 from pylint_image.linter.oci.layer import LayerScan
 from pylint_image.linter.oci.merge import merge_layers
-from pylint_image.linter.oci.streams import check_digest
+from pylint_image.linter.oci.hashio import check_digest
 from pylint_image.linter.model.frozen import frozen
 
 JsonObject = dict[str, object]

@@ -16,7 +16,7 @@ from typing import BinaryIO, Protocol
 
 from pylint_image.linter.errors import SourceError
 from pylint_image.linter.model.image import Anomaly, FileEntry, FileKind, normalize
-from pylint_image.linter.oci.streams import (
+from pylint_image.linter.oci.hashio import (
     ForwardReader,
     HashingReader,
     PrefixedReader,

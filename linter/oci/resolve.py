@@ -22,7 +22,7 @@ from pylint_image.linter.oci.config import (
     parse_json,
     pick_manifest,
 )
-from pylint_image.linter.oci.streams import check_digest, read_small
+from pylint_image.linter.oci.hashio import check_digest, read_small
 
 JSON_LIMIT = 16 << 20
 _DIGEST = re.compile(r"^(sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128})$")

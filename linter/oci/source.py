@@ -19,7 +19,7 @@ from pylint_image.linter.model.image import Image
 from pylint_image.linter.oci.config import ImageParts, LayerRef, assemble, with_ref
 from pylint_image.linter.oci.layer import NO_NEEDS, ContentNeeds, scan_blob
 from pylint_image.linter.oci.resolve import BlobStore, blob_path, resolve_any
-from pylint_image.linter.oci.streams import (
+from pylint_image.linter.oci.hashio import (
     HashingReader,
     PrefixedReader,
     check_digest,

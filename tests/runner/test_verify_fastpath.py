@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from pylint_image.runner import engine_api, source
+from pylint_image.runner import docker_socket, source
 from pylint_image.runner.rootfs import LayerCache, assembled_rootfs
 from pylint_image.runner.sandbox.net import parse_table, read_proc_table
 from tests.support.synth_image import build, tar_bytes, docker_archive_members
@@ -34,18 +34,18 @@ IMAGE = {
 
 def test_socket_path_follows_what_the_cli_would_use(tmp_path):
     home = {"HOME": str(tmp_path)}
-    assert engine_api.socket_path(home) == engine_api.DEFAULT_SOCKET
-    assert engine_api.socket_path({**home, "DOCKER_HOST": "unix:///run/x.sock"}) == "/run/x.sock"
-    assert engine_api.socket_path({**home, "DOCKER_HOST": "tcp://10.0.0.1:2376"}) is None
-    assert engine_api.socket_path({**home, "DOCKER_CONTEXT": "remote"}) is None
+    assert docker_socket.socket_path(home) == docker_socket.DEFAULT_SOCKET
+    assert docker_socket.socket_path({**home, "DOCKER_HOST": "unix:///run/x.sock"}) == "/run/x.sock"
+    assert docker_socket.socket_path({**home, "DOCKER_HOST": "tcp://10.0.0.1:2376"}) is None
+    assert docker_socket.socket_path({**home, "DOCKER_CONTEXT": "remote"}) is None
     (tmp_path / ".docker").mkdir()
     config = tmp_path / ".docker" / "config.json"
     config.write_text(json.dumps({"currentContext": "default"}))
-    assert engine_api.socket_path(home) == engine_api.DEFAULT_SOCKET
+    assert docker_socket.socket_path(home) == docker_socket.DEFAULT_SOCKET
     config.write_text(json.dumps({"currentContext": "rootless"}))
-    assert engine_api.socket_path(home) is None
+    assert docker_socket.socket_path(home) is None
     config.write_text("{not json")
-    assert engine_api.socket_path(home) is None   # the CLI decides what a broken config means
+    assert docker_socket.socket_path(home) is None   # the CLI decides what a broken config means
 
 
 @pytest.mark.parametrize(("raw", "expected"), [
@@ -58,7 +58,7 @@ def test_socket_path_follows_what_the_cli_would_use(tmp_path):
     (b"garbage", None),
 ])
 def test_parse_response(raw, expected):
-    assert engine_api._parse_response(raw) == expected
+    assert docker_socket._parse_response(raw) == expected
 
 
 @contextlib.contextmanager
@@ -90,15 +90,15 @@ def test_inspect_image_on_a_fake_engine(tmp_path):
     answer = b"HTTP/1.0 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
     sock = tmp_path / "engine.sock"
     with fake_engine(sock, answer) as requests:
-        found = engine_api.inspect_image("example.org/team/app:1", {"DOCKER_HOST": f"unix://{sock}",
-                                                                    "HOME": str(tmp_path)})
+        found = docker_socket.inspect_image("example.org/team/app:1", {"DOCKER_HOST": f"unix://{sock}",
+                                                                       "HOME": str(tmp_path)})
     assert found == doc
     assert requests[0].startswith(b"GET /images/example.org/team/app:1/json HTTP/1.0\r\n")
 
 
 def test_inspect_image_without_an_engine_defers_to_the_cli(tmp_path):
     env = {"DOCKER_HOST": f"unix://{tmp_path / 'absent.sock'}", "HOME": str(tmp_path)}
-    assert engine_api.inspect_image("app:1", env) is None
+    assert docker_socket.inspect_image("app:1", env) is None
 
 
 def test_registry_prefixes_stay_in_step():
@@ -219,7 +219,7 @@ def test_warm_verify_runs_no_docker_command_and_finds_the_same(tmp_path, monkeyp
     monkeypatch.setattr(source, "_saved", spy_saved)
     warm = verify(spec, registry(), config_for())
     assert ["<save>"] not in commands
-    path = engine_api.socket_path()
+    path = docker_socket.socket_path()
     if path is not None and os.access(path, os.R_OK | os.W_OK):
         assert not [c for c in commands if c and c[0] == "docker"]   # inspect went to the socket
 

@@ -4,8 +4,7 @@
 every layer member is scanned as it passes (file listing and digests, never its bytes)
 and keyed by member name; small JSON members are kept whole.  Once the stream ends, the
 manifest resolves names to layers.  The caller owns the process that produces the stream
-(``linter/`` never spawns one): e.g. ``subprocess.Popen(["docker", "save", NAME],
-stdout=PIPE).stdout``.
+(``linter/`` never spawns one; ``runner/source.py`` runs ``docker save``).
 """
 
 from __future__ import annotations
@@ -20,7 +19,7 @@ from pylint_image.linter.model.image import Image
 from pylint_image.linter.oci.config import assemble, with_ref
 from pylint_image.linter.oci.layer import NO_NEEDS, ContentNeeds, LayerScan, scan_blob
 from pylint_image.linter.oci.resolve import JSON_LIMIT, blob_path, resolve_any
-from pylint_image.linter.oci.streams import (
+from pylint_image.linter.oci.hashio import (
     ForwardReader,
     HashingReader,
     PrefixedReader,
