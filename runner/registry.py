@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import IO
 
 from pylint_image.linter.errors import SourceError
-from pylint_image.linter.oci.config import host_platform
+from pylint_image.linter.oci.multiarch import Platform, parse_platform, pick_manifest
 from pylint_image.linter.oci.resolve import blob_path
 from pylint_image.runner.registry_auth import Credentials, Response, Transport, clean, stream_into
 from pylint_image.linter.model.frozen import frozen
@@ -232,7 +232,7 @@ class _Puller:
     """Fetches one image's manifest chain and blobs from one repository."""
 
     def __init__(self, ref: Reference, transport: Transport, cache: BlobCache,
-                 platform: tuple[str, str, str]) -> None:
+                 platform: Platform | None) -> None:
         self.ref = ref
         self.transport = transport
         self.cache = cache
@@ -320,21 +320,11 @@ def parse_manifest(data: bytes, header_type: str, where: str) -> tuple[str, dict
     return str(media), doc
 
 
-def pick_platform(index: dict, wanted: tuple[str, str, str], where: str) -> Descriptor:
-    """Return the descriptor of the index entry for ``(os, arch, variant)`` (variant optional)."""
-    seen = []
+def pick_platform(index: dict, wanted: Platform | None, where: str) -> Descriptor:
+    """The descriptor of ``wanted``'s image in an index: the choice every source makes (``multiarch``)."""
     for i, entry in enumerate(index["manifests"]):
-        desc = _descriptor(entry, where, f"manifest {i}")
-        plat = entry.get("platform") if isinstance(entry.get("platform"), dict) else {}
-        found = (str(plat.get("os", "")), str(plat.get("architecture", "")),
-                 str(plat.get("variant", "")))
-        if found[:2] == wanted[:2] and (not wanted[2] or found[2] == wanted[2]):
-            return desc
-        if found[0] and found[0] != "unknown":  # unknown/unknown: BuildKit attestations
-            seen.append(clean("/".join(p for p in found if p), 40))
-    want = "/".join(p for p in wanted if p)
-    raise SourceError(f"{where}: no manifest for {want} in the index (has "
-                      f"{', '.join(sorted(set(seen))) or 'none'})")
+        _descriptor(entry, where, f"manifest {i}")
+    return _descriptor(pick_manifest(index, where, wanted), where, "manifest")
 
 
 def write_layout(dest: Path, cache: BlobCache, manifest: Descriptor, blobs: list[Descriptor],
@@ -393,8 +383,5 @@ def _hash_file(path: Path, desc: Descriptor) -> str:
     return f"{hasher.name}:{hasher.hexdigest()}"
 
 
-def _platform(text: str | None) -> tuple[str, str, str]:
-    parts = text.split("/") if text else list(host_platform())
-    if len(parts) not in (2, 3) or not all(parts):
-        raise SourceError(f"{clean(text)}: platform must be os/arch[/variant]")
-    return parts[0], parts[1], parts[2] if len(parts) == 3 else ""
+def _platform(text: str | None) -> Platform | None:
+    return parse_platform(text) if text else None   # None: the host's, chosen as for local sources

@@ -7,7 +7,6 @@ in how they find blobs, not in what the blobs mean.
 from __future__ import annotations
 
 import json
-import platform
 from collections.abc import Mapping, Sequence
 from dataclasses import field, replace
 from types import MappingProxyType
@@ -31,8 +30,6 @@ DOCKER_LAYER = "application/vnd.docker.image.rootfs.diff.tar"
 OCI_LAYER = "application/vnd.oci.image.layer.v1.tar"
 INDEX_TYPES = ("application/vnd.oci.image.index.v1+json",
                "application/vnd.docker.distribution.manifest.list.v2+json")
-_ARCH = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm", "ppc64le": "ppc64le",
-         "s390x": "s390x", "riscv64": "riscv64"}
 
 
 @frozen
@@ -66,31 +63,6 @@ def parse_json(data: bytes, name: str) -> JsonObject:
     if not isinstance(value, dict):
         raise SourceError(f"{name}: expected a JSON object")
     return value
-
-
-def host_platform() -> tuple[str, str]:
-    """Return this host's (os, architecture) in OCI terms."""
-    machine = platform.machine().lower()
-    return "linux", _ARCH.get(machine, machine)
-
-
-def pick_manifest(index: JsonObject, name: str) -> JsonObject:
-    """Pick the manifest descriptor for linux/amd64 or the host platform from an index."""
-    manifests = [m for m in _list(index.get("manifests")) if isinstance(m, dict)]
-    # BuildKit adds attestation manifests with platform unknown/unknown: never images.
-    images = [m for m in manifests
-              if _dict(m.get("annotations")).get("vnd.docker.reference.type") != "attestation-manifest"]
-    if not images:
-        raise SourceError(f"{name}: index lists no image manifest")
-    if len(images) == 1:
-        return images[0]
-    wanted = [("linux", "amd64"), host_platform()]
-    for os_name, arch in wanted:
-        for desc in images:
-            plat = _dict(desc.get("platform"))
-            if plat.get("os") == os_name and plat.get("architecture") == arch:
-                return desc
-    return images[0]
 
 
 def layer_refs_from_manifest(manifest: JsonObject, name: str) -> tuple[LayerRef, ...]:

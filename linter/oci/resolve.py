@@ -20,8 +20,8 @@ from pylint_image.linter.oci.config import (
     LayerRef,
     layer_refs_from_manifest,
     parse_json,
-    pick_manifest,
 )
+from pylint_image.linter.oci.multiarch import Platform, check_config_platform, pick_manifest
 from pylint_image.linter.oci.hashio import check_digest, read_small
 
 JSON_LIMIT = 16 << 20
@@ -75,12 +75,15 @@ def read_json(store: BlobStore, blob: str, digest: str = "",
     return parse_json(data, f"{store.name}:{blob}"), actual
 
 
-def resolve_oci(store: BlobStore) -> ImageParts:
-    """Follow ``index.json`` (through nested indexes) to one image manifest and its config."""
+def resolve_oci(store: BlobStore, platform: Platform | None = None) -> ImageParts:
+    """Follow ``index.json`` (through nested indexes) to ``platform``'s image manifest and its config.
+
+    ``platform`` None is this host's (see :mod:`.multiarch` for the whole choice).
+    """
     index, _ = read_json(store, "index.json")
     ref = ""
     for _depth in range(_MAX_INDEX_DEPTH):
-        desc = pick_manifest(index, f"{store.name}:index.json")
+        desc = pick_manifest(index, f"{store.name}:index.json", platform)
         annotations = desc.get("annotations")
         if isinstance(annotations, dict) and not ref:
             ref = str(annotations.get("io.containerd.image.name")
@@ -156,13 +159,20 @@ def _digest_from_name(name: str) -> str:
     return ""
 
 
-def resolve_any(store: BlobStore, ref: str = "") -> ImageParts:
-    """Prefer an OCI ``index.json``; fall back to docker's ``manifest.json``."""
+def resolve_any(store: BlobStore, ref: str = "", platform: Platform | None = None) -> ImageParts:
+    """Prefer an OCI ``index.json``; fall back to docker's ``manifest.json``.
+
+    With ``platform`` (``--platform``), an image whose config names another platform is a
+    SourceError; without it, the host's image of an index, or the only image, is read.
+    """
     if store.exists("index.json") and store.exists("oci-layout"):
-        return resolve_oci(store)
-    if store.exists("manifest.json"):
-        return resolve_docker(store, ref)
-    if store.exists("index.json"):
-        return resolve_oci(store)
-    raise SourceError(f"{store.name}: neither an OCI layout (index.json) nor a docker archive "
-                      "(manifest.json)")
+        parts = resolve_oci(store, platform)
+    elif store.exists("manifest.json"):
+        parts = resolve_docker(store, ref)
+    elif store.exists("index.json"):
+        parts = resolve_oci(store, platform)
+    else:
+        raise SourceError(f"{store.name}: neither an OCI layout (index.json) nor a docker archive "
+                          "(manifest.json)")
+    check_config_platform(parts.config, store.name, platform)
+    return parts

@@ -18,6 +18,7 @@ from pylint_image.linter.errors import SourceError
 from pylint_image.linter.model.image import Image
 from pylint_image.linter.oci.config import assemble, with_ref
 from pylint_image.linter.oci.layer import NO_NEEDS, ContentNeeds, LayerScan, scan_blob
+from pylint_image.linter.oci.multiarch import Platform
 from pylint_image.linter.oci.resolve import JSON_LIMIT, blob_path, resolve_any
 from pylint_image.linter.oci.hashio import (
     ForwardReader,
@@ -71,7 +72,7 @@ class _StreamStore:
 
 
 def load_image_stream(stream: BinaryIO, ref: str = "", needs: ContentNeeds = NO_NEEDS,
-                      name: str = "") -> Image:
+                      name: str = "", platform: Platform | None = None) -> Image:
     """Read a docker-save (or OCI layout) tar from a non-seekable stream into an Image."""
     store = _StreamStore(name or ref or "<stream>")
     try:
@@ -84,7 +85,7 @@ def load_image_stream(stream: BinaryIO, ref: str = "", needs: ContentNeeds = NO_
         raise SourceError(f"{store.name}: {what} docker-save tar ({exc})") from None
     except (EOFError, tarfile.StreamError) as exc:
         raise SourceError(f"{store.name}: truncated docker-save stream ({exc})") from None
-    parts = with_ref(resolve_any(store, ref), store.name)  # type: ignore[arg-type]
+    parts = with_ref(resolve_any(store, ref, platform), store.name)  # type: ignore[arg-type]
     return assemble(parts, [store.scan(layer.blob) for layer in parts.layers])
 
 

@@ -18,6 +18,7 @@ from pylint_image.linter.errors import SourceError
 from pylint_image.linter.model.image import Image
 from pylint_image.linter.oci.config import ImageParts, LayerRef, assemble, with_ref
 from pylint_image.linter.oci.layer import NO_NEEDS, ContentNeeds, scan_blob
+from pylint_image.linter.oci.multiarch import Platform
 from pylint_image.linter.oci.resolve import BlobStore, blob_path, resolve_any
 from pylint_image.linter.oci.hashio import (
     HashingReader,
@@ -194,7 +195,7 @@ def _clean(name: str) -> str:
 class ImageSource:
     """An image on disk (OCI layout dir or docker-save archive) that can be loaded or unpacked."""
 
-    def __init__(self, path: str | os.PathLike[str], ref: str = "") -> None:
+    def __init__(self, path: str | os.PathLike[str], ref: str = "", platform: Platform | None = None) -> None:
         self.path = Path(path)
         if self.path.is_dir():
             self.store: BlobStore = DirStore(self.path)
@@ -202,7 +203,7 @@ class ImageSource:
             self.store = TarStore(self.path)
         else:
             raise SourceError(f"{self.path}: no such OCI layout directory or archive")
-        self.parts: ImageParts = with_ref(resolve_any(self.store, ref), ref or str(self.path))
+        self.parts: ImageParts = with_ref(resolve_any(self.store, ref, platform), ref or str(self.path))
 
     def load(self, needs: ContentNeeds = NO_NEEDS) -> Image:
         """Read every layer once and return the verified Image model."""
