@@ -1,69 +1,35 @@
-"""The built-in rules: an explicit tuple sorted by code, exposed as the ``pylint_image.rules`` entry point.
+"""The built-in rules, one explicit tuple per target, exposed as ``pylint_image.rules`` entry points.
 
-Each family keeps its own explicit tuple in a ``_catalogue`` module (so that several people
-can add rules without editing one list); they are merged and sorted here.  Nothing is
-discovered by globbing: tests/rules/test_registry.py fails for a module left out.
+Each target's package holds its tuple, written out and sorted by code:
+``rules.dockerfile.DOCKERFILE_RULES``, ``rules.image.IMAGE_RULES`` and
+``rules.runtime.RUNTIME_RULES``.  Nothing is discovered by globbing:
+tests/rules/test_registry.py fails for a module left out of its tuple.
 
-Three entry points of the one ``pylint_image.rules`` group expose them by target
-(``builtin``: Dockerfile rules, ``builtin-image``, ``builtin-runtime``), so that linting a
-Dockerfile never imports the image and runtime rules (start-up time); ``BUILTIN_RULES``
-is every built-in rule, loaded on first access.
+Three entry points of the one ``pylint_image.rules`` group name them here by target
+(``builtin``: Dockerfile rules, ``builtin-image``, ``builtin-runtime``).  Every name is
+loaded on first access, so that linting a Dockerfile never imports the image and runtime
+rules (start-up time) and loading the image rules does not import the Dockerfile ones.
+``BUILTIN_RULES`` is every built-in rule, sorted by code.
 """
 
 from __future__ import annotations
 
-from .dockerfile import (
-    df0001_parse_error,
-    df0002_unused_suppression,
-    df0003_lowercase_instruction,
-    df1001_unpinned_image_tag,
-    df1002_unofficial_base_image,
-    df2001_unpinned_package_version,
-    df2002_package_cache_not_cleaned,
-    df2003_missing_no_install_recommends,
-    df3001_shell_form_cmd,
-    df3002_runs_as_root,
-    df3003_invalid_expose_port,
-    df4001_copy_before_install,
-)
-
-from .dockerfile._meta_catalogue import META_RULES
-from .dockerfile._run_catalogue import RUN_RULES
-
-_CORE_RULES = (
-    df0001_parse_error.RULE,
-    df0002_unused_suppression.RULE,
-    df0003_lowercase_instruction.RULE,
-    df1001_unpinned_image_tag.RULE,
-    df1002_unofficial_base_image.RULE,
-    df2001_unpinned_package_version.RULE,
-    df2002_package_cache_not_cleaned.RULE,
-    df2003_missing_no_install_recommends.RULE,
-    df3001_shell_form_cmd.RULE,
-    df3002_runs_as_root.RULE,
-    df3003_invalid_expose_port.RULE,
-    df4001_copy_before_install.RULE,
-)
-
-DOCKERFILE_RULES = tuple(sorted((*_CORE_RULES, *RUN_RULES, *META_RULES), key=lambda r: r.meta.code))
-
-
-def __getattr__(name: str):
-    """Load the image and runtime tuples (and the full list) only when asked for."""
-    if name == "IMAGE_RULES":
-        from .image._catalogue import IMAGE_RULES
-
-        return IMAGE_RULES
-    if name == "RUNTIME_RULES":
-        from .runtime._catalogue import RUNTIME_RULES
-
-        return RUNTIME_RULES
-    if name == "BUILTIN_RULES":
-        from .image._catalogue import IMAGE_RULES
-        from .runtime._catalogue import RUNTIME_RULES
-
-        return tuple(sorted((*DOCKERFILE_RULES, *IMAGE_RULES, *RUNTIME_RULES), key=lambda r: r.meta.code))
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+from importlib import import_module
+from typing import Any
 
 # Tombstones: codes that were removed, with the version and the reason; never reuse them.
 REMOVED_CODES: dict[str, str] = {}
+
+_TARGET_TUPLES = {"DOCKERFILE_RULES": "dockerfile", "IMAGE_RULES": "image", "RUNTIME_RULES": "runtime"}
+
+__all__ = ["BUILTIN_RULES", "DOCKERFILE_RULES", "IMAGE_RULES", "REMOVED_CODES", "RUNTIME_RULES"]
+
+
+def __getattr__(name: str) -> Any:
+    """Import a target's package only when its tuple (or the full list) is asked for."""
+    if name in _TARGET_TUPLES:
+        return getattr(import_module(f"{__name__}.{_TARGET_TUPLES[name]}"), name)
+    if name == "BUILTIN_RULES":
+        every = (r for tuple_name in _TARGET_TUPLES for r in __getattr__(tuple_name))
+        return tuple(sorted(every, key=lambda r: r.meta.code))
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,7 +1,7 @@
 """Unit tests of the instruction/stage/metadata rules that fixtures cannot express.
 
 A fixture needs at least one finding, so "the ``# check=skip=...`` directive silences
-the rule" is tested here: each BuildKit-aliased rule of the meta catalogue fires on a
+the rule" is tested here: each BuildKit-aliased Dockerfile rule fires on a
 sample, and is silent on the same sample under ``# check=skip=<BuildKit name>``.
 """
 
@@ -11,7 +11,7 @@ import pytest
 
 from pylint_image.rules._shared.buildkit import skipped
 from pylint_image.rules._shared.copying import is_archive, is_remote, operands
-from pylint_image.rules.dockerfile._meta_catalogue import META_RULES
+from pylint_image.rules.dockerfile import DOCKERFILE_RULES
 from pylint_image.rules.dockerfile.df3008_secret_in_arg_or_env import is_secret_name
 from pylint_image.linter.parse import parse_dockerfile
 from tests.support.linting import lint_text
@@ -36,7 +36,7 @@ SAMPLES = {
 
 
 def _rule_for(check_name: str):
-    return next(r for r in META_RULES if check_name in r.meta.aliases)
+    return next(r for r in DOCKERFILE_RULES if check_name in r.meta.aliases)
 
 
 @pytest.mark.parametrize("check_name", sorted(SAMPLES))
