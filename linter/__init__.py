@@ -21,7 +21,6 @@ from .findings import (
     Violation,
 )
 from .model.dockerfile import Arg, Comment, Dockerfile, Flag, Heredoc, ImageRef, Instruction, Stage
-from .model.frozen import frozen
 from .model.span import Span
 from .report import Report, Table
 from .ruleapi import Context, Needs, Rule, RuleMeta, Settings, Status, Target, rule
@@ -48,6 +47,6 @@ __all__ = [
     "Arg", "Comment", "Context", "Dockerfile", "Edit", "ExpansionBudget", "ExpansionCut", "Finding", "Fix",
     "Flag", "Heredoc", "ImageLocation", "ImageRef", "Instruction", "Location", "Needs", "Notification",
     "Report", "Rule", "RuleMeta", "RuntimeLocation", "Settings", "Severity", "SourceLocation", "Span",
-    "Stage", "Status", "Suppression", "Table", "Target", "Violation", "expansion_limit", "find_tool", "frozen", "rule",
+    "Stage", "Status", "Suppression", "Table", "Target", "Violation", "expansion_limit", "find_tool", "rule",
     *_LAZY,
 ]

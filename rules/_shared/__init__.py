@@ -9,6 +9,9 @@
 from __future__ import annotations
 
 from pylint_image.linter import Instruction, Span
+from pylint_image.linter.model.frozen import frozen  # internal; plugins use dataclasses
+
+__all__ = ["anchor", "frozen"]
 
 
 def anchor(instruction: Instruction, span: Span | None) -> Span:

@@ -8,7 +8,7 @@ from pylint_image.linter import Context, ImageLocation, Instruction, SourceLocat
 
 from . import anchor
 from .images import real_base_stage
-from pylint_image.linter import frozen
+from pylint_image.rules._shared import frozen
 
 
 @frozen

@@ -14,7 +14,7 @@ from pylint_image.linter import Instruction, Span
 
 from .packages import command_name
 from .variables import expand, fork
-from pylint_image.linter import frozen
+from pylint_image.rules._shared import frozen
 
 _SUBST_RE = re.compile(r"\$\([^()]*\)|`[^`]*`")
 _ASSIGN_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")

@@ -18,7 +18,7 @@ from pathlib import Path
 from pylint_image.linter import Dockerfile, Instruction
 
 from .copying import is_remote, operands, unquote
-from pylint_image.linter import frozen
+from pylint_image.rules._shared import frozen
 
 
 @frozen

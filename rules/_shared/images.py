@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from pylint_image.linter import Dockerfile, ImageRef, Stage
-from pylint_image.linter import frozen
+from pylint_image.rules._shared import frozen
 
 DOCKER_HUB = "docker.io"
 _HUB_ALIASES = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com"})

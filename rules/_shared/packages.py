@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 
 from .variables import has_variables
-from pylint_image.linter import frozen
+from pylint_image.rules._shared import frozen
 
 # Words that may precede the real command name and are not part of it.
 _PREFIX_WORDS = frozenset({"sudo", "env", "time", "nohup", "exec", "command", "nice", "then", "do",

@@ -10,7 +10,7 @@ import re
 from collections.abc import Sequence
 
 from .variables import has_variables
-from pylint_image.linter import frozen
+from pylint_image.rules._shared import frozen
 
 MANAGERS = {"yum": "yum", "dnf": "dnf", "microdnf": "dnf", "tdnf": "dnf", "dnf5": "dnf", "zypper": "zypper"}
 # Options that take the next word as their value (global or per verb).

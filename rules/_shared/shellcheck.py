@@ -26,7 +26,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Protocol
 
-from pylint_image.linter import Dockerfile, Instruction, Span, Stage, find_tool, frozen
+from pylint_image.linter import Dockerfile, Instruction, Span, Stage, find_tool
+from pylint_image.rules._shared import frozen
 
 from .images import stage_chain
 from .shell import run_instructions

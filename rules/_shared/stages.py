@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 from pylint_image.linter import Arg, Dockerfile, Instruction
-from pylint_image.linter import frozen
+from pylint_image.rules._shared import frozen
 
 
 @frozen

@@ -40,7 +40,7 @@ from collections.abc import Iterator
 from pylint_image.linter import Context, Dockerfile, RuleMeta, Severity, Target, Violation, rule
 from pylint_image.rules._shared import anchor
 from pylint_image.rules._shared.images import image_of, is_official, is_trusted
-from pylint_image.linter import frozen
+from pylint_image.rules._shared import frozen
 
 
 @frozen

@@ -38,7 +38,7 @@ from collections.abc import Iterator
 from pylint_image.linter import Context, Dockerfile, RuleMeta, Severity, Status, Target, Violation, rule
 from pylint_image.rules._shared.images import parse_image
 from pylint_image.rules._shared.variables import expand, global_scope
-from pylint_image.linter import frozen
+from pylint_image.rules._shared import frozen
 
 PUBLIC = ("docker.io", "ghcr.io", "quay.io", "gcr.io", "*.gcr.io", "*.pkg.dev", "mcr.microsoft.com",
           "public.ecr.aws", "registry.k8s.io", "nvcr.io", "registry.access.redhat.com", "registry.redhat.io",

@@ -41,7 +41,7 @@ from pylint_image.rules._shared.commands import Command, has_cache_mount, remove
 from pylint_image.rules._shared.images import shipped_stages
 from pylint_image.rules._shared.packages import CACHE_DIRS, command_name, recognize_install, recognize_invocation
 from pylint_image.rules._shared.variables import Scope, walk
-from pylint_image.linter import frozen
+from pylint_image.rules._shared import frozen
 
 
 @frozen

@@ -37,7 +37,7 @@ from pylint_image.rules._shared.commands import has_cache_mount
 from pylint_image.rules._shared.images import shipped_stages
 from pylint_image.rules._shared.rpm import recognize
 from pylint_image.rules._shared.shell import commands_of, locate, positional, program_args
-from pylint_image.linter import frozen
+from pylint_image.rules._shared import frozen
 
 _CHANGING = frozenset({"install", "in", "groupinstall", "localinstall", "reinstall", "upgrade", "update", "up",
                        "distro-sync", "downgrade", "dist-upgrade", "dup", "patch", "makecache", "refresh", "ref"})

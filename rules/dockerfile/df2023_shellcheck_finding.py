@@ -52,8 +52,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pylint_image.linter import (Context, Dockerfile, Notification, RuleMeta, Severity, SourceLocation, Status,
-                                 Target, Violation, frozen, rule)
-from pylint_image.rules._shared import shellcheck
+                                 Target, Violation, rule)
+from pylint_image.rules._shared import frozen, shellcheck
 
 
 @frozen

@@ -41,7 +41,7 @@ from pylint_image.linter import Context, Dockerfile, RuleMeta, Severity, Target,
 from pylint_image.rules._shared.images import stage_chain
 from pylint_image.rules._shared.labels import WELL_KNOWN, conforms, label_pairs
 from pylint_image.rules._shared.variables import expand, has_variables, walk
-from pylint_image.linter import frozen
+from pylint_image.rules._shared import frozen
 
 _WHAT = {"url": "a valid URL", "email": "a valid e-mail address", "rfc3339": "an RFC 3339 date-time",
          "semver": "a semantic version", "hash": "a git commit hash", "spdx": "an SPDX license expression"}

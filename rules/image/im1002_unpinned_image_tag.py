@@ -35,7 +35,7 @@ from typing import Any
 from pylint_image.linter import Context, RuleMeta, Severity, Target, Violation, rule
 from pylint_image.rules._shared.built import built_base, from_span, image_location
 from pylint_image.rules._shared.images import parse_image, unpinned_tag
-from pylint_image.linter import frozen
+from pylint_image.rules._shared import frozen
 
 
 @frozen

@@ -40,7 +40,7 @@ from pylint_image.linter import (
     Violation,
     rule,
 )
-from pylint_image.linter import frozen
+from pylint_image.rules._shared import frozen
 
 _CACHES = (
     ("apt lists", re.compile(r"^/var/lib/apt/lists/(?!lock$|partial/?$)")),

@@ -40,7 +40,7 @@ from pylint_image.linter import (
     Violation,
     rule,
 )
-from pylint_image.linter import frozen
+from pylint_image.rules._shared import frozen
 
 _TOOLS = re.compile(r"^/usr/(local/)?bin/((?:[\w-]+-)?(gcc|g\+\+|cc|c\+\+|clang|clang\+\+)"
                     r"(-[\d.]+)?|make|rustc|javac)$|^/usr/local/go/bin/go$")

@@ -39,7 +39,7 @@ from pylint_image.linter import (
     Violation,
     rule,
 )
-from pylint_image.linter import frozen
+from pylint_image.rules._shared import frozen
 
 
 @frozen

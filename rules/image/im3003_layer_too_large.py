@@ -40,7 +40,7 @@ from pylint_image.linter import (
     Violation,
     rule,
 )
-from pylint_image.linter import frozen
+from pylint_image.rules._shared import frozen
 
 _MIN_IMAGE_FOR_SHARE = 64 << 20  # shares of tiny images are noise
 
