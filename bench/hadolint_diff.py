@@ -23,7 +23,6 @@ Used by ``bench/compare_hadolint.py`` (table, Markdown, JSON) and by
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import time
 from collections import defaultdict
@@ -31,6 +30,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from pylint_image.linter import find_tool
 
 REPO = Path(__file__).resolve().parent.parent
 HADOLINT_PARSE_ERROR = "DL1000"
@@ -81,7 +82,7 @@ def run_hadolint(files: Sequence[Path], exe: str | None = None) -> ToolRun:
     builds stop at the first such file. When the JSON is missing or unusable, each file is
     linted on its own so that the failures can be told apart and counted.
     """
-    exe = exe or shutil.which("hadolint")
+    exe = exe or find_tool("hadolint")
     if not exe:
         raise FileNotFoundError("hadolint not found")
     proc, seconds = _timed([exe, "--no-fail", "--format", "json", *map(str, files)])
@@ -113,7 +114,7 @@ def run_hadolint(files: Sequence[Path], exe: str | None = None) -> ToolRun:
 
 def run_ours(files: Sequence[Path], exe: str | None = None, extra_args: Sequence[str] = ()) -> ToolRun:
     """Run ``pylint-image --format json --fail-on never`` once on all files (active findings only)."""
-    exe = exe or shutil.which("pylint-image")
+    exe = exe or find_tool("pylint-image")
     if not exe:
         raise FileNotFoundError("pylint-image not found")
     proc, seconds = _timed([exe, "--format", "json", "--fail-on", "never", *extra_args, *map(str, files)])
@@ -142,7 +143,7 @@ def rule_catalogue(exe: str | None = None, preview: bool = False) -> list[dict]:
 
     Preview rules are left out unless ``preview`` (they do not run without ``--preview``).
     """
-    exe = exe or shutil.which("pylint-image")
+    exe = exe or find_tool("pylint-image")
     if not exe:
         raise FileNotFoundError("pylint-image not found")
     cmd = [exe, "rules", "--format", "json"]

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -28,9 +27,10 @@ ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
 def executable(name: str) -> str | None:
-    """The real console script next to this interpreter (not a pyenv shim, which costs ~100 ms)."""
-    beside = Path(sys.executable).parent / name
-    return str(beside) if beside.exists() else shutil.which(name)
+    """The real console script next to this interpreter (not a pyenv shim, which costs ~100 ms), else PATH's."""
+    from pylint_image.linter import find_tool
+
+    return find_tool(name)
 
 
 def measure(cmd: list[str]) -> tuple[float, int, int]:

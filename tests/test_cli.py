@@ -172,10 +172,16 @@ def test_config_may_name_image_rules_when_linting_dockerfiles(tmp_path: Path) ->
     assert result.returncode == 0, result.stderr
 
 
-def test_shellcheck_flag_without_the_binary_is_a_tool_error(tmp_path: Path) -> None:
+def test_shellcheck_flag_without_the_binary_is_a_tool_error(tmp_path: Path, monkeypatch, capsys) -> None:
+    # In-process: shellcheck is looked up beside the interpreter too, which a child's PATH cannot hide.
+    from pylint_image.linter import tools
+    from pylint_image.linter.cli import main
+
+    monkeypatch.setattr(tools, "scripts_dirs", lambda: ())
+    monkeypatch.setenv("PATH", "/nonexistent")
     (tmp_path / "Dockerfile").write_text(CLEAN)
-    result = run("--shellcheck", "Dockerfile", cwd=tmp_path, env={"PATH": "/nonexistent"})
-    assert result.returncode == 3 and "shellcheck" in result.stderr
+    assert main(["--shellcheck", str(tmp_path / "Dockerfile")]) == 3
+    assert "shellcheck" in capsys.readouterr().err
 
 
 def test_fix_rewrites_safe_fixes_and_reports_what_is_left(tmp_path: Path) -> None:

