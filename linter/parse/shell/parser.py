@@ -264,7 +264,7 @@ class ShellParser:
 
     def trailing_redirects(self) -> tuple[Redirect, ...]:
         """Redirections after a group: ``( ... ) > file``."""
-        out = []
+        out: list[Redirect] = []
         while True:
             self.skip_blanks()
             r = self.read_redirect()
