@@ -33,7 +33,7 @@ class Plugin:
     version: str
     name: str
     value: str  # "package.module:attribute"
-    origin: str | None = None  # the dist-info folder it was read from
+    origin: str | None = None  # the .dist-info or .egg-info it was read from
 
     @property
     def label(self) -> str:
@@ -73,27 +73,55 @@ def _normalize(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def _dist_infos() -> Iterator[tuple[str, str, str]]:
-    """Yield (name, version, folder) of every installed distribution on sys.path.
+def _dist_folders() -> Iterator[tuple[str, str]]:
+    """Yield (normalized name, metadata path) of every installed distribution on sys.path.
 
-    This reads folder names and entry_points.txt directly: importlib.metadata costs
-    20+ ms of imports (email, zipfile, csv) on every start, most of our cold start.
+    The name comes from the folder name, as importlib.metadata finds distributions; the
+    first one on sys.path wins, as for imports.  Nothing is read here: importlib.metadata
+    costs 20+ ms of imports (email, zipfile, csv) on every start, most of our cold start.
     """
     seen: set[str] = set()
     for entry in sys.path:
         try:
             with os.scandir(entry or ".") as it:
-                names = [e.name for e in it if e.name.endswith((".dist-info", ".egg-info"))]
+                names = [e.name for e in it if e.name.lower().endswith((".dist-info", ".egg-info"))]
         except OSError:
             continue
         for folder in sorted(names):
-            stem = folder.rsplit(".", 1)[0]
-            name, _, version = stem.partition("-")
-            key = _normalize(name)
-            if key in seen:  # the first one on sys.path wins, as for imports
+            # ``name-1.0.dist-info``, ``name.egg-info``, ``name-1.0-py3.11.egg-info`` (a file)
+            key = _normalize(folder.rpartition(".")[0].partition("-")[0])
+            if key in seen:
                 continue
             seen.add(key)
-            yield name, version.split("-")[0], os.path.join(entry or ".", folder)
+            yield key, os.path.join(entry or ".", folder)
+
+
+def read_metadata(path: str) -> dict[str, str]:
+    """The header fields (``Name``, ``Version``...) of a distribution's METADATA or PKG-INFO.
+
+    ``path`` is a ``.dist-info`` folder, an ``.egg-info`` folder or an ``.egg-info`` file
+    (old distutils installs write the PKG-INFO text there).  Only the headers are read: they
+    end at the first blank line, and the long description after it can be large.  A field
+    given twice keeps its first value.  Empty when there is no readable metadata.
+    """
+    candidates = ([os.path.join(path, "METADATA"), os.path.join(path, "PKG-INFO")]
+                  if os.path.isdir(path) else [path])
+    for candidate in candidates:
+        try:
+            with open(candidate, encoding="utf-8", errors="replace") as fh:
+                fields: dict[str, str] = {}
+                for line in fh:
+                    if not line.strip():
+                        break
+                    if line[0] in " \t":  # a folded continuation of the previous field
+                        continue
+                    key, sep, value = line.partition(":")
+                    if sep:
+                        fields.setdefault(key.strip().title(), value.strip())
+                return fields
+        except OSError:
+            continue
+    return {}
 
 
 def _read_entry_points(folder: str, group: str) -> list[tuple[str, str]]:
@@ -116,16 +144,24 @@ def _read_entry_points(folder: str, group: str) -> list[tuple[str, str]]:
 
 
 def dist_version(name: str) -> str | None:
-    """The installed version of distribution ``name``, or None."""
+    """The installed version of distribution ``name`` (its metadata's ``Version:``), or None."""
     wanted = _normalize(name)
-    return next((v for n, v, _ in _dist_infos() if _normalize(n) == wanted), None)
+    path = next((p for key, p in _dist_folders() if key == wanted), None)
+    if path is None:
+        return None
+    return read_metadata(path).get("Version") or None
 
 
 def find(group: str) -> list[Plugin]:
     """List the entry points of ``group`` with their distributions, sorted, without importing."""
-    found = [Plugin(name.replace("_", "-"), version, ep_name, value, folder)
-             for name, version, folder in _dist_infos()
-             for ep_name, value in _read_entry_points(folder, group)]
+    found = []
+    for key, path in _dist_folders():
+        entry_points = _read_entry_points(path, group)
+        if not entry_points:
+            continue
+        meta = read_metadata(path)  # only for the few distributions with our entry points
+        dist = meta.get("Name") or key
+        found.extend(Plugin(dist, meta.get("Version", ""), ep_name, value, path) for ep_name, value in entry_points)
     return sorted(found, key=lambda p: (_normalize(p.dist) != BUILTIN_DIST, p.dist.lower(), p.name))
 
 
