@@ -1,4 +1,4 @@
-"""linter/docs.py: parsing rule docs, examples, help URIs, rendering and page generation."""
+"""linter/ruledoc.py and linter/docs.py: parsing rule docs, examples, help URIs, rendering and page generation."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from pylint_image.linter import Severity, docs
+from pylint_image.linter import Severity, docs, ruledoc
 from tests.support.sample_report import RULES, fake_rule
 
 DOC = '''Flags FROM without a tag.
@@ -43,7 +43,7 @@ DOC = '''Flags FROM without a tag.
 
 
 def test_parse_doc_sections_ignore_headings_in_fences() -> None:
-    parsed = docs.parse_doc(DOC)
+    parsed = ruledoc.parse_doc(DOC)
     assert parsed.intro == "Flags FROM without a tag."
     assert parsed.headings == ("What it does", "Why is this bad?", "Example", "Use instead", "References")
     assert parsed.section("what it does") == "Checks that every `FROM` names a tag."
@@ -51,10 +51,10 @@ def test_parse_doc_sections_ignore_headings_in_fences() -> None:
 
 
 def test_missing_headings() -> None:
-    assert docs.missing_headings(DOC) == ()
+    assert ruledoc.missing_headings(DOC) == ()
     incomplete = "## What it does\nx\n\n## Example\n\n## Use instead\n```dockerfile\nFROM a:1\n```\n"
-    assert docs.missing_headings(incomplete) == ("Why is this bad?", "Example")  # empty counts as missing
-    assert docs.missing_headings("") == ("What it does", "Why is this bad?", "Example", "Use instead")
+    assert ruledoc.missing_headings(incomplete) == ("Why is this bad?", "Example")  # empty counts as missing
+    assert ruledoc.missing_headings("") == ("What it does", "Why is this bad?", "Example", "Use instead")
 
 
 def test_examples_extract_dockerfile_blocks_only() -> None:
@@ -136,7 +136,7 @@ def test_every_registered_rule_doc_is_complete() -> None:
     from pylint_image.linter.plugins import load_registry
 
     for r in load_registry().rules:
-        assert docs.missing_headings(r.doc) == (), r.meta.code
+        assert ruledoc.missing_headings(r.doc) == (), r.meta.code
         if r.meta.code not in ("DF0001", "DF0002"):  # engine-produced rules have no Dockerfile to run
             ex = docs.examples(r)
             assert ex.bad and ex.good, r.meta.code
