@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import time
 from pathlib import Path
+
+from pylint_image.linter import find_tool
 
 from .oracle import GRACE
 from .verdicts import from_report
 
-# The installed console script, next to this interpreter (as a user runs it).
-PYLINT_IMAGE = str(Path(sys.executable).with_name("pylint-image"))
+# The installed console script, next to this interpreter (as a user runs it), else PATH's.
+PYLINT_IMAGE = find_tool("pylint-image") or "pylint-image"
 
 
 def run_verify(tag: str, cache_dir: Path) -> dict:
