@@ -4,7 +4,7 @@ For each size it builds a ``FROM scratch`` image with the legacy builder (12 COP
 >= 50,000 files in total), then times, in the same run:
 
 * ``docker save TAG > /dev/null``: the daemon's export alone (the floor for any reader);
-* ``docker-daemon:TAG`` through the CLI loader (streamed ``docker save``) plus every image rule;
+* ``docker-daemon:TAG`` through ``source.acquire`` (streamed ``docker save``, as ``image`` reads it) plus every image rule;
 * the same on a saved archive on disk; each in a child process.
 
 Peak RSS is the child's own ``VmHWM`` (so the docker CLI is not counted).
@@ -29,18 +29,19 @@ MIB = 1 << 20
 
 _CHILD = r"""
 import json, sys, time
-from pylint_image.linter.cli_image import load
+from pylint_image.runner.source import acquire
 from pylint_image.linter.config import Config
 from pylint_image.linter.engine import enabled_rules, run_rules
 from pylint_image.linter.plugins import load_registry
 from pylint_image.linter.ruleapi import Target
 mode, target = sys.argv[1], sys.argv[2]
 start = time.perf_counter()
-# The product path: the same loader and rules as `pylint-image image SOURCE`.
+# The product path: the same acquisition and rules as `pylint-image image SOURCE`.
 registry, config = load_registry(), Config()
 needs = [r.meta.needs for r in enabled_rules(registry, config, Target.IMAGE)]
 source = f"docker-daemon:{target}" if mode == "stream" else target
-image = load(source, needs)
+with acquire(source) as acquired:
+    image = acquired.model(needs)
 outcome = run_rules(image, Target.IMAGE, registry, config, display=target, image_name=target)
 wall = time.perf_counter() - start
 hwm = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM"))

@@ -113,14 +113,14 @@ def sandbox_starts(cache: Path, count: int, runtime: str) -> tuple[list[float], 
     from pylint_image.runner.rootfs import LayerCache, assembled_rootfs
     from pylint_image.runner.sandbox import SandboxSpec, run
     from pylint_image.runner.sandbox.support import detect_at
-    from pylint_image.runner.source import daemon_image
+    from pylint_image.runner.source import acquire
 
     support = detect_at(runtime=runtime)
     if support.runtime is None or support.runtime.name != runtime:
         return [], f"{runtime} is not installed"
     layer_cache = LayerCache(cache)
     found = []
-    with daemon_image(TAG, layer_cache) as image, \
+    with acquire(f"docker-daemon:{TAG}", layer_cache) as image, \
             assembled_rootfs(image.layers, layer_cache, overlay=support.overlay) as root:
         for _ in range(count):
             try:

@@ -2,23 +2,24 @@
 
 Exit codes: 0 nothing at or above ``--fail-on``; 1 findings; 2 usage, config or input
 error; 3 tool or infrastructure error (a plugin failed to load, no builder, no sandbox).
-This is the only module that imports ``pylint_image.runner`` (lazily, for ``verify``).
+The only module that imports ``pylint_image.runner``, and only lazily:
+``image``, ``verify`` and ``cache`` live there (they start processes and talk to engines
+and registries), so linting a Dockerfile never loads them.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from .config import FAIL_ON, Config
+from .config import FAIL_ON, Config, build_args_of
 from .errors import PylintImageError, ConfigError, PluginLoadError
 from .findings import Finding, Notification, Severity
-from .report import Report
+from .report import Report, tool_version
 
 SUBCOMMANDS = ("check", "rules", "rule", "image", "verify", "cache")
 SHELLCHECK_RULE = "DF2023"  # the preview rule that runs ShellCheck; --shellcheck selects it
@@ -36,13 +37,6 @@ class ToolUnavailable(PylintImageError):
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, exit 2, no usage dump
         raise UsageError(message)
-
-
-def tool_version() -> str:
-    """The installed version of pylint-image."""
-    from .plugins import dist_version
-
-    return dist_version("pylint-image") or "0+unknown"
 
 
 def add_common(p: argparse.ArgumentParser) -> None:
@@ -78,20 +72,6 @@ def lint_parser() -> argparse.ArgumentParser:
 
 def _csv(value: str | None) -> tuple[str, ...] | None:
     return None if value is None else tuple(v.strip() for v in value.split(",") if v.strip())
-
-
-def build_args_of(values: Sequence[str]) -> dict[str, str]:
-    """Parse ``--build-arg K=V`` values (``K`` alone takes the value from the environment)."""
-    result: dict[str, str] = {}
-    for item in values:
-        key, sep, val = item.partition("=")
-        if not key:
-            raise UsageError(f"--build-arg needs K=V, got {item!r}")
-        if sep:
-            result[key] = val
-        elif key in os.environ:
-            result[key] = os.environ[key]
-    return result
 
 
 def setup(args: argparse.Namespace, targets=None):
@@ -270,10 +250,11 @@ def run_subcommand(name: str, argv: list[str]) -> int:
         from .cli_docs import run_docs_command
 
         return run_docs_command(name, argv, _Parser)
+    # Lazily, like ``cache`` above: the lint path never loads runner (§4.2).
     if name == "image":
-        from . import cli_image as module
+        from ..runner import image_cli as module
     else:
-        from ..runner import cli as module  # the only import of runner (§4.2)
+        from ..runner import verify_cli as module
     p = _Parser(prog=f"pylint-image {name}", description=module.__doc__)
     module.add_arguments(p)
     add_common(p)

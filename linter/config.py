@@ -9,6 +9,7 @@ Errors are ConfigError one-liners naming the file and, where known, the line.
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import field
 from pathlib import Path
@@ -259,3 +260,17 @@ def load_config(explicit: Path | None, start: Path, rules: Sequence[Rule]) -> Co
         raise ConfigError("config file not found", path)
     table, lines = read_config_file(path)
     return build_config(table, rules, path=path, lines=lines)
+
+
+def build_args_of(values: Sequence[str]) -> dict[str, str]:
+    """``--build-arg K=V`` values as ARG overrides (``K`` alone takes its value from the environment, as docker does)."""
+    result: dict[str, str] = {}
+    for item in values:
+        key, sep, val = item.partition("=")
+        if not key:
+            raise ConfigError(f"--build-arg needs K=V, got {item!r}")
+        if sep:
+            result[key] = val
+        elif key in os.environ:
+            result[key] = os.environ[key]
+    return result

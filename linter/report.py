@@ -14,6 +14,13 @@ if TYPE_CHECKING:
     from .ruleapi import Rule
 
 
+def tool_version() -> str:
+    """The installed pylint-image's version, which every Report states."""
+    from .plugins import dist_version  # lazily: building or rendering a Report needs no plugin machinery
+
+    return dist_version("pylint-image") or "0+unknown"
+
+
 @frozen
 class Table:
     """A titled table a command wants shown (image layers, probe results); rows are strings."""

@@ -39,7 +39,7 @@ def image_outcome(image: AcquiredImage, registry: Registry, config: Config, dock
                   cache_root: Path, notes: list[Notification]) -> Outcome:
     """Run the enabled IMAGE rules on ``image`` (mapped to ``dockerfile``'s lines when linked)."""
     rules = enabled_rules(registry, config, Target.IMAGE)
-    if not rules or image.model is None:
+    if not rules:
         return Outcome()
     needs = [r.meta.needs for r in rules]
     try:
@@ -53,7 +53,6 @@ def image_outcome(image: AcquiredImage, registry: Registry, config: Config, dock
 
 def _cached(image: AcquiredImage, needs: list[object], cache_root: Path) -> Image:
     """The image's model from the cache, else loaded (and kept when the image id is known)."""
-    assert image.model is not None
     key = hashlib.sha256(f"{image.image_id}\n{needs!r}".encode()).hexdigest()
     path = cache_root / "images" / f"{key}.pickle"
     if image.image_id and path.is_file() and path.stat().st_size <= _MAX_MODEL:

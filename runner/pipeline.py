@@ -22,8 +22,9 @@ from pylint_image.linter.lint import FileResult, lint_one
 from pylint_image.linter.related import merge_levels
 from pylint_image.linter.model.dockerfile import Dockerfile
 from pylint_image.linter.model.runtime import BuildFailure, RuntimeRun
-from pylint_image.linter.plugins import Registry, dist_version
-from pylint_image.linter.report import Report
+from pylint_image.linter.oci import DAEMON_PREFIX
+from pylint_image.linter.plugins import Registry
+from pylint_image.linter.report import Report, tool_version
 from pylint_image.linter.ruleapi import Rule, Target
 
 from .argv import CommandConfig, container_argv
@@ -38,7 +39,7 @@ from .probes.table import probe_table
 from .progress import SILENT, Progress, build_lines, counting_saver
 from .rootfs import LayerCache, assembled_rootfs
 from .sandbox import SandboxSupport, detect
-from .source import AcquiredImage, acquire, daemon_image
+from .source import AcquiredImage, acquire
 from .spec import VerifySpec
 
 LOG = logging.getLogger(__name__)
@@ -126,7 +127,8 @@ def obtain_image(spec: VerifySpec, cache: LayerCache, stack: contextlib.ExitStac
     try:
         if spec.image is not None:
             progress.phase("unpack", spec.image)
-            image: AcquiredImage | BuildFailure | None = stack.enter_context(acquire(spec.image, cache))
+            image: AcquiredImage | BuildFailure | None = stack.enter_context(
+                acquire(spec.image, cache, platform=spec.platform))
         else:
             image = build_image(spec, cache, stack, notes, on_line, progress)
     except EngineUnavailable as exc:   # no engine to ask: the host's problem, not the image's (exit 3)
@@ -162,8 +164,9 @@ def build_image(spec: VerifySpec, cache: LayerCache, stack: contextlib.ExitStack
     if not spec.keep_image:
         stack.callback(_remove_image, builder.name, built.image_ref)
     progress.phase("unpack", built.image_ref)
-    return stack.enter_context(daemon_image(built.image_ref, cache, counting_saver(builder.save, progress),
-                                            inspect=builder.name == "docker"))
+    return stack.enter_context(acquire(DAEMON_PREFIX + built.image_ref, cache,
+                                       save=counting_saver(builder.save, progress),
+                                       inspect=builder.name == "docker"))
 
 
 def _remove_image(tool: str, ref: str) -> None:
@@ -266,6 +269,6 @@ def assemble_report(spec: VerifySpec, registry: Registry, static: FileResult | N
         timings["sandbox_start_s"] = lifecycle.start_overhead
     target = static.display if static else (spec.image or "")
     return Report(findings=tuple(sorted(findings, key=Finding.sort_key)), notifications=tuple(notifications),
-                  rules=registry.rules, targets=(target,), tool_version=dist_version("pylint-image") or "0+unknown",
+                  rules=registry.rules, targets=(target,), tool_version=tool_version(),
                   root=Path.cwd(), timings=timings, tables=(probe_table(run),) if run else (),
                   sources={static.display: static.text} if static and static.text is not None else {})

@@ -1,16 +1,25 @@
-"""Resolve an image source (daemon image, docker archive, OCI layout) into a config and its layers.
+"""The one way to get an image: :func:`acquire` opens any SOURCE for ``image`` and ``verify`` alike.
+
+SOURCE is ``docker-daemon:NAME``, ``registry:REF`` / ``docker://REF`` (pulled by
+:mod:`.registry`), a docker archive or an OCI layout; every source picks the same image of
+a multi-platform index (:mod:`pylint_image.linter.oci.multiarch`: the host's platform, or
+``--platform``).
 
 A daemon image is read with ``docker image inspect`` first (on the engine's socket when
 the CLI would use it, see :mod:`.docker_socket`): when every layer is already in the layer
 cache, nothing else is needed (the warm path costs one inspect, no ``docker save``).  Otherwise
 the image is streamed out with ``docker save`` (or the builder's own save) into a private
-temporary archive that lives only as long as the :class:`AcquiredImage` context.
+temporary archive that lives only as long as the :class:`AcquiredImage` context.  Without a
+layer cache (``pylint-image image`` only reads the image) nothing is unpacked or written:
+the model is read from a ``docker save`` stream, straight from the pipe.
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
+import os
 import logging
 import shutil
 import subprocess
@@ -23,6 +32,7 @@ from pylint_image.linter.errors import EngineUnavailable, SourceError
 from pylint_image.linter.model.image import Image, ImageConfig
 from pylint_image.linter.oci import ImageSource, load_image, load_image_stream, parse_source
 from pylint_image.linter.oci.config import parse_image_config
+from pylint_image.linter.oci.multiarch import Platform, check_config_platform, parse_platform
 
 from .docker_socket import engine_error, inspect_image
 from .fsutil import remove_tree
@@ -42,7 +52,9 @@ ModelLoader = Callable[[Sequence[object]], Image]
 
 @frozen
 class AcquiredImage:
-    """An image ready to run: its name, runtime config and layers (bottom first).
+    """An image ready to read or run: its name, runtime config and layers (bottom first).
+
+    ``layers`` are in the layer cache when it was acquired with one (verify), else only named.
 
     ``model`` loads the linter's layer-by-layer Image (for the IMAGE rules) given the rules'
     content needs; ``image_id`` (the config digest) keys its cache.
@@ -51,8 +63,8 @@ class AcquiredImage:
     name: str
     config: ImageConfig
     layers: tuple[LayerSource, ...]
-    image_id: str = ""
-    model: ModelLoader | None = None
+    image_id: str
+    model: ModelLoader
 
 
 def _docker_save(ref: str) -> contextlib.AbstractContextManager[IO[bytes]]:
@@ -86,29 +98,34 @@ def _inspect(ref: str) -> dict[str, object]:
     return found[0]
 
 
-def _config_of_inspect(inspect: dict[str, object]) -> tuple[ImageConfig, tuple[str, ...]]:
+def _config_of_inspect(inspect: dict[str, object], where: str,
+                       platform: Platform | None) -> tuple[ImageConfig, tuple[str, ...]]:
     """Rebuild the image config JSON from inspect output (same field names as the config blob)."""
     rootfs = inspect.get("RootFS") if isinstance(inspect.get("RootFS"), dict) else {}
     config = {"config": inspect.get("Config") or {}, "architecture": inspect.get("Architecture"),
-              "os": inspect.get("Os"), "rootfs": {"diff_ids": rootfs.get("Layers") or []}}  # type: ignore[union-attr]
+              "os": inspect.get("Os"), "variant": inspect.get("Variant"),
+              "rootfs": {"diff_ids": rootfs.get("Layers") or []}}  # type: ignore[union-attr]
+    check_config_platform(config, where, platform)
     image_config, _history, diff_ids = parse_image_config(config)
     return image_config, diff_ids
 
 
-def _from_archive(path: Path, name: str, cache: LayerCache) -> AcquiredImage:
-    """Open an archive or layout and bring every layer into the cache, verified, before anything runs."""
-    source = ImageSource(path, "")
+def _from_archive(path: Path, name: str, cache: LayerCache | None,
+                  platform: Platform | None = None) -> AcquiredImage:
+    """Open an archive or layout; with a cache, bring every layer into it, verified, before anything runs."""
+    source = ImageSource(path, "", platform)
     image_config, _history, diff_ids = parse_image_config(source.parts.config)
     if len(diff_ids) != len(source.parts.layers):
         raise SourceError(f"{path}: the config names {len(diff_ids)} layers, the manifest "
                           f"{len(source.parts.layers)}")
     layers = tuple(LayerSource(d, (lambda d=d: source.open_layer(d)), f"{path}:{ref.blob}")
                    for d, ref in zip(diff_ids, source.parts.layers, strict=True))
-    # Here, not when the root is assembled: a layer that is not what the config claims is a
-    # source error of this image (exit 2), found before any probe starts.
-    cache.ensure_all(layers)
+    if cache is not None:
+        # Here, not when the root is assembled: a layer that is not what the config claims is a
+        # source error of this image (exit 2), found before any probe starts.
+        cache.ensure_all(layers)
     return AcquiredImage(name, image_config, layers, source.parts.config_digest,
-                         lambda needs: load_image(path, needs=needs, ref=name))
+                         lambda needs: load_image(path, needs=needs, ref=name, platform=platform))
 
 
 @contextlib.contextmanager
@@ -126,25 +143,28 @@ def _saved(ref: str, save: Saver) -> Iterator[Path]:
 
 
 @contextlib.contextmanager
-def daemon_image(ref: str, cache: LayerCache, save: Saver | None = None,
-                 inspect: bool = True) -> Iterator[AcquiredImage]:
-    """A local engine's image: inspect only when the cache is warm, else save it once."""
+def daemon_image(ref: str, cache: LayerCache | None, save: Saver | None = None,
+                 inspect: bool = True, platform: Platform | None = None) -> Iterator[AcquiredImage]:
+    """A local engine's image: inspect only when the cache is warm (or there is none), else save it once.
+
+    ``inspect`` False: the image is not docker's to inspect (a podman or buildah build).
+    """
     if inspect:
         found = _inspect(ref)
-        image_config, diff_ids = _config_of_inspect(found)
-        if diff_ids and all(cache.get(d) is not None for d in diff_ids):
+        image_config, diff_ids = _config_of_inspect(found, f"docker-daemon:{ref}", platform)
+        if cache is None or (diff_ids and all(cache.get(d) is not None for d in diff_ids)):
             yield AcquiredImage(ref, image_config, tuple(LayerSource(d, _unreachable(d)) for d in diff_ids),
-                                str(found.get("Id") or ""), _streamed_model(ref, save or _docker_save))
+                                str(found.get("Id") or ""), _streamed_model(ref, save or _docker_save, platform))
             return
     with _saved(ref, save or _docker_save) as archive:
-        yield _from_archive(archive, ref, cache)
+        yield _from_archive(archive, ref, cache, platform)
 
 
-def _streamed_model(ref: str, save: Saver) -> ModelLoader:
-    """The warm path saved nothing: load the Image from a ``docker save`` stream when asked."""
+def _streamed_model(ref: str, save: Saver, platform: Platform | None) -> ModelLoader:
+    """Nothing was saved to disk: load the Image from a ``docker save`` stream when asked."""
     def load(needs: Sequence[object]) -> Image:
         with save(ref) as stream:
-            return load_image_stream(stream, needs=needs, ref=ref)
+            return load_image_stream(stream, needs=needs, ref=ref, platform=platform)
     return load
 
 
@@ -155,16 +175,35 @@ def _unreachable(diff_id: str) -> Callable[[], IO[bytes]]:
 
 
 @contextlib.contextmanager
-def acquire(source: str, cache: LayerCache) -> Iterator[AcquiredImage]:
-    """Open ``--image SOURCE``: ``docker-daemon:NAME``, ``registry:REF``, a docker archive or an OCI layout."""
+def acquire(source: str, cache: LayerCache | None = None, *, platform: Platform | None = None,
+            save: Saver | None = None, inspect: bool = True) -> Iterator[AcquiredImage]:
+    """Open SOURCE: ``docker-daemon:NAME``, ``registry:REF``/``docker://REF``, a docker archive or an OCI layout.
+
+    With a layer ``cache`` (verify runs the image) every layer is in it, verified, when this
+    yields; without one (``pylint-image image`` only reads it) nothing is unpacked, and
+    ``model`` reads the image when asked.  ``platform`` picks the image of a multi-platform
+    index (None: this host's).  ``save`` and ``inspect`` are for an image a builder just made:
+    its own save command, and whether docker may inspect it.  SourceError (exit code 2) or
+    EngineUnavailable (exit code 3) say in one line why not.
+    """
     if source.startswith(REGISTRY_PREFIXES):
         from .registry import resolve_registry_source
 
-        yield _from_archive(resolve_registry_source(source), source, cache)
+        layout = resolve_registry_source(source, platform=str(platform) if platform else None)
+        yield _from_archive(layout, source, cache, platform)
         return
     spec = parse_source(source)
     if spec.kind == "daemon":
-        with daemon_image(spec.target, cache) as image:
+        with daemon_image(spec.target, cache, save, inspect, platform) as image:
             yield image
         return
-    yield _from_archive(Path(spec.target), source, cache)
+    if not os.path.lexists(spec.target):
+        raise SourceError("no such file or directory", spec.target)
+    yield _from_archive(Path(spec.target), source, cache, platform)
+
+
+def add_platform_argument(parser: argparse.ArgumentParser) -> None:
+    """``--platform``: the same option, with the same meaning, for ``image`` and ``verify``."""
+    parser.add_argument("--platform", type=parse_platform, metavar="OS/ARCH[/VARIANT]",
+                        help="which image of a multi-platform source to read, e.g. linux/arm64 "
+                             "(default: this host's platform)")

@@ -12,6 +12,7 @@ from dataclasses import field
 from pathlib import Path
 
 from pylint_image.linter.errors import ConfigError
+from pylint_image.linter.oci.multiarch import Platform
 
 from .sandbox import Confinement, Limits
 from pylint_image.linter.model.frozen import frozen
@@ -30,6 +31,7 @@ class VerifySpec:
     build_args: Mapping[str, str] = field(default_factory=dict)
     builder: str = "auto"
     image: str | None = None               # --image SOURCE: skip the build
+    platform: Platform | None = None       # --platform: which image of a multi-platform SOURCE
     start_window: float | None = None      # --start-window; None: the start period, else 30 s
     grace: float = 10.0
     limits: Limits = field(default_factory=Limits)

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from pylint_image.linter.model.image import FileKind
-from pylint_image.linter.oci import ContentNeeds, ImageSource, load_image, load_image_stream
+from pylint_image.linter.oci import ContentNeeds, ImageSource, load_image, load_image_stream, parse_platform
 from tests.support import synth_image as synth
 
 
@@ -122,8 +122,8 @@ def test_open_layer_returns_verified_uncompressed_tar(tmp_path: Path,
     assert "usr/bin/passwd" in names
 
 
-def test_index_picks_amd64_over_other_platforms_and_attestations(tmp_path: Path,
-                                                                  app_spec: dict[str, Any]) -> None:
+def test_index_picks_the_wanted_platform_over_others_and_attestations(tmp_path: Path,
+                                                                       app_spec: dict[str, Any]) -> None:
     built = synth.build(app_spec)
     other = {"mediaType": "application/vnd.oci.image.manifest.v1+json", "size": 1,
              "digest": "sha256:" + "0" * 64, "platform": {"os": "linux", "architecture": "s390x"}}
@@ -133,7 +133,7 @@ def test_index_picks_amd64_over_other_platforms_and_attestations(tmp_path: Path,
     for rel, data in synth.oci_files(built, [other, attest]).items():
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         (root / rel).write_bytes(data)
-    assert load_image(root).manifest_digest == built.manifest.digest
+    assert load_image(root, platform=parse_platform("linux/amd64")).manifest_digest == built.manifest.digest
 
 
 def test_needs_respect_size_cap_and_globs(tmp_path: Path) -> None:

@@ -1,8 +1,9 @@
 """Build the image, run it in the project's sandbox, and prove its ENTRYPOINT, EXPOSE and HEALTHCHECK claims.
 
 PATH is a Dockerfile or a build context directory (default: the current directory).
-With --image SOURCE (docker-daemon:NAME, a docker archive or an OCI layout) nothing is
-built; a PATH or --file given with it is still linted and used for finding locations.
+With --image SOURCE (docker-daemon:NAME, registry:REF, a docker archive or an OCI layout;
+--platform picks the image of a multi-platform one) nothing is built; a PATH or --file
+given with it is still linted and used for finding locations.
 """
 
 from __future__ import annotations
@@ -13,13 +14,14 @@ import signal
 import sys
 from pathlib import Path
 
-from pylint_image.linter.config import Config
+from pylint_image.linter.config import Config, build_args_of
 from pylint_image.linter.errors import ConfigError
 from pylint_image.linter.plugins import Registry
 from pylint_image.linter.report import Report
 
 from .sandbox import Confinement, Limits
 from .sandbox.spec import DEFAULT_CPUS, DEFAULT_MEMORY, DEFAULT_PIDS
+from .source import add_platform_argument
 from .spec import VerifySpec, dockerfiles_under, locate_dockerfile, parse_size
 
 LOG = logging.getLogger(__name__)
@@ -36,6 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--target", help="build this stage")
     parser.add_argument("--builder", default="auto", choices=("auto", "docker", "podman", "buildah"))
     parser.add_argument("--image", metavar="SOURCE", help="verify an already built image instead of building")
+    add_platform_argument(parser)
     parser.add_argument("--keep-image", action="store_true", help="keep the image this run built")
     parser.add_argument("--progress", default="auto", choices=("auto", "plain", "none"),
                         help="progress on stderr: a live display on a terminal (auto), one line per "
@@ -66,18 +69,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def spec_from_args(args: argparse.Namespace) -> VerifySpec:
     """Validate the options into a VerifySpec; usage errors raise ConfigError."""
-    from pylint_image.linter.cli import build_args_of
-
     if (args.start_window is not None and args.start_window <= 0) or args.grace <= 0 or args.timeout <= 0:
         raise ConfigError("--start-window, --grace and --timeout must be positive")
     if args.unconfined and args.seccomp_profile is not None:
         raise ConfigError("--unconfined and --seccomp-profile exclude each other")
+    if args.platform is not None and args.image is None:
+        # A build makes the host's image; the sandbox runs nothing else (no emulation).
+        raise ConfigError("--platform picks the image of a multi-platform --image SOURCE; "
+                          "a build makes this host's platform")
     dockerfile = context = None
     if args.image is None or args.path is not None or args.file is not None:
         dockerfile, context = locate_dockerfile(args.path, args.file)
     limits = Limits(memory_bytes=parse_size(args.memory), pids=args.pids, cpus=args.cpus)
     return VerifySpec(dockerfile=dockerfile, context=context, target=args.target,
                       build_args=build_args_of(args.build_arg), builder=args.builder, image=args.image,
+                      platform=args.platform,
                       start_window=args.start_window, grace=args.grace, limits=limits,
                       cache_dir=args.cache_dir, lint=not args.no_static,
                       require_sandbox=args.require_sandbox, keep_image=args.keep_image,

@@ -1,36 +1,37 @@
-"""``pylint-image image SOURCE``: analyse a built image layer by layer, mapped to its Dockerfile.
+"""Analyse a built image layer by layer, each finding mapped to the Dockerfile line that made its layer.
 
 SOURCE is an OCI layout directory, a ``docker save`` archive (classic or OCI-in-tar),
 ``docker-daemon:NAME`` (streamed from ``docker save``, never written to disk), or
-``registry:HOST/NAME:TAG`` (pulled with the built-in registry client).  This module is
-part of the CLI composition root, so it may start ``docker save``; the rest of
-``linter/`` stays pure.
+``registry:HOST/NAME:TAG`` (pulled with the built-in registry client).  The image is got
+exactly as ``verify --image SOURCE`` gets it (``source.acquire``), with the same
+``--platform`` choice from a multi-platform index.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .engine import Outcome, run_rules
-from .errors import EngineUnavailable, InputError, ParseError, SourceError
-from .findings import Notification, SourceLocation
-from .report import Report, Table
-from .ruleapi import Target
+from pylint_image.linter.engine import Outcome, enabled_rules, run_rules
+from pylint_image.linter.errors import EngineUnavailable, InputError, ParseError, SourceError
+from pylint_image.linter.findings import Notification, SourceLocation
+from pylint_image.linter.report import Report, Table, tool_version
+from pylint_image.linter.ruleapi import Target
+
+from .source import acquire, add_platform_argument
 
 if TYPE_CHECKING:
-    from .config import Config
-    from .model.dockerfile import Dockerfile
-    from .model.image import Image
-    from .plugins import Registry
+    from pylint_image.linter.config import Config
+    from pylint_image.linter.model.dockerfile import Dockerfile
+    from pylint_image.linter.model.image import Image
+    from pylint_image.linter.plugins import Registry
 
 # No engine to read a docker-daemon: image from is the host's problem: exit code 3 (as for verify).
 FATAL_NOTIFICATIONS: tuple[str, ...] = ("engine-unavailable",)
-PIPE_BYTES = 1 << 20  # a 1 MiB pipe lets `docker save` run ahead of the reader
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -40,6 +41,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dockerfile", type=Path, help="the Dockerfile that built the image (maps layers to lines)")
     p.add_argument("--baseline", type=Path, help="JSON file with a previous size: flags image-size-regression")
     p.add_argument("--write-baseline", type=Path, help="write this image's size to a baseline file")
+    add_platform_argument(p)
 
 
 def run(args: argparse.Namespace, registry: Registry, config: Config) -> Report:
@@ -47,9 +49,10 @@ def run(args: argparse.Namespace, registry: Registry, config: Config) -> Report:
     started = time.perf_counter()
     notes: list[Notification] = list(registry.warnings)
     dockerfile, display = _dockerfile(args, notes)
-    rules = [r for r in registry.by_target(Target.IMAGE) if config.selection.enabled(r)]
+    needs = [r.meta.needs for r in enabled_rules(registry, config, Target.IMAGE)]
     try:
-        image = load(args.source, [r.meta.needs for r in rules])
+        with acquire(args.source, platform=args.platform) as acquired:
+            image = acquired.model(needs)
     except EngineUnavailable as exc:
         notes.append(Notification("engine-unavailable", "error", exc.format()))
         return _report([], notes, registry, args, dockerfile, display, started)
@@ -64,63 +67,12 @@ def run(args: argparse.Namespace, registry: Registry, config: Config) -> Report:
     if args.write_baseline:
         args.write_baseline.write_text(json.dumps({"image": args.source, "size": image.size}, indent=2) + "\n")
     report = _report(outcome.findings, notes, registry, args, dockerfile, display, started)
-    from dataclasses import replace
-
     return replace(report, tables=(_layer_table(image, origin_lines), _waste_table(image)))
 
 
-def load(source: str, needs) -> Image:
-    """Load an image from any supported SOURCE; raise SourceError with one clear line."""
-    from .oci import load_image, parse_source
-
-    if source.startswith(("registry:", "docker://")):
-        from ..runner.registry import resolve_registry_source  # network lives in runner/
-
-        return load_image(resolve_registry_source(source), needs=needs, ref=source)
-    spec = parse_source(source)
-    if spec.kind == "path":
-        if not Path(spec.target).exists():
-            raise SourceError("no such file or directory", spec.target)
-        return load_image(spec.target, needs=needs)
-    return _load_from_daemon(spec.target, needs)
-
-
-def _load_from_daemon(name: str, needs) -> Image:
-    from .oci import load_image_stream
-
-    from ..runner.docker_socket import engine_error   # the engine's messages are sorted in runner/
-
-    try:
-        proc = subprocess.Popen(["docker", "save", name], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    except OSError as exc:
-        raise EngineUnavailable(f"cannot run docker save: {exc.strerror}", f"docker-daemon:{name}") from None
-    try:
-        import fcntl
-
-        fcntl.fcntl(proc.stdout.fileno(), 1031, PIPE_BYTES)  # F_SETPIPE_SZ; best effort
-    except (OSError, ImportError):
-        pass
-    try:
-        image = load_image_stream(proc.stdout, ref=name, needs=needs)  # type: ignore[arg-type]
-    except SourceError as exc:
-        proc.kill()
-        err = proc.communicate()[1].decode(errors="replace").strip()
-        raise engine_error(err or exc.message, f"docker-daemon:{name}") from None
-    finally:
-        proc.stdout.close()  # type: ignore[union-attr]
-    err = proc.communicate()[1].decode(errors="replace").strip()
-    if proc.returncode != 0:
-        failure = engine_error(err or f"docker save failed: {proc.returncode}", f"docker-daemon:{name}")
-        if isinstance(failure, EngineUnavailable):
-            raise failure
-        raise SourceError(f"docker save failed: {err.splitlines()[-1] if err else proc.returncode}",
-                          f"docker-daemon:{name}")
-    return image
-
-
 def _dockerfile(args: argparse.Namespace, notes: list[Notification]) -> tuple[Dockerfile | None, str]:
-    from .lint import display_path
-    from .parse import parse_dockerfile
+    from pylint_image.linter.lint import display_path
+    from pylint_image.linter.parse import parse_dockerfile
 
     if args.dockerfile is None:
         return None, ""
@@ -152,7 +104,7 @@ def _provenance(image: Image, dockerfile: Dockerfile | None):
     """Map layer diff ids to Dockerfile spans; also return each layer's origin text for the table."""
     if dockerfile is None:
         return None, {}
-    from .provenance import map_provenance
+    from pylint_image.linter.provenance import map_provenance
 
     prov = map_provenance(image, dockerfile)
     spans: dict[str, SourceLocation] = {}
@@ -193,8 +145,6 @@ def _mib(n: int) -> str:
 
 
 def _report(findings, notes, registry, args, dockerfile, display, started) -> Report:
-    from .cli import tool_version
-
     sources = {display: dockerfile.text} if dockerfile is not None else {}
     targets = (display,) if dockerfile is not None else (args.source,)
     return Report(findings=tuple(sorted(findings, key=lambda f: f.sort_key())), notifications=tuple(notes),
