@@ -6,6 +6,8 @@ of ours; ``tests/test_layering.py`` enforces it.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .expansion import ExpansionBudget, ExpansionCut, expansion_limit
 from .findings import (
     Edit,
@@ -32,7 +34,15 @@ _LAZY = {
     "Image": ".model.image", "ImageConfig": ".model.image", "Layer": ".model.image",
     "FileEntry": ".model.image", "FileKind": ".model.image", "FileTree": ".model.image",
     "HistoryEntry": ".model.image", "Anomaly": ".model.image", "Healthcheck": ".model.image",
+    "RuntimeRun": ".model.runtime", "Observation": ".model.runtime", "EntrypointProblem": ".model.runtime",
+    "PortObservation": ".model.runtime", "StopObservation": ".model.runtime",
+    "HealthObservation": ".model.runtime", "ResourceObservation": ".model.runtime",
+    "BuildFailure": ".model.runtime",
 }
+if TYPE_CHECKING:  # what the lazy names are, for type checkers
+    from .model.image import Anomaly, FileEntry, FileKind, FileTree, Healthcheck, HistoryEntry, Image, ImageConfig, Layer
+    from .model.runtime import (BuildFailure, EntrypointProblem, HealthObservation, Observation, PortObservation,
+                                ResourceObservation, RuntimeRun, StopObservation)
 
 
 def __getattr__(name: str):

@@ -105,8 +105,11 @@ class Rule(Protocol):
     notification and the other rules still run.
     """
 
-    meta: RuleMeta
-    doc: str
+    @property
+    def meta(self) -> RuleMeta: ...
+
+    @property
+    def doc(self) -> str: ...
 
     def check(self, subject: Any, ctx: Context) -> Iterable[Violation | Notification]: ...
 

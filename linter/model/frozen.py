@@ -67,12 +67,12 @@ def _collect(cls: type) -> dict[str, dataclasses.Field]:
         if "InitVar" in text or "KW_ONLY" in text or isinstance(typ, dataclasses.InitVar):
             raise _unsupported(cls, f"{text} (field {name!r})")
         value = own.get(name, _MISSING)
-        f = value if isinstance(value, dataclasses.Field) else dataclasses.field(default=value)
+        f: dataclasses.Field[Any] = value if isinstance(value, dataclasses.Field) else dataclasses.field(default=value)
         if not f.init:
             raise _unsupported(cls, f"field(init=False) (field {name!r})")
         if f.kw_only is True:
             raise _unsupported(cls, f"field(kw_only=True) (field {name!r})")
-        f.kw_only = False  # type: ignore[assignment]  # what dataclasses sets when not kw_only
+        f.kw_only = False  # what dataclasses sets when not kw_only
         if f.default is not _MISSING and type(f.default).__hash__ is None:
             raise ValueError(f"mutable default {type(f.default)} for field {name} is not allowed: "
                              "use default_factory")
@@ -180,7 +180,8 @@ def frozen(cls: type[T] | None = None, /, *, eq: bool = True, order: bool = Fals
         ns.update(__slots__=names, __dataclass_fields__=fields,
                   __setattr__=_no_setattr, __delattr__=_no_delattr)
         # A slotted class must be created anew: __slots__ only works at class creation.
-        new = type(cls)(cls.__name__, cls.__bases__, ns)
+        meta: Any = type(cls)
+        new: type[T] = meta(cls.__name__, cls.__bases__, ns)
         new.__qualname__ = cls.__qualname__
         return new
 

@@ -11,11 +11,12 @@ from collections.abc import Iterator, Mapping
 from dataclasses import field
 from enum import Enum
 from types import MappingProxyType
+from typing import Any
 from pylint_image.linter.model.frozen import frozen
 
 
 
-def _empty() -> Mapping[str, str]:
+def _empty() -> Mapping[Any, Any]:
     """Return a fresh read-only empty mapping (dataclass defaults must not be shared)."""
     return MappingProxyType({})
 

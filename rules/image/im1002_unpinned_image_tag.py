@@ -30,12 +30,15 @@ RUN python --version
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pylint_image.linter import Context, RuleMeta, Severity, Target, Violation, rule
 from pylint_image.rules._shared.built import built_base, from_span, image_location
 from pylint_image.rules._shared.images import parse_image, unpinned_tag
 from pylint_image.rules._shared import frozen
+
+if TYPE_CHECKING:
+    from pylint_image.linter import Image
 
 
 @frozen
@@ -45,7 +48,7 @@ class Options:
     require_digest: bool = False
 
 
-def check(image: Any, ctx: Context) -> Iterator[Violation]:
+def check(image: Image, ctx: Context) -> Iterator[Violation]:
     """Yield one violation when the image's base reference is not pinned."""
     base = built_base(image, ctx)
     if base is None or "$" in base.reference:

@@ -24,7 +24,7 @@ RUN find / -xdev -perm /6000 -type f -exec chmod a-s {} + || true
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pylint_image.linter import (
     Context,
@@ -36,8 +36,11 @@ from pylint_image.linter import (
     rule,
 )
 
+if TYPE_CHECKING:
+    from pylint_image.linter import Image
 
-def check(image: Any, ctx: Context) -> Iterator[Violation]:
+
+def check(image: Image, ctx: Context) -> Iterator[Violation]:
     """Yield one violation per setuid/setgid regular file of the merged tree."""
     for entry in image.files.walk("/"):
         if entry.kind.value != "file" or not entry.mode & 0o6000:

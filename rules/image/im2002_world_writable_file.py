@@ -23,7 +23,7 @@ RUN mkdir /shared && chmod 1777 /shared
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pylint_image.linter import (
     Context,
@@ -35,8 +35,11 @@ from pylint_image.linter import (
     rule,
 )
 
+if TYPE_CHECKING:
+    from pylint_image.linter import Image
 
-def check(image: Any, ctx: Context) -> Iterator[Violation]:
+
+def check(image: Image, ctx: Context) -> Iterator[Violation]:
     """Yield world-writable files and non-sticky world-writable directories."""
     for entry in image.files.walk("/"):
         kind = entry.kind.value

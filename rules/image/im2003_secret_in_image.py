@@ -27,7 +27,7 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pylint_image.linter import (
     Context,
@@ -39,6 +39,9 @@ from pylint_image.linter import (
     Violation,
     rule,
 )
+
+if TYPE_CHECKING:
+    from pylint_image.linter import Image
 
 _PRIVATE_KEY = re.compile(rb"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----")
 _CONTENT_RULES = (
@@ -62,7 +65,7 @@ NEEDS = Needs(globs=("*.pem", "*.key", "*/id_rsa", "*/id_dsa", "*/id_ecdsa", "*/
                      "*/.git-credentials", "*/.netrc", "*/.env", "*/.env.*"))
 
 
-def _secret(image: Any, path: str) -> str | None:
+def _secret(image: Image, path: str) -> str | None:
     """Return what kind of secret ``path`` holds, or None."""
     if _BY_NAME.search(path):
         return "gcloud credentials"
@@ -77,7 +80,7 @@ def _secret(image: Any, path: str) -> str | None:
     return None
 
 
-def check(image: Any, ctx: Context) -> Iterator[Violation]:
+def check(image: Image, ctx: Context) -> Iterator[Violation]:
     """Yield one violation per secret-bearing file and per `.git` directory."""
     name = ctx.image_name or image.ref
     for entry in image.files.walk("/"):

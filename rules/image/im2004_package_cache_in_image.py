@@ -29,7 +29,7 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pylint_image.linter import (
     Context,
@@ -41,6 +41,9 @@ from pylint_image.linter import (
     rule,
 )
 from pylint_image.rules._shared import frozen
+
+if TYPE_CHECKING:
+    from pylint_image.linter import Image
 
 _CACHES = (
     ("apt lists", re.compile(r"^/var/lib/apt/lists/(?!lock$|partial/?$)")),
@@ -60,7 +63,7 @@ class Options:
     min_bytes: int = 512 << 10
 
 
-def check(image: Any, ctx: Context) -> Iterator[Violation]:
+def check(image: Image, ctx: Context) -> Iterator[Violation]:
     """Yield one violation per cache kind over the size floor."""
     floor = (ctx.options or Options()).min_bytes
     sizes: Counter[str] = Counter()

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pylint_image.linter import (
     Context,
@@ -42,6 +42,9 @@ from pylint_image.linter import (
 )
 from pylint_image.rules._shared import frozen
 
+if TYPE_CHECKING:
+    from pylint_image.linter import Image
+
 _TOOLS = re.compile(r"^/usr/(local/)?bin/((?:[\w-]+-)?(gcc|g\+\+|cc|c\+\+|clang|clang\+\+)"
                     r"(-[\d.]+)?|make|rustc|javac)$|^/usr/local/go/bin/go$")
 
@@ -53,7 +56,7 @@ class Options:
     max_headers: int = 200
 
 
-def check(image: Any, ctx: Context) -> Iterator[Violation]:
+def check(image: Image, ctx: Context) -> Iterator[Violation]:
     """Yield one violation per build tool and one for a large header tree."""
     name = ctx.image_name or image.ref
     headers = []

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pylint_image.linter import (
     Context,
@@ -43,6 +43,9 @@ from pylint_image.linter import (
 )
 from pylint_image.rules._shared import frozen
 
+if TYPE_CHECKING:
+    from pylint_image.linter import Image
+
 
 @frozen
 class Options:
@@ -53,7 +56,7 @@ class Options:
     top: int = 5
 
 
-def check(image: Any, ctx: Context) -> Iterator[Violation]:
+def check(image: Image, ctx: Context) -> Iterator[Violation]:
     """Yield one violation when overwritten/deleted bytes exceed the thresholds."""
     opts = ctx.options or Options()
     waste = image.waste()

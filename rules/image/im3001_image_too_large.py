@@ -28,7 +28,7 @@ COPY --from=build /wheels /wheels
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pylint_image.linter import (
     Context,
@@ -41,6 +41,9 @@ from pylint_image.linter import (
 )
 from pylint_image.rules._shared import frozen
 
+if TYPE_CHECKING:
+    from pylint_image.linter import Image
+
 
 @frozen
 class Options:
@@ -49,7 +52,7 @@ class Options:
     max_bytes: int = 1 << 30
 
 
-def check(image: Any, ctx: Context) -> Iterator[Violation]:
+def check(image: Image, ctx: Context) -> Iterator[Violation]:
     """Yield one violation when the image is over budget, naming its biggest layer."""
     budget = (ctx.options or Options()).max_bytes
     if image.size <= budget or not image.layers:

@@ -28,7 +28,7 @@ RUN apt-get update && apt-get install -y --no-install-recommends curl \
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pylint_image.linter import (
     Context,
@@ -41,6 +41,9 @@ from pylint_image.linter import (
 )
 from pylint_image.rules._shared import frozen
 
+if TYPE_CHECKING:
+    from pylint_image.linter import Image
+
 
 @frozen
 class Options:
@@ -50,7 +53,7 @@ class Options:
     max_growth_percent: float = 10.0
 
 
-def check(image: Any, ctx: Context) -> Iterator[Violation]:
+def check(image: Image, ctx: Context) -> Iterator[Violation]:
     """Yield one violation when the image grew more than allowed over the baseline."""
     opts = ctx.options or Options()
     if opts.baseline_bytes <= 0 or not image.layers:

@@ -29,7 +29,7 @@ from __future__ import annotations
 import posixpath
 from collections import Counter
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pylint_image.linter import (
     Context,
@@ -41,6 +41,9 @@ from pylint_image.linter import (
     rule,
 )
 from pylint_image.rules._shared import frozen
+
+if TYPE_CHECKING:
+    from pylint_image.linter import Image
 
 _MIN_IMAGE_FOR_SHARE = 64 << 20  # shares of tiny images are noise
 
@@ -54,7 +57,7 @@ class Options:
     top: int = 3
 
 
-def check(image: Any, ctx: Context) -> Iterator[Violation]:
+def check(image: Image, ctx: Context) -> Iterator[Violation]:
     """Yield one violation per oversized layer with its top files and directories."""
     opts = ctx.options or Options()
     total = image.size

@@ -30,17 +30,20 @@ CMD ["python", "/app/app.py"]
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pylint_image.linter import Context, Needs, RuleMeta, Severity, Target, Violation, rule
 from pylint_image.rules._shared.built import image_location
 from pylint_image.rules._shared.users import is_root_name, last_user, passwd_uid, user_part
 
+if TYPE_CHECKING:
+    from pylint_image.linter import Image
+
 _DROPPERS = tuple(f"{d}/{n}" for d in ("/usr/local/bin", "/usr/local/sbin", "/usr/bin", "/usr/sbin",
                                        "/bin", "/sbin") for n in ("gosu", "su-exec"))
 
 
-def _root_reason(image: Any) -> str | None:
+def _root_reason(image: Image) -> str | None:
     """Why the configured user is root, or None (non-root, or not decidable)."""
     user = image.config.user.strip()
     if not user:
@@ -57,7 +60,7 @@ def _root_reason(image: Any) -> str | None:
     return None
 
 
-def check(image: Any, ctx: Context) -> Iterator[Violation]:
+def check(image: Image, ctx: Context) -> Iterator[Violation]:
     """Yield one violation when the image config's user is root."""
     reason = _root_reason(image)
     if reason is None or any(image.files.stat(p) is not None for p in _DROPPERS):

@@ -24,15 +24,18 @@ COPY app /app
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pylint_image.linter import (Context, RuleMeta, RuntimeLocation, Severity, SourceLocation, Span,
                                  Target, Violation, rule)
 
+if TYPE_CHECKING:
+    from pylint_image.linter import RuntimeRun
+
 MAX_LINES = 16   # of the build log excerpt in the message
 
 
-def check(run: Any, ctx: Context) -> Iterator[Violation]:
+def check(run: RuntimeRun, ctx: Context) -> Iterator[Violation]:
     """Yield a violation when the build failed."""
     failure = run.build
     if failure is None:

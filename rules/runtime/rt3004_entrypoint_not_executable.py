@@ -24,12 +24,15 @@ CMD ["/start.sh"]
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pylint_image.linter import Context, Needs, RuleMeta, RuntimeLocation, Severity, Target, Violation, rule
 
+if TYPE_CHECKING:
+    from pylint_image.linter import RuntimeRun
 
-def check(run: Any, ctx: Context) -> Iterator[Violation]:
+
+def check(run: RuntimeRun, ctx: Context) -> Iterator[Violation]:
     """Yield a violation when argv[0] is not executable."""
     problem = run.entrypoint
     if problem is None or problem.kind != "not-executable":

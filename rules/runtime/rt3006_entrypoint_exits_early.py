@@ -29,21 +29,24 @@ from __future__ import annotations
 
 import signal
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pylint_image.linter import Context, Needs, RuleMeta, RuntimeLocation, Severity, Target, Violation, rule
 
+if TYPE_CHECKING:
+    from pylint_image.linter import Observation, RuntimeRun
 
-def _how(start: Any) -> str:
+
+def _how(start: Observation) -> str:
     if start.exit_code is not None:
         return f"exited with code {start.exit_code}"
     try:
-        return f"was killed by {signal.Signals(start.signal).name}"
+        return f"was killed by {signal.Signals(start.signal or 0).name}"
     except ValueError:
         return f"was killed by signal {start.signal}"
 
 
-def check(run: Any, ctx: Context) -> Iterator[Violation]:
+def check(run: RuntimeRun, ctx: Context) -> Iterator[Violation]:
     """Yield a violation for an early exit of a service, or any failing exit."""
     start = run.start
     if start is None or not start.exited:

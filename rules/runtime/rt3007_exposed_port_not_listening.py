@@ -28,12 +28,15 @@ CMD ["httpd", "-f", "-p", "8080"]
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pylint_image.linter import Context, Needs, RuleMeta, RuntimeLocation, Severity, Target, Violation, rule
 
+if TYPE_CHECKING:
+    from pylint_image.linter import RuntimeRun
 
-def _window(run: Any) -> str:
+
+def _window(run: RuntimeRun) -> str:
     """The start window that applied: ``30 s`` (and what set it, when not the default)."""
     start = run.start
     if start is None or not start.start_window_s:
@@ -42,14 +45,14 @@ def _window(run: Any) -> str:
     return f"{start.start_window_s:g} s" + (f" ({source})" if source and source != "default" else "")
 
 
-def check(run: Any, ctx: Context) -> Iterator[Violation]:
+def check(run: RuntimeRun, ctx: Context) -> Iterator[Violation]:
     """Yield a violation per declared port without a (reachable) listener."""
     for port in run.ports or ():
         if not port.declared:
             continue
         where = RuntimeLocation(run.image, "ports", run.source(f"expose:{port.label}"))
         if not port.listening:
-            others = [p.label for p in run.ports if p.listening and not p.declared]
+            others = [p.label for p in run.ports or () if p.listening and not p.declared]
             hint = f" (it listens on {', '.join(others)})" if others else ""
             yield Violation(where, f"nothing listens on EXPOSEd port {port.label} within the "
                                    f"{_window(run)} start window{hint}")

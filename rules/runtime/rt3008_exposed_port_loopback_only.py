@@ -26,12 +26,15 @@ CMD ["python", "-m", "http.server", "--bind", "0.0.0.0", "8000"]
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pylint_image.linter import Context, Needs, RuleMeta, RuntimeLocation, Severity, Target, Violation, rule
 
+if TYPE_CHECKING:
+    from pylint_image.linter import RuntimeRun
 
-def check(run: Any, ctx: Context) -> Iterator[Violation]:
+
+def check(run: RuntimeRun, ctx: Context) -> Iterator[Violation]:
     """Yield a violation per declared port that listens on loopback only."""
     for port in run.ports or ():
         if port.declared and port.loopback_only:

@@ -27,12 +27,15 @@ CMD ["sleep", "3600"]
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pylint_image.linter import Context, Needs, RuleMeta, RuntimeLocation, Severity, Target, Violation, rule
 
+if TYPE_CHECKING:
+    from pylint_image.linter import RuntimeRun
 
-def check(run: Any, ctx: Context) -> Iterator[Violation]:
+
+def check(run: RuntimeRun, ctx: Context) -> Iterator[Violation]:
     """Yield a violation when PID 1 outlived the grace period."""
     stop = run.stop
     if stop is None or stop.exited:

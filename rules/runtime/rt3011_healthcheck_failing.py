@@ -29,12 +29,15 @@ CMD ["httpd", "-f", "-p", "8080"]
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pylint_image.linter import Context, Needs, RuleMeta, RuntimeLocation, Severity, Target, Violation, rule
 
+if TYPE_CHECKING:
+    from pylint_image.linter import RuntimeRun
 
-def check(run: Any, ctx: Context) -> Iterator[Violation]:
+
+def check(run: RuntimeRun, ctx: Context) -> Iterator[Violation]:
     """Yield a violation when the healthcheck ran and ended unhealthy."""
     health = run.health
     # Undecided: verify's deadline came before Docker's state machine reached a verdict.

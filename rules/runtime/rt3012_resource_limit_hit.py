@@ -24,14 +24,17 @@ CMD ["sh", "-c", "dd if=/dev/zero of=/dev/null bs=1M count=1024"]
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pylint_image.linter import Context, Needs, RuleMeta, RuntimeLocation, Severity, Target, Violation, rule
+
+if TYPE_CHECKING:
+    from pylint_image.linter import RuntimeRun
 
 _MIB = 1024 * 1024
 
 
-def check(run: Any, ctx: Context) -> Iterator[Violation]:
+def check(run: RuntimeRun, ctx: Context) -> Iterator[Violation]:
     """Yield a violation per limit that was hit."""
     res = run.resources
     if res is None:

@@ -36,14 +36,17 @@ CMD ["python", "-m", "app"]
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pylint_image.linter import Context, Needs, RuleMeta, RuntimeLocation, Severity, Target, Violation, rule
+
+if TYPE_CHECKING:
+    from pylint_image.linter import RuntimeRun
 
 SLOW_START_S = 5.0   # seconds to ready above which a start is reported
 
 
-def check(run: Any, ctx: Context) -> Iterator[Violation]:
+def check(run: RuntimeRun, ctx: Context) -> Iterator[Violation]:
     """Yield one violation when the EXPOSEd ports took more than ``SLOW_START_S`` to open."""
     start = run.start
     if start is None or start.ready_s is None or start.ready_s <= SLOW_START_S:
