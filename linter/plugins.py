@@ -154,7 +154,7 @@ def dist_version(name: str) -> str | None:
 
 def find(group: str) -> list[Plugin]:
     """List the entry points of ``group`` with their distributions, sorted, without importing."""
-    found = []
+    found: list[Plugin] = []
     for key, path in _dist_folders():
         entry_points = _read_entry_points(path, group)
         if not entry_points:

@@ -58,7 +58,8 @@ _RHEL = ("centos", "fedora", "rhel", "ubi", "rockylinux", "almalinux", "amazonli
 class ParsedScript(Protocol):
     """The parser's ShellScript, as this module uses it."""
 
-    source: str
+    @property
+    def source(self) -> str: ...
 
     def span(self, start: int, end: int) -> Span: ...
 
@@ -84,8 +85,9 @@ class Chunk:
 
     def _offset(self, line: int, col: int) -> int | None:
         size = len(self.script.source)
-        if 1 <= line <= len(self.bases) and self.bases[line - 1] is not None:
-            return min(self.bases[line - 1] + col - 1, size)
+        base = self.bases[line - 1] if 1 <= line <= len(self.bases) else None
+        if base is not None:
+            return min(base + col - 1, size)
         if line > 0 and any(b is not None for b in self.bases[: line - 1]):
             return max(size - 1, 0)  # an added heredoc terminator or end of file: the script's end
         return None
@@ -161,8 +163,8 @@ def chunks(dockerfile: Dockerfile) -> Iterator[Chunk]:
         stage_end[stage.index] = shell
     for instruction, run in run_instructions(dockerfile):
         program = shells.get(instruction.index, "sh")
-        stage = dockerfile.stage(instruction.stage_index) if instruction.stage_index is not None else None
-        sh = default_sh(dockerfile, stage) if stage is not None else "sh"
+        run_stage = dockerfile.stage(instruction.stage_index) if instruction.stage_index is not None else None
+        sh = default_sh(dockerfile, run_stage) if run_stage is not None else "sh"
         names = declared.get(instruction.index, ())
         yield from _run_chunks(instruction, run, dialect_of(program, sh), sh, names)
 
@@ -173,7 +175,7 @@ def _run_chunks(instruction: Instruction, run: Instruction, dialect: str | None,
     first = next((c.args[0] for c in script.commands() if c.argv), None) if script is not None else None
     if first is not None and first.replace("\\", "/").rsplit("/", 1)[-1].lower() in _FOREIGN:
         return  # ``RUN powershell -Command ...``: the script is in another language
-    if first is not None and dialect is not None:
+    if script is not None and first is not None and dialect is not None:
         yield make_chunk(instruction, script, dialect, names, [doc.name for doc in run.heredocs])
     for doc, body in zip(run.heredocs, run.heredoc_shells):
         if body is None:
