@@ -43,6 +43,11 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers
     from .model.image import Anomaly, FileEntry, FileKind, FileTree, Healthcheck, HistoryEntry, Image, ImageConfig, Layer
     from .model.runtime import (BuildFailure, EntrypointProblem, HealthObservation, Observation, PortObservation,
                                 ResourceObservation, RuntimeRun, StopObservation)
+# The one variable expander and the ARG/ENV scope it expands with load with the parser.
+_VARIABLES = ("Scope", "expand", "fork", "global_scope", "has_variables", "parse_assignments", "scope_at", "walk")
+_LAZY.update(dict.fromkeys(_VARIABLES, ".parse.variables"))
+if TYPE_CHECKING:
+    from .parse.variables import Scope, expand, fork, global_scope, has_variables, parse_assignments, scope_at, walk
 
 
 def __getattr__(name: str):

@@ -15,12 +15,14 @@ import functools
 import json
 import re
 import shlex
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Literal, Protocol
+from collections.abc import Callable, Mapping, Sequence
+from typing import Literal
 
-from pylint_image.linter.expansion import ExpansionBudget, ExpansionCut, expansion_limit
-from pylint_image.linter.model.image import HistoryEntry, Image
+from pylint_image.linter.expansion import ExpansionBudget, expansion_limit
+from pylint_image.linter.model.dockerfile import Dockerfile, Instruction
 from pylint_image.linter.model.frozen import frozen
+from pylint_image.linter.model.image import HistoryEntry, Image
+from pylint_image.linter.parse.variables import Scope, expand, walk
 
 How = Literal["exact", "similar", "keyword", "aligned", "base"]
 
@@ -30,40 +32,9 @@ _KEYWORDS = frozenset({"ADD", "ARG", "CMD", "COPY", "ENTRYPOINT", "ENV", "EXPOSE
 _NOP = "/bin/sh -c #(nop)"
 _SHELL_PREFIX = re.compile(r"^(/bin/sh|/bin/bash|sh|bash)\s+-c\s+")
 _BUILD_ARGS = re.compile(r"^\|(\d+)\s+")
-_VAR = re.compile(r"\$(?:\{(\w+)(?::?[-+]([^}]*))?\}|(\w+))")
 _LEGACY_COPY = re.compile(r"^(?:file|dir|multi):[0-9a-f]+ in (.+)$")
 _FLAG = re.compile(r"^--\S+\s*")
 _SCORES = {"exact": 4, "similar": 3, "keyword": 1}
-
-
-class InstructionLike(Protocol):
-    """The parts of a Dockerfile instruction provenance reads (``model.dockerfile.Instruction``)."""
-
-    @property
-    def keyword(self) -> str: ...
-
-    @property
-    def value(self) -> str: ...
-
-    @property
-    def form(self) -> str: ...
-
-
-class StageLike(Protocol):
-    """A build stage: its FROM instruction and its instructions (FROM included or not)."""
-
-    @property
-    def from_instruction(self) -> InstructionLike: ...
-
-    @property
-    def instructions(self) -> Sequence[InstructionLike]: ...
-
-
-class DockerfileLike(Protocol):
-    """A parsed Dockerfile with stages (``model.dockerfile.Dockerfile``)."""
-
-    @property
-    def stages(self) -> Sequence[StageLike]: ...
 
 
 @frozen
@@ -77,14 +48,13 @@ class Origin:
     history_index: int
     layer_index: int | None
     diff_id: str | None
-    instruction: InstructionLike
+    instruction: Instruction
     how: How
 
     @property
     def line(self) -> int:
         """First line of the instruction (1-based)."""
-        span = getattr(self.instruction, "span", None)
-        return int(getattr(span, "start_line", 0))
+        return self.instruction.span.start_line
 
 
 @frozen
@@ -150,29 +120,7 @@ def _norm(text: str) -> str:
     return " ".join(text.split())
 
 
-def expand(text: str, scope: Mapping[str, str], budget: ExpansionBudget | None = None) -> str:
-    """Expand ``$VAR``, ``${VAR}`` and ``${VAR:-default}`` from ``scope`` (unknown: left as is).
-
-    All of ``text`` stays as written when the expansion would overrun ``budget``.
-    """
-    if "$" not in text:
-        return text
-    budget = budget or ExpansionBudget.for_text(text)
-
-    def sub(match: re.Match[str]) -> str:
-        name = match.group(1) or match.group(3)
-        if name in scope:
-            budget.charge(len(scope[name]))
-            return scope[name]
-        return match.group(2) if match.group(2) is not None else match.group(0)
-
-    try:
-        return _VAR.sub(sub, text)
-    except ExpansionCut:
-        return text
-
-
-def _instruction_texts(inst: InstructionLike, scope: Mapping[str, str], budget: ExpansionBudget) -> tuple[str, ...]:
+def _instruction_texts(inst: Instruction, scope: Mapping[str, str | None], budget: ExpansionBudget) -> tuple[str, ...]:
     """Normalized texts a history entry may show for ``inst``: raw and expanded."""
     value = inst.value.strip()
     while _FLAG.match(value):
@@ -182,11 +130,11 @@ def _instruction_texts(inst: InstructionLike, scope: Mapping[str, str], budget: 
             value = " ".join(str(a) for a in json.loads(value))
         except (json.JSONDecodeError, TypeError):
             pass
-    texts = {_norm(value), _norm(expand(value, scope, budget))}
+    texts = {_norm(value), _norm(expand(value, scope, budget=budget))}
     return tuple(sorted(texts))
 
 
-def _score(step: Step, inst: InstructionLike, texts_of: Callable[[], tuple[str, ...]]) -> int:
+def _score(step: Step, inst: Instruction, texts_of: Callable[[], tuple[str, ...]]) -> int:
     if step.keyword != inst.keyword:
         return 0
     texts = texts_of()
@@ -213,30 +161,8 @@ def _keys(text: str) -> frozenset[str]:
     return frozenset(t.partition("=")[0] for t in tokens if "=" in t)
 
 
-def _scope(instructions: Iterable[InstructionLike], budget: ExpansionBudget) -> list[dict[str, str]]:
-    """ARG defaults and ENV values in effect at each instruction (before it runs)."""
-    scope: dict[str, str] = {}
-    scopes = []
-    for inst in instructions:
-        scopes.append(dict(scope))
-        if inst.keyword in ("ARG", "ENV"):
-            value = expand(inst.value, scope, budget)
-            try:
-                tokens = shlex.split(value)
-            except ValueError:
-                tokens = value.split()
-            if inst.keyword == "ENV" and len(tokens) >= 2 and "=" not in tokens[0]:
-                scope[tokens[0]] = " ".join(tokens[1:])
-                continue
-            for token in tokens:
-                key, eq, val = token.partition("=")
-                if eq:
-                    scope[key] = val
-    return scopes
-
-
-def _align(steps: Sequence[Step], insts: Sequence[InstructionLike],
-           scopes: Sequence[Mapping[str, str]], budget: ExpansionBudget) -> dict[int, tuple[int, int]]:
+def _align(steps: Sequence[Step], insts: Sequence[Instruction],
+           scopes: Sequence[Scope], budget: ExpansionBudget) -> dict[int, tuple[int, int]]:
     """Best in-order matching of history steps to instructions: {step: (inst, score)}."""
     n, m = len(steps), len(insts)
     keys = [tuple(sorted(step.build_args.items())) for step in steps]
@@ -245,7 +171,8 @@ def _align(steps: Sequence[Step], insts: Sequence[InstructionLike],
     def texts(i: int, j: int) -> tuple[str, ...]:
         # Steps without legacy build args (all BuildKit ones) share one expansion per instruction.
         if (j, keys[i]) not in memo:
-            memo[j, keys[i]] = _instruction_texts(insts[j], {**scopes[j], **steps[i].build_args}, budget)
+            scope = Scope({**scopes[j], **steps[i].build_args}, escape=scopes[j].escape)
+            memo[j, keys[i]] = _instruction_texts(insts[j], scope, budget)
         return memo[j, keys[i]]
 
     scores = [[_score(steps[i], insts[j], functools.partial(texts, i, j)) for j in range(m)] for i in range(n)]
@@ -271,16 +198,18 @@ def _align(steps: Sequence[Step], insts: Sequence[InstructionLike],
     return pairs
 
 
-def map_provenance(image: Image, dockerfile: DockerfileLike) -> Provenance:
+def map_provenance(image: Image, dockerfile: Dockerfile) -> Provenance:
     """Attribute every history entry of ``image`` to an instruction of the final stage."""
     if not dockerfile.stages:
         return Provenance(())
     stage = dockerfile.stages[-1]
-    insts = [i for i in stage.instructions if i.keyword != "FROM"]
+    # ARG and ENV values in effect at each instruction (before it runs), as the rules see them
+    scoped = [(i, scope.copy()) for i, scope in walk(dockerfile, stage) if i.keyword != "FROM"]
+    insts = [i for i, _ in scoped]
     steps = [parse_created_by(h.created_by) for h in image.history]
     # One expansion budget for the whole mapping, linear in the texts it reads.
     budget = ExpansionBudget(expansion_limit(sum(len(i.value) for i in insts) + sum(len(s.text) for s in steps)))
-    pairs = _align(steps, insts, _scope(insts, budget), budget)
+    pairs = _align(steps, insts, [scope for _, scope in scoped], budget)
     how_of = {v: k for k, v in _SCORES.items()}
     if not pairs and insts and len(steps) >= len(insts):
         # Nothing recognizable: assume the stage's instructions made the last entries.

@@ -9,12 +9,9 @@ from ..model.dockerfile import Dockerfile
 from .dockerfile import build_dockerfile
 from .images import parse_image_ref, split_reference
 from .reader import read_dockerfile_text
-from .variables import global_scope, resolve_vars, variables_at
+from .variables import expand, global_scope, scope_at
 
-__all__ = [
-    "global_scope", "parse_dockerfile", "parse_image_ref", "resolve_vars", "split_reference",
-    "variables_at",
-]
+__all__ = ["expand", "global_scope", "parse_dockerfile", "parse_image_ref", "scope_at", "split_reference"]
 
 
 def parse_dockerfile(

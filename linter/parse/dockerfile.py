@@ -11,8 +11,8 @@ from ..model.span import Span
 from .images import parse_image_ref
 from .instructions import KNOWN, InstructionBuilder
 from .scanner import scan
-from ..expansion import ExpansionBudget
-from .variables import _declare, file_budget, resolve_vars
+from ..expansion import ExpansionBudget, expansion_limit
+from .variables import declare_globals, expand
 from .buildkit_words import split_keyword
 
 
@@ -46,8 +46,8 @@ def build_dockerfile(
         else:
             stages[-1][1].append(ins)
 
-    budget = file_budget(text)  # one pass: the global ARGs and every FROM share it
-    scope = _declare(global_args, {}, build_args, {}, budget)
+    budget = ExpansionBudget(expansion_limit(len(text)))  # one pass: the global ARGs and every FROM share it
+    scope = declare_globals(global_args, build_args or {}, result.escape)
     built: list[Stage] = []
     names: list[str] = []
     for i, (from_ins, body) in enumerate(stages):
@@ -82,14 +82,14 @@ def _check_instruction(ins: Instruction, path: str) -> None:
 
 
 def _stage(
-    index: int, from_ins: Instruction, body: list[Instruction], scope: Mapping[str, str], names: list[str],
+    index: int, from_ins: Instruction, body: list[Instruction], scope: Mapping[str, str | None], names: list[str],
     budget: ExpansionBudget,
 ) -> Stage:
     words = [a.text for a in from_ins.args]
     name = words[2] if len(words) == 3 else None
     platform = from_ins.flag("platform")
     if platform is not None:
-        platform = resolve_vars(platform, scope, budget)
+        platform = expand(platform, scope, budget=budget)
     base = parse_image_ref(words[0], scope, names, budget)
     last = body[-1].span
     span = Span(from_ins.span.start_line, from_ins.span.start_col, last.end_line, last.end_col)

@@ -6,14 +6,14 @@ from collections.abc import Collection, Mapping
 
 from ..expansion import ExpansionBudget
 from ..model.dockerfile import ImageRef
-from .variables import resolve_vars
+from .variables import expand
 
 _HUB_ALIASES = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io"})
 
 
 def parse_image_ref(
     raw: str,
-    scope: Mapping[str, str] | None = None,
+    scope: Mapping[str, str | None] | None = None,
     earlier_stages: Collection[str] = (),
     budget: ExpansionBudget | None = None,
 ) -> ImageRef:
@@ -23,7 +23,7 @@ def parse_image_ref(
     of the stages defined before this FROM (a match makes it a stage alias); ``budget`` the
     expansion budget of the parse this is part of.
     """
-    resolved = resolve_vars(raw, scope or {}, budget)
+    resolved = expand(raw, scope or {}, budget=budget)
     has_variables = "$" in resolved
     lowered = resolved.lower()
     if lowered == "scratch":

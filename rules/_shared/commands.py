@@ -86,7 +86,7 @@ Located = list[tuple[str, "Span | None", bool]]  # text, span, may split (unquot
 
 def _expanded(text: str, span: Span | None, split: bool, scope: Mapping[str, str | None]) -> list[Word]:
     """Expand a word; an unquoted variable holding spaces splits into several words."""
-    value = expand(text, scope)
+    value = expand(text, scope, quotes=False, escape="")  # the shell parser removed quotes and escapes
     if value == text or not split:
         return [Word(value, span)]
     return [Word(part, span) for part in value.split()]
@@ -135,7 +135,7 @@ def run_commands(instruction: Instruction, scope: Mapping[str, str | None] | Non
     for words in located:
         assigned = _assignments(words)
         for name, value in assigned or ():
-            local[name] = expand(value, local)
+            local[name] = expand(value, local, quotes=False, escape="")
         if assigned is None and words:
             expanded = (w for text, span, split in words for w in _expanded(text, span, split, local))
             commands.append(Command(tuple(expanded)))

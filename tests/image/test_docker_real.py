@@ -9,8 +9,8 @@ import pytest
 
 from pylint_image.linter.model.image import FileKind
 from pylint_image.linter.oci import ContentNeeds, load_image, load_image_stream
+from pylint_image.linter.parse import parse_dockerfile
 from pylint_image.linter.provenance import map_provenance
-from tests.image import dockerfile_standin
 from tests.support.docker_images import busybox_base, docker_build
 
 pytestmark = pytest.mark.docker
@@ -56,7 +56,7 @@ def _check(image: object, text: str) -> None:
     assert wasted["/var/cache/junk/blob"] == 64 * 1024
     layers = image.layers  # type: ignore[attr-defined]
     assert len(layers) == 5 and all(layer.diff_id.startswith("sha256:") for layer in layers)
-    prov = map_provenance(image, dockerfile_standin.parse(text))  # type: ignore[arg-type]
+    prov = map_provenance(image, parse_dockerfile("Dockerfile", text))
     lines = {o.layer_index: (o.line, o.how) for o in prov.origins if o.layer_index is not None}
     assert lines == {0: (1, "base"), 1: (1, "base"), 2: (4, "exact"), 3: (6, "similar"),
                      4: (7, "exact")}
@@ -93,7 +93,7 @@ def test_image_rules_fire_on_a_real_image_at_the_right_line(built: tuple[str, st
     archive = tmp_path / "img.tar"
     subprocess.run(["docker", "save", "-o", str(archive), tag], check=True, timeout=300)
     image = load_image(archive, ref=tag)
-    prov = map_provenance(image, dockerfile_standin.parse(text))  # type: ignore[arg-type]
+    prov = map_provenance(image, parse_dockerfile("Dockerfile", text))
     lines = {o.diff_id: o.line for o in prov.origins if o.diff_id}
     setuid = run_rule("IM2001", image)
     assert [(v.where.path_in_image, lines[v.where.layer_digest]) for v in setuid] == [("/greeting", 4)]

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from pylint_image.linter.oci import load_image
+from pylint_image.linter.parse import parse_dockerfile
 from pylint_image.linter.provenance import map_provenance, parse_created_by
-from tests.image import dockerfile_standin
 from tests.support import synth_image as synth
 
 DOCKERFILE = """\
@@ -65,7 +65,7 @@ def _image(tmp_path: Path, created_by: list[str]) -> object:
 @pytest.mark.parametrize("history", [LEGACY, BUILDKIT], ids=["legacy", "buildkit"])
 def test_every_entry_maps_to_its_line(tmp_path: Path, history: list[str]) -> None:
     image = _image(tmp_path, history)
-    prov = map_provenance(image, dockerfile_standin.parse(DOCKERFILE))  # type: ignore[arg-type]
+    prov = map_provenance(image, parse_dockerfile("Dockerfile", DOCKERFILE))
     got = [(o.history_index, o.line, o.how) for o in prov.origins]
     assert [(h, line) for h, line, _ in got] == [
         (0, 4), (1, 4), (2, 5), (3, 6), (4, 8), (5, 10), (6, 11), (7, 12), (8, 13)]
@@ -83,7 +83,7 @@ def test_identical_cmd_in_base_stays_with_base(tmp_path: Path) -> None:
     spec = {"layers": [{"created_by": history[0], "files": []}]
             + [{"created_by": c, "empty": True} for c in history[1:]]}
     image = load_image(synth.write_oci_layout(spec, tmp_path / "oci"))
-    prov = map_provenance(image, dockerfile_standin.parse('FROM x\nUSER app\nCMD ["sh"]\n'))  # type: ignore[arg-type]
+    prov = map_provenance(image, parse_dockerfile("Dockerfile", 'FROM x\nUSER app\nCMD ["sh"]\n'))
     assert [(o.history_index, o.line, o.how) for o in prov.origins] == [
         (0, 1, "base"), (1, 1, "base"), (2, 2, "exact"), (3, 3, "exact")]
 
@@ -93,7 +93,7 @@ def test_unrecognizable_history_falls_back_to_order(tmp_path: Path) -> None:
                        {"created_by": "", "files": [{"path": "/b", "content": "b"}]},
                        {"created_by": "", "files": [{"path": "/c", "content": "c"}]}]}
     image = load_image(synth.write_oci_layout(spec, tmp_path / "oci"))
-    prov = map_provenance(image, dockerfile_standin.parse("FROM x\nUSER 1\nLABEL a=b\n"))  # type: ignore[arg-type]
+    prov = map_provenance(image, parse_dockerfile("Dockerfile", "FROM x\nUSER 1\nLABEL a=b\n"))
     assert [(o.layer_index, o.line, o.how) for o in prov.origins] == [
         (0, 1, "base"), (1, 2, "aligned"), (2, 3, "aligned")]
 

@@ -1,31 +1,10 @@
-"""ARG/ENV resolution, variables in scope, and image reference parsing."""
+"""ARG/ENV values in scope, and image reference parsing (the expander: test_variable_expansion.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from pylint_image.linter.parse import parse_dockerfile, parse_image_ref, resolve_vars, variables_at
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("$A", "1"),
-        ("${A}x", "1x"),
-        ("${MISSING:-def}", "def"),
-        ("${EMPTY:-def}", "def"),
-        ("${EMPTY-def}", ""),
-        ("${A:+alt}", "alt"),
-        ("${MISSING:+alt}", ""),
-        ("${MISSING}", "${MISSING}"),
-        ("$MISSING/x", "$MISSING/x"),
-        ("${MISSING:-${A}}", "1"),
-        ("\\$A", "\\$A"),
-        ("price: 5$", "price: 5$"),
-    ],
-)
-def test_resolve_vars(text: str, expected: str) -> None:
-    assert resolve_vars(text, {"A": "1", "EMPTY": ""}) == expected
+from pylint_image.linter.parse import parse_dockerfile, parse_image_ref, scope_at
 
 
 SRC = """ARG BASE=python
@@ -42,22 +21,23 @@ RUN echo
 """
 
 
-def test_variables_at_scoping() -> None:
+def test_scope_at_scoping() -> None:
     df = parse_dockerfile("x", SRC)
     run = df.stages[0].instructions[-1]
-    assert variables_at(df, run) == {
+    assert scope_at(df, run) == {
         "TAG": "3.12", "LOCAL": "l-3.12", "HOME": "/root", "PATH": "/x:l-3.12", "LEGACY": "some value",
     }
     # a global ARG is invisible in a stage until re-declared
-    assert "ONLY_GLOBAL" not in variables_at(df, run)
-    assert variables_at(df, df.stages[1].instructions[-1]) == {}
-    assert variables_at(df, df.global_args[1]) == {"BASE": "python"}
+    assert "ONLY_GLOBAL" not in scope_at(df, run)
+    # a stage built FROM another inherits its ENV, not its ARGs
+    assert scope_at(df, df.stages[1].instructions[-1]) == {"HOME": "/root", "PATH": "/x:l-3.12", "LEGACY": "some value"}
+    assert scope_at(df, df.global_args[1]) == {"BASE": "python"}
 
 
 def test_build_args_override_defaults() -> None:
     df = parse_dockerfile("x", SRC, build_args={"TAG": "3.13-slim", "LOCAL": "cli"})
     assert df.stages[0].base.resolved == "python:3.13-slim"
-    assert variables_at(df, df.stages[0].instructions[-1])["LOCAL"] == "cli"
+    assert scope_at(df, df.stages[0].instructions[-1])["LOCAL"] == "cli"
 
 
 def test_from_uses_defaults_and_latest() -> None:
