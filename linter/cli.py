@@ -14,12 +14,15 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from .config import FAIL_ON, Config, build_args_of
 from .errors import PylintImageError, ConfigError, PluginLoadError
 from .findings import Finding, Notification, Severity
 from .report import Report, tool_version
+
+if TYPE_CHECKING:
+    from types import ModuleType
 
 SUBCOMMANDS = ("check", "rules", "rule", "image", "verify", "cache")
 SHELLCHECK_RULE = "DF2023"  # the preview rule that runs ShellCheck; --shellcheck selects it
@@ -35,7 +38,7 @@ class ToolUnavailable(PylintImageError):
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, exit 2, no usage dump
+    def error(self, message: str) -> NoReturn:  # one line, exit 2, no usage dump
         raise UsageError(message)
 
 
@@ -250,11 +253,7 @@ def run_subcommand(name: str, argv: list[str]) -> int:
         from .cli_docs import run_docs_command
 
         return run_docs_command(name, argv, _Parser)
-    # Lazily, like ``cache`` above: the lint path never loads runner (§4.2).
-    if name == "image":
-        from ..runner import image_cli as module
-    else:
-        from ..runner import verify_cli as module
+    module = _command_module(name)
     p = _Parser(prog=f"pylint-image {name}", description=module.__doc__)
     module.add_arguments(p)
     add_common(p)
@@ -272,6 +271,17 @@ def run_subcommand(name: str, argv: list[str]) -> int:
         for n in infra:
             print(f"pylint-image: error: {one_line(n.message)}", file=sys.stderr)
     return 3 if infra else 2 if errors else exit_code(report, config)
+
+
+def _command_module(name: str) -> ModuleType:
+    """The runner module of ``image`` or ``verify``: imported here, lazily, so the lint path never loads runner (§4.2)."""
+    if name == "image":
+        from ..runner import image_cli
+
+        return image_cli
+    from ..runner import verify_cli
+
+    return verify_cli
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -17,6 +17,7 @@ import json
 import os
 import re
 import socket
+from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import quote
 
@@ -50,7 +51,7 @@ def engine_error(message: str, where: str | None = None) -> SourceError:
     return SourceError(text or "the engine gave no reason", where)
 
 
-def socket_path(environ: dict[str, str] | None = None) -> str | None:
+def socket_path(environ: Mapping[str, str] | None = None) -> str | None:
     """The unix socket the docker CLI would talk to, or None when it would use something else."""
     env = os.environ if environ is None else environ
     host = env.get("DOCKER_HOST", "")
@@ -63,7 +64,7 @@ def socket_path(environ: dict[str, str] | None = None) -> str | None:
     return host[len("unix://"):] if host else DEFAULT_SOCKET
 
 
-def _config_context(env: dict[str, str]) -> str | None:
+def _config_context(env: Mapping[str, str]) -> str | None:
     """``currentContext`` of the CLI's config.json (``docker context use`` writes it)."""
     try:
         config_dir = Path(env.get("DOCKER_CONFIG") or Path(env.get("HOME") or Path.home()) / ".docker")
@@ -76,7 +77,7 @@ def _config_context(env: dict[str, str]) -> str | None:
     return current if isinstance(current, str) and current else None
 
 
-def inspect_image(ref: str, environ: dict[str, str] | None = None) -> dict[str, object] | None:
+def inspect_image(ref: str, environ: Mapping[str, str] | None = None) -> dict[str, object] | None:
     """The engine's inspect document of image ``ref``, or None (ask the CLI instead)."""
     path = socket_path(environ)
     if path is None:

@@ -18,6 +18,7 @@ import os
 import pickle
 import secrets
 import types
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from pylint_image.linter.config import Config
@@ -26,6 +27,7 @@ from pylint_image.linter.errors import PylintImageError
 from pylint_image.linter.findings import Notification, SourceLocation
 from pylint_image.linter.model.dockerfile import Dockerfile
 from pylint_image.linter.model.image import Image
+from pylint_image.linter.oci.layer import NeedsLike
 from pylint_image.linter.plugins import Registry
 from pylint_image.linter.ruleapi import Target
 
@@ -51,7 +53,7 @@ def image_outcome(image: AcquiredImage, registry: Registry, config: Config, dock
                      image_name=image.name, provenance=_provenance(model, dockerfile))
 
 
-def _cached(image: AcquiredImage, needs: list[object], cache_root: Path) -> Image:
+def _cached(image: AcquiredImage, needs: Sequence[NeedsLike], cache_root: Path) -> Image:
     """The image's model from the cache, else loaded (and kept when the image id is known)."""
     key = hashlib.sha256(f"{image.image_id}\n{needs!r}".encode()).hexdigest()
     path = cache_root / "images" / f"{key}.pickle"
@@ -70,7 +72,7 @@ def read_only(mapping: dict) -> types.MappingProxyType:
     return types.MappingProxyType(mapping)
 
 
-def _mappingproxy(proxy: types.MappingProxyType) -> tuple[object, tuple[dict]]:
+def _mappingproxy(proxy: types.MappingProxyType) -> tuple[Callable[..., object], tuple[dict]]:
     return read_only, (dict(proxy),)
 
 

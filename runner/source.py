@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import json
 import os
 import logging
@@ -26,12 +27,13 @@ import subprocess
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import IO
+from typing import IO, BinaryIO
 
 from pylint_image.linter.errors import EngineUnavailable, SourceError
 from pylint_image.linter.model.image import Image, ImageConfig
 from pylint_image.linter.oci import ImageSource, load_image, load_image_stream, parse_source
 from pylint_image.linter.oci.config import parse_image_config
+from pylint_image.linter.oci.layer import NeedsLike
 from pylint_image.linter.oci.multiarch import Platform, check_config_platform, parse_platform
 
 from .docker_socket import engine_error, inspect_image
@@ -47,7 +49,7 @@ REGISTRY_PREFIXES = ("registry:", "docker://")
 Saver = Callable[[str], contextlib.AbstractContextManager[IO[bytes]]]
 
 
-ModelLoader = Callable[[Sequence[object]], Image]
+ModelLoader = Callable[[Sequence[NeedsLike]], Image]   # the enabled rules' meta.needs -> the Image
 
 
 @frozen
@@ -101,10 +103,11 @@ def _inspect(ref: str) -> dict[str, object]:
 def _config_of_inspect(inspect: dict[str, object], where: str,
                        platform: Platform | None) -> tuple[ImageConfig, tuple[str, ...]]:
     """Rebuild the image config JSON from inspect output (same field names as the config blob)."""
-    rootfs = inspect.get("RootFS") if isinstance(inspect.get("RootFS"), dict) else {}
-    config = {"config": inspect.get("Config") or {}, "architecture": inspect.get("Architecture"),
-              "os": inspect.get("Os"), "variant": inspect.get("Variant"),
-              "rootfs": {"diff_ids": rootfs.get("Layers") or []}}  # type: ignore[union-attr]
+    rootfs = inspect.get("RootFS")
+    config: dict[str, object] = {
+        "config": inspect.get("Config") or {}, "architecture": inspect.get("Architecture"),
+        "os": inspect.get("Os"), "variant": inspect.get("Variant"),
+        "rootfs": {"diff_ids": (rootfs.get("Layers") if isinstance(rootfs, dict) else None) or []}}
     check_config_platform(config, where, platform)
     image_config, _history, diff_ids = parse_image_config(config)
     return image_config, diff_ids
@@ -118,7 +121,7 @@ def _from_archive(path: Path, name: str, cache: LayerCache | None,
     if len(diff_ids) != len(source.parts.layers):
         raise SourceError(f"{path}: the config names {len(diff_ids)} layers, the manifest "
                           f"{len(source.parts.layers)}")
-    layers = tuple(LayerSource(d, (lambda d=d: source.open_layer(d)), f"{path}:{ref.blob}")
+    layers = tuple(LayerSource(d, functools.partial(source.open_layer, d), f"{path}:{ref.blob}")
                    for d, ref in zip(diff_ids, source.parts.layers, strict=True))
     if cache is not None:
         # Here, not when the root is assembled: a layer that is not what the config claims is a
@@ -162,14 +165,14 @@ def daemon_image(ref: str, cache: LayerCache | None, save: Saver | None = None,
 
 def _streamed_model(ref: str, save: Saver, platform: Platform | None) -> ModelLoader:
     """Nothing was saved to disk: load the Image from a ``docker save`` stream when asked."""
-    def load(needs: Sequence[object]) -> Image:
+    def load(needs: Sequence[NeedsLike]) -> Image:
         with save(ref) as stream:
             return load_image_stream(stream, needs=needs, ref=ref, platform=platform)
     return load
 
 
-def _unreachable(diff_id: str) -> Callable[[], IO[bytes]]:
-    def fail() -> IO[bytes]:
+def _unreachable(diff_id: str) -> Callable[[], BinaryIO]:
+    def fail() -> BinaryIO:
         raise SourceError(f"layer {diff_id} vanished from the cache while verifying")
     return fail
 

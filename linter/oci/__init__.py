@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from typing import BinaryIO, Literal
+from typing import Literal
 
 from pylint_image.linter.model.image import Image
+from pylint_image.linter.oci.hashio import Reader
 from pylint_image.linter.oci.layer import DEFAULT_CONTENT_CAP, ContentNeeds, NeedsLike
 from pylint_image.linter.oci.multiarch import Platform, parse_platform
 from pylint_image.linter.oci.source import ImageSource
@@ -57,7 +58,7 @@ def load_image(source: str | os.PathLike[str],
     return ImageSource(source, ref, platform).load(_needs(needs, max_content))
 
 
-def load_image_stream(stream: BinaryIO,
+def load_image_stream(stream: Reader,
                       needs: Iterable[NeedsLike] | NeedsLike | ContentNeeds | None = None,
                       ref: str = "", max_content: int = DEFAULT_CONTENT_CAP,
                       platform: Platform | None = None) -> Image:

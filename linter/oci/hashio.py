@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import zlib
-from typing import BinaryIO
+from typing import Protocol
 
 from pylint_image.linter.errors import SourceError
 
@@ -17,10 +17,18 @@ GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 
 
+class Reader(Protocol):
+    """Anything read in chunks: a file, a pipe, a tar member, or one of the wrappers here."""
+
+    def read(self, size: int = -1, /) -> bytes:
+        """Up to ``size`` bytes (all remaining when negative); b"" at the end."""
+        ...
+
+
 class HashingReader:
     """Read-only wrapper that hashes (sha256) and counts every byte read through it."""
 
-    def __init__(self, raw: BinaryIO) -> None:
+    def __init__(self, raw: Reader) -> None:
         self._raw = raw
         self._hash = hashlib.sha256()
         self.count = 0
@@ -55,7 +63,7 @@ class ForwardReader:
     forward seek here reads and discards in bounded chunks (hashing layers see every byte).
     """
 
-    def __init__(self, raw: BinaryIO) -> None:
+    def __init__(self, raw: Reader) -> None:
         self._raw = raw
         self._pos = 0
 
@@ -92,7 +100,7 @@ class ForwardReader:
 class PrefixedReader:
     """A reader that first returns already-consumed ``prefix`` bytes, then the stream."""
 
-    def __init__(self, prefix: bytes, raw: BinaryIO) -> None:
+    def __init__(self, prefix: bytes, raw: Reader) -> None:
         self._prefix = prefix
         self._raw = raw
 
@@ -114,7 +122,7 @@ class PrefixedReader:
 class _GzipReader:
     """Streaming gzip decompressor reader; truncated or corrupt input raises SourceError."""
 
-    def __init__(self, raw: BinaryIO, name: str) -> None:
+    def __init__(self, raw: Reader, name: str) -> None:
         self._raw = raw
         self._engine = zlib.decompressobj(16 + zlib.MAX_WBITS)
         self._name = name
@@ -176,7 +184,7 @@ def sniff(head: bytes) -> str:
     return "unknown"
 
 
-def read_head(raw: BinaryIO, size: int = 512) -> bytes:
+def read_head(raw: Reader, size: int = 512) -> bytes:
     """Read exactly ``size`` bytes, or fewer only at end of stream."""
     parts: list[bytes] = []
     got = 0
@@ -189,22 +197,22 @@ def read_head(raw: BinaryIO, size: int = 512) -> bytes:
     return b"".join(parts)
 
 
-def decompressed(raw: BinaryIO, compression: str, name: str) -> BinaryIO:
+def decompressed(raw: Reader, compression: str, name: str) -> Reader:
     """Wrap ``raw`` so reads return the uncompressed tar stream."""
     if compression == "gzip":
-        return _GzipReader(raw, name)  # type: ignore[return-value]
+        return _GzipReader(raw, name)
     if compression == "zstd":
         try:
-            import zstandard  # noqa: PLC0415 - optional: only when the module is installed
+            import zstandard  # type: ignore[import-not-found,unused-ignore]  # noqa: PLC0415 - optional
         except ImportError:
             raise SourceError(f"{name}: zstd-compressed layer but the 'zstandard' module "
                               "is not installed") from None
-        reader = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
-        return reader  # type: ignore[no-any-return]
+        reader: Reader = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
+        return reader
     return raw
 
 
-def read_small(raw: BinaryIO, limit: int, name: str) -> bytes:
+def read_small(raw: Reader, limit: int, name: str) -> bytes:
     """Read a whole small blob (JSON), refusing anything over ``limit`` bytes."""
     data = raw.read(limit + 1)
     if len(data) > limit:

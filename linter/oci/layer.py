@@ -12,7 +12,7 @@ import re
 import tarfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from typing import BinaryIO, Protocol
+from typing import Protocol
 
 from pylint_image.linter.errors import SourceError
 from pylint_image.linter.model.image import Anomaly, FileEntry, FileKind, normalize
@@ -20,6 +20,7 @@ from pylint_image.linter.oci.hashio import (
     ForwardReader,
     HashingReader,
     PrefixedReader,
+    Reader,
     decompressed,
     read_head,
     sniff,
@@ -72,7 +73,7 @@ class ContentNeeds:
         elif hasattr(needs, "paths"):
             items = [needs]  # type: ignore[list-item]
         else:
-            items = list(needs)  # type: ignore[arg-type]
+            items = list(needs)
         paths = frozenset(normalize(p) for item in items for p in item.paths)
         globs = tuple(sorted({g if g.startswith("/") else "/" + g
                               for item in items for g in item.globs}))
@@ -117,7 +118,7 @@ class LayerScan:
             self.contents)
 
 
-def scan_blob(raw: BinaryIO, name: str, needs: ContentNeeds = NO_NEEDS,
+def scan_blob(raw: Reader, name: str, needs: ContentNeeds = NO_NEEDS,
               index: int = -1) -> LayerScan:
     """Read a layer blob (gzip, zstd or plain tar) to its end and return what it holds."""
     outer = HashingReader(raw)
@@ -130,13 +131,13 @@ def scan_blob(raw: BinaryIO, name: str, needs: ContentNeeds = NO_NEEDS,
     scan = LayerScan(compression=compression)
     if compression == "tar":
         # Uncompressed: the blob digest is the diff_id, so hash the bytes only once.
-        _scan_tar(PrefixedReader(head, outer), name, needs, index, scan)  # type: ignore[arg-type]
+        _scan_tar(PrefixedReader(head, outer), name, needs, index, scan)
         outer.drain()
         scan.digest = scan.diff_id = outer.digest
         scan.size = scan.uncompressed_size = outer.count
         return scan
-    inner = HashingReader(decompressed(PrefixedReader(head, outer), compression, name))  # type: ignore[arg-type]
-    _scan_tar(inner, name, needs, index, scan)  # type: ignore[arg-type]
+    inner = HashingReader(decompressed(PrefixedReader(head, outer), compression, name))
+    _scan_tar(inner, name, needs, index, scan)
     # The tar's end marker may come before the end of the stream (padding, trailing
     # records): hash everything so the digests cover the whole blob.
     inner.drain()
@@ -146,11 +147,12 @@ def scan_blob(raw: BinaryIO, name: str, needs: ContentNeeds = NO_NEEDS,
     return scan
 
 
-def _scan_tar(stream: BinaryIO, name: str, needs: ContentNeeds, index: int,
+def _scan_tar(stream: Reader, name: str, needs: ContentNeeds, index: int,
               scan: LayerScan) -> None:
     seen: set[str] = set()
     try:
-        with tarfile.open(fileobj=ForwardReader(stream), mode="r:") as tar:  # type: ignore[arg-type]
+        # ForwardReader has no write(): typeshed's file protocol wants one, "r:" never calls it.
+        with tarfile.open(fileobj=ForwardReader(stream), mode="r:") as tar:  # type: ignore[call-overload]
             while (member := tar.next()) is not None:
                 # tarfile caches every TarInfo; drop them so memory grows with our entries only.
                 tar.members.clear()

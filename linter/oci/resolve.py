@@ -130,11 +130,10 @@ def resolve_docker(store: BlobStore, ref: str = "") -> ImageParts:
     config_name = str(entry.get("Config", ""))
     config_digest = _digest_from_name(config_name)
     config, actual = read_json(store, config_name, config_digest)
-    layers = []
-    for name in entry.get("Layers") or []:
-        name = str(name)
-        layers.append(LayerRef(name, _digest_from_name(name), DOCKER_LAYER, None))
-    tags = entry.get("RepoTags") or []
+    names, tags = entry.get("Layers"), entry.get("RepoTags")
+    names = names if isinstance(names, list) else []
+    tags = tags if isinstance(tags, list) else []
+    layers = [LayerRef(str(name), _digest_from_name(str(name)), DOCKER_LAYER, None) for name in names]
     return ImageParts(ref=ref or (str(tags[0]) if tags else ""), config=config,
                       config_digest=config_digest or actual, layers=tuple(layers))
 

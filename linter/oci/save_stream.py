@@ -24,6 +24,7 @@ from pylint_image.linter.oci.hashio import (
     ForwardReader,
     HashingReader,
     PrefixedReader,
+    Reader,
     read_head,
     sniff,
 )
@@ -71,12 +72,13 @@ class _StreamStore:
         return self.scans[name]
 
 
-def load_image_stream(stream: BinaryIO, ref: str = "", needs: ContentNeeds = NO_NEEDS,
+def load_image_stream(stream: Reader, ref: str = "", needs: ContentNeeds = NO_NEEDS,
                       name: str = "", platform: Platform | None = None) -> Image:
     """Read a docker-save (or OCI layout) tar from a non-seekable stream into an Image."""
     store = _StreamStore(name or ref or "<stream>")
     try:
-        with tarfile.open(fileobj=ForwardReader(stream), mode="r:") as tar:  # type: ignore[arg-type]
+        # ForwardReader has no write(): typeshed's file protocol wants one, "r:" never calls it.
+        with tarfile.open(fileobj=ForwardReader(stream), mode="r:") as tar:  # type: ignore[call-overload]
             while (member := tar.next()) is not None:
                 tar.members.clear()  # tarfile's TarInfo cache is not needed: keep memory flat
                 _collect(tar, member, store, needs)
@@ -85,7 +87,7 @@ def load_image_stream(stream: BinaryIO, ref: str = "", needs: ContentNeeds = NO_
         raise SourceError(f"{store.name}: {what} docker-save tar ({exc})") from None
     except (EOFError, tarfile.StreamError) as exc:
         raise SourceError(f"{store.name}: truncated docker-save stream ({exc})") from None
-    parts = with_ref(resolve_any(store, ref, platform), store.name)  # type: ignore[arg-type]
+    parts = with_ref(resolve_any(store, ref, platform), store.name)
     return assemble(parts, [store.scan(layer.blob) for layer in parts.layers])
 
 
@@ -104,16 +106,16 @@ def _collect(tar: tarfile.TarFile, member: tarfile.TarInfo, store: _StreamStore,
     handle = tar.extractfile(member)
     if handle is None:
         return
-    head = read_head(handle, 512)  # type: ignore[arg-type]
+    head = read_head(handle, 512)
     if sniff(head) != "unknown":
-        store.scans[name] = scan_blob(PrefixedReader(head, handle), f"{store.name}:{name}",  # type: ignore[arg-type]
+        store.scans[name] = scan_blob(PrefixedReader(head, handle), f"{store.name}:{name}",
                                       needs)
     elif member.size <= JSON_LIMIT:
         store.small[name] = head + handle.read()
     else:
         # Neither a layer nor JSON we understand (e.g. a foreign attachment): skip, hashed
         # only so the pass stays sequential.
-        HashingReader(handle).drain()  # type: ignore[arg-type]
+        HashingReader(handle).drain()
         store.other.add(name)
 
 

@@ -23,6 +23,7 @@ from pylint_image.linter.oci.resolve import BlobStore, blob_path, resolve_any
 from pylint_image.linter.oci.hashio import (
     HashingReader,
     PrefixedReader,
+    Reader,
     check_digest,
     decompressed,
     read_head,
@@ -231,16 +232,16 @@ class ImageSource:
         layer = self.parts.layers[diff_ids.index(diff_id)]
         blob = self.store.open(layer.blob, layer.size)
         raw = HashingReader(blob)
-        head = read_head(raw, 512)  # type: ignore[arg-type]
+        head = read_head(raw, 512)
         name = f"{self.store.name}:{layer.blob}"
-        stream = decompressed(PrefixedReader(head, raw), sniff(head), name)  # type: ignore[arg-type]
+        stream = decompressed(PrefixedReader(head, raw), sniff(head), name)
         return _VerifyingReader(stream, blob, raw, (layer, diff_id, name))  # type: ignore[return-value]
 
 
 class _VerifyingReader(HashingReader):
     """Uncompressed layer stream that raises SourceError at EOF when a digest or the size differs."""
 
-    def __init__(self, stream: BinaryIO, owner: BinaryIO, raw: HashingReader,
+    def __init__(self, stream: Reader, owner: BinaryIO, raw: HashingReader,
                  expected: tuple[LayerRef, str, str]) -> None:
         super().__init__(stream)
         self._owner = owner
