@@ -120,6 +120,7 @@ def _read_toml(path: Path, text: str) -> tuple[dict[str, Any], dict[str, int]]:
 
 def _read_yaml(path: Path, text: str) -> tuple[dict[str, Any], dict[str, int]]:
     from ruamel.yaml import YAML
+    from ruamel.yaml.comments import CommentedMap
     from ruamel.yaml.error import YAMLError
 
     try:
@@ -131,7 +132,7 @@ def _read_yaml(path: Path, text: str) -> tuple[dict[str, Any], dict[str, int]]:
         raise ConfigError(f"invalid YAML: {problem}", path, line) from None
     if data is None:
         return {}, {}
-    if not isinstance(data, dict):
+    if not isinstance(data, CommentedMap):   # what the round-trip loader makes of a mapping
         raise ConfigError("the config must be a mapping", path, 1)
     lines: dict[str, int] = {}
     for key in data:

@@ -162,7 +162,12 @@ def _run_logged(cmd: Sequence[str], env: Mapping[str, str], timeout: float,
         assert proc.stdout is not None
         # The output loop only ends at EOF: a silent, hung build must be killed from outside.
         expired = threading.Event()
-        killer = threading.Timer(timeout, lambda: (expired.set(), proc.kill()))
+
+        def kill() -> None:
+            expired.set()
+            proc.kill()
+
+        killer = threading.Timer(timeout, kill)
         killer.daemon = True
         killer.start()
         try:

@@ -270,7 +270,7 @@ def _member(ex: _Extraction, tar: tarfile.TarFile, member: tarfile.TarInfo) -> s
 def _each_member(ex: _Extraction, stream: BinaryIO) -> None:
     with tarfile.open(fileobj=stream, mode="r|") as tar:
         for member in tar:
-            tar.members.clear()   # tarfile keeps every TarInfo otherwise: memory per entry
+            tar.members.clear()  # type: ignore[attr-defined]  # tarfile keeps every TarInfo otherwise (not in typeshed)
             try:
                 reason = _member(ex, tar, member)
             except (OSError, ValueError, OverflowError) as exc:

@@ -10,6 +10,7 @@ symlink or crosses into another mount, and every error is a one-line message.
 from __future__ import annotations
 
 import errno
+import functools
 import logging
 import os
 import re
@@ -200,7 +201,7 @@ def _unlink_entries(fd: int, walk: Walk, parts: tuple[str, ...], mounts: _Mounts
         elif is_dir:
             subdirs.append(name)
         else:
-            _retry_writable(lambda n=name: os.unlink(n, dir_fd=fd), fd, walk, parts + (name,))
+            _retry_writable(functools.partial(os.unlink, name, dir_fd=fd), fd, walk, parts + (name,))
     return subdirs
 
 

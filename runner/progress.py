@@ -22,7 +22,7 @@ import re
 import sys
 import time
 from collections.abc import Callable, Iterator
-from typing import IO, Protocol, TextIO
+from typing import IO, Any, Protocol, TextIO
 
 MODES = ("auto", "plain", "none")
 _STEP = re.compile(r"^(?:Step \d+/\d+ : |STEP \d+/\d+: |#\d+ \[(?:[^\]]*?\s)?\d+/\d+\] )")
@@ -120,7 +120,7 @@ class RichProgress:
 
             console = Console(stderr=True)
         self.console = console
-        self._status = None
+        self._status: Any = None   # a rich.status.Status while a phase shows
         self._current: _Current | None = None
 
     def phase(self, name: str, detail: str = "", countdown: float | None = None) -> None:

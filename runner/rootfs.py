@@ -22,7 +22,7 @@ import tempfile
 import weakref
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from pylint_image.linter.errors import SourceError
 
@@ -123,13 +123,13 @@ class LayerCache:
 
     def _hold(self, diff_id: str, fd: int, entry: Path) -> bool:
         """Keep ``fd`` (shared-locked) as this run's hold on a valid entry; False otherwise."""
-        meta = read_meta(fd)
+        meta: Any = read_meta(fd)   # JSON: each field is checked by its conversion below
         try:
             assert meta is not None
             self._held[diff_id] = (fd, ExtractedLayer(
                 diff_id, entry / "tree", tuple(meta["whiteouts"]), tuple(meta["opaque_dirs"]),
                 tuple(map(tuple, meta["skipped"])), bool(meta["overlay_ready"]),
-                int(meta["tar_bytes"]), int(meta["disk_bytes"])))  # type: ignore[arg-type]
+                int(meta["tar_bytes"]), int(meta["disk_bytes"])))
         except (AssertionError, KeyError, TypeError, ValueError):
             os.close(fd)   # not an entry we wrote: treated as absent (and replaced)
             return False

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import PurePath
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..model.span import Span
 from ..report import Report
@@ -48,7 +48,7 @@ def split_lines(text: str) -> list[str]:
     return [line.rstrip("\r") for line in lines] if "\r" in text else lines
 
 
-def frame(lines: Sequence[str], span: Span, style: str, Text: type) -> list[Text]:
+def frame(lines: Sequence[str], span: Span, style: str, Text: Any) -> list[Text]:
     """Return the gutter-numbered source lines of ``span`` with ``^`` under the covered columns."""
     last = min(span.end_line, span.start_line + MAX_FRAME_LINES - 1, len(lines))
     width = len(str(last))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import attr
@@ -22,9 +22,10 @@ def to_json(obj: object) -> object:
     """
     import attr  # lazily: attrs costs ~15 ms to import and only SARIF output needs it
 
-    if attr.has(type(obj)):
+    cls: Any = type(obj)
+    if attr.has(cls):
         out: dict[str, object] = {}
-        for field in attr.fields(type(obj)):
+        for field in attr.fields(cls):
             value = getattr(obj, field.name)
             if value is None or (field.name not in ALWAYS_EMIT and _is_default(field, value)):
                 continue
@@ -40,7 +41,7 @@ def to_json(obj: object) -> object:
 def _is_default(field: attr.Attribute, value: object) -> bool:
     import attr
 
-    default = field.default
+    default: Any = field.default
     if default is attr.NOTHING:
         return False
     if isinstance(default, attr.Factory):  # type: ignore[arg-type]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from itertools import groupby
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from ..findings import Finding, Severity
 from ..report import Report, Table
@@ -38,7 +38,7 @@ class TextFormatter:
         if not on and not report.tables:
             # Plain output needs no rich: importing it costs ~30 ms of a ~60 ms cold start.
             console: Console = _PlainConsole(stream)  # type: ignore[assignment]
-            self._Text: type = _PlainText
+            self._Text: Any = _PlainText   # or rich.text.Text: the same interface
         else:
             from rich.console import Console
             from rich.text import Text
@@ -131,8 +131,8 @@ class TextFormatter:
             console.print(self._t(f"{len(report.notifications)} notification(s):", "bold"), soft_wrap=True)
         for n in report.notifications:
             where = notification_where(n, report.root)
-            line = f"  {n.level} {n.id}: {n.message}" + (f" ({where})" if where else "")
-            console.print(self._t(line, "dim" if n.level == "note" else ""), soft_wrap=True)
+            text = f"  {n.level} {n.id}: {n.message}" + (f" ({where})" if where else "")
+            console.print(self._t(text, "dim" if n.level == "note" else ""), soft_wrap=True)
 
 
 class _PlainText:

@@ -141,14 +141,14 @@ class InstructionBuilder:
                 head = rest[: len(rest) - len(body)].strip(_SPACE)
                 args.insert(0, Arg(head, self.span(node, at, at + len(head))))
             return "exec", tuple(args)
-        args = tuple(self.spans(node, split_words(rest, self.escape), at))
+        words = tuple(self.spans(node, split_words(rest, self.escape), at))
         if not rest:
-            return "none", args
+            return "none", words
         if keyword in JSON_CAPABLE:
-            return "shell", args
+            return "shell", words
         if keyword == "HEALTHCHECK" and body:
-            return "shell", args
-        return "none", args
+            return "shell", words
+        return "none", words
 
     def _check_name_value(self, keyword: str, rest: str, line: int) -> None:
         """Reject ENV/LABEL forms BuildKit's parseNameVal rejects."""

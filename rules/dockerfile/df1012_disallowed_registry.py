@@ -72,7 +72,7 @@ def check(dockerfile: Dockerfile, ctx: Context) -> Iterator[Violation]:
     scope = global_scope(dockerfile)
     for instruction in dockerfile.instructions():
         if instruction.keyword == "FROM":
-            stage = dockerfile.stage(instruction.stage_index)
+            stage = dockerfile.stage(instruction.stage_index) if instruction.stage_index is not None else None
             if stage is None or stage.base.is_stage_alias or stage.base.is_scratch:
                 continue  # no registry is pulled from
             reference = stage.base.resolved or stage.base.raw

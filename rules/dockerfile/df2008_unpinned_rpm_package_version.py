@@ -36,7 +36,8 @@ from pylint_image.rules._shared.shell import commands_of, locate, program_args, 
 def check(dockerfile: Dockerfile, ctx: Context) -> Iterator[Violation]:
     """Yield one violation per RUN that installs unpinned RPM packages."""
     for instruction, run in run_instructions(dockerfile):
-        span, names = None, []
+        span = None
+        names: list[str] = []
         for script, command in commands_of(run):
             found = recognize(*program_args(command))
             if found is None:

@@ -30,7 +30,9 @@ def claims_of(config: ImageConfig, commands: CommandConfig) -> Claims:
     shell_form = commands.shell_form if commands.argv == argv and argv else looks_shell_form(argv)
     health = plan_health(config.healthcheck, config.shell or DEFAULT_SHELL)
     # The start limit uses the image's own --start-period, not the health probe's capped copy.
-    start_period = max(config.healthcheck.start_period / 1e9, 0.0) if health is not None else 0.0
+    start_period = 0.0
+    if health is not None and config.healthcheck is not None:
+        start_period = max(config.healthcheck.start_period / 1e9, 0.0)
     return Claims(parse_exposed(config.exposed_ports), health, parse_signal(config.stop_signal),
                   shell_form, start_period)
 

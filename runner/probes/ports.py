@@ -64,7 +64,7 @@ def observe_ports(declared: Iterable[tuple[int, str]], sockets: Iterable[Listeni
         if addresses and protocol == "tcp" and connect is not None:
             reachable = connect(port, _connect_host(addresses, own_address))
         result.append(PortObservation(port, protocol, True, addresses, reachable))
-    for (port, protocol), addresses in sorted(by_key.items()):
+    for (port, protocol), seen in sorted(by_key.items()):
         if (port, protocol) not in declared:
-            result.append(PortObservation(port, protocol, False, tuple(sorted(set(addresses)))))
+            result.append(PortObservation(port, protocol, False, tuple(sorted(set(seen)))))
     return tuple(result)

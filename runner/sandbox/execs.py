@@ -65,7 +65,8 @@ def descendants(pid: int) -> list[int]:
         except (OSError, IndexError):
             continue
         children.setdefault(int(fields[1]), []).append(int(entry.name))
-    found, queue = [], [pid]
+    found: list[int] = []
+    queue = [pid]
     while queue and len(found) < _MAX_TREE:
         current = queue.pop(0)
         found.append(current)

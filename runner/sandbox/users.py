@@ -142,7 +142,8 @@ def exec_user(spec: bytes, passwd: list[_Passwd], groups: list[_Group], home: by
     user_part, _, rest = spec.partition(b":")
     group_part = rest.split(b":", 1)[0]
     entry = _find_user(user_part, passwd, 0)
-    uid, gid, sgids = 0, 0, ()
+    uid, gid = 0, 0
+    sgids: tuple[int, ...] = ()
     if entry is not None:
         uid, gid, home = entry.uid, entry.gid, entry.home
     elif user_part:
