@@ -24,6 +24,7 @@ from .findings import (
 )
 from .model.dockerfile import Arg, Comment, Dockerfile, Flag, Heredoc, ImageRef, Instruction, Stage
 from .model.span import Span
+from .reference import InvalidReference, Reference
 from .report import Report, Table
 from .ruleapi import Context, Needs, Rule, RuleMeta, Settings, Status, Target, rule
 from .tools import find_tool
@@ -60,8 +61,8 @@ def __getattr__(name: str):
 
 __all__ = [
     "Arg", "Comment", "Context", "Dockerfile", "Edit", "ExpansionBudget", "ExpansionCut", "Finding", "Fix",
-    "Flag", "Heredoc", "ImageLocation", "ImageRef", "Instruction", "Location", "Needs", "Notification",
-    "Report", "Rule", "RuleMeta", "RuntimeLocation", "Settings", "Severity", "SourceLocation", "Span",
+    "Flag", "Heredoc", "ImageLocation", "ImageRef", "Instruction", "InvalidReference", "Location", "Needs", "Notification",
+    "Reference", "Report", "Rule", "RuleMeta", "RuntimeLocation", "Settings", "Severity", "SourceLocation", "Span",
     "Stage", "Status", "Suppression", "Table", "Target", "Violation", "expansion_limit", "find_tool", "rule",
     *_LAZY,
 ]

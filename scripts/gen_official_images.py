@@ -1,4 +1,4 @@
-"""Generate ``rules/_shared/official_images.txt`` from the shared official-images list.
+"""Generate ``linter/official_images.txt`` from the shared official-images list.
 
 Usage: ``python scripts/gen_official_images.py [SOURCE_TXT]``.  The default source is
 ``../shared/data/official-images.txt`` relative to the repository root; the header of
@@ -14,7 +14,7 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SOURCE = REPO_ROOT.parent / "shared" / "data" / "official-images.txt"
-OUTPUT = REPO_ROOT / "rules" / "_shared" / "official_images.txt"
+OUTPUT = REPO_ROOT / "linter" / "official_images.txt"
 NAME_RE = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*$")
 
 

@@ -61,7 +61,7 @@ def test_wheel_contains_every_subpackage_and_no_generic_top_level(wheel: Path) -
         assert package.replace(".", "/") + "/__init__.py" in names, package
     tops = {n.split("/")[0] for n in names}
     assert not tops & {"linter", "rules", "runner", "tests"}, tops
-    assert "pylint_image/rules/_shared/official_images.txt" in names
+    assert "pylint_image/linter/official_images.txt" in names
     modules = {n for n in names if n.startswith("pylint_image/") and n.endswith(".py")}
     sources = {"pylint_image/" + p.relative_to(REPO).as_posix()
                for folder in TOP for p in (REPO / folder).rglob("*.py")}

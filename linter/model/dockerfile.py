@@ -7,6 +7,7 @@ from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from ..reference import Reference, split_reference
 from .span import Span
 from pylint_image.linter.model.frozen import frozen
 
@@ -67,27 +68,59 @@ class Arg:
 
 @frozen
 class ImageRef:
-    """A base image reference as written in FROM, classified after variable resolution."""
+    """The base image of a FROM, as written and classified after ARG resolution.
+
+    ``reference`` is the parsed image reference (:class:`~pylint_image.linter.reference.Reference`,
+    the one parser); it is None for ``scratch``, a stage alias, text with unresolved
+    variables, or text that is no valid reference (``FROM Ubuntu``).
+    """
 
     raw: str  # as written, before variable resolution
     resolved: str  # after ARG resolution (equal to raw when nothing to resolve)
-    registry: str | None  # None means Docker Hub
-    repository: str  # e.g. "library/python" for "python"; "" for scratch
-    tag: str | None
-    digest: str | None
+    reference: Reference | None
     is_scratch: bool
     is_stage_alias: bool
     has_variables: bool  # something remained unresolved after ARG resolution
+    span: Span | None = None  # the image word in the FROM line
+
+    def _parts(self) -> tuple[str | None, str, str | None, str | None]:
+        if self.reference is not None:
+            ref = self.reference
+            return ref.domain, ref.path, ref.tag, ref.digest
+        if self.is_scratch or self.is_stage_alias or not self.resolved:
+            return None, "", None, None
+        # Partly known (``python:${V}``): what the text says, unvalidated, for heuristics.
+        return split_reference(self.resolved)
+
+    @property
+    def registry(self) -> str | None:
+        """The registry domain (``docker.io`` for Docker Hub); None for scratch or a stage alias."""
+        return self._parts()[0]
+
+    @property
+    def repository(self) -> str:
+        """The path within the registry (``library/python`` for ``python``); "" for scratch."""
+        return self._parts()[1]
+
+    @property
+    def tag(self) -> str | None:
+        """The tag, or None."""
+        return self._parts()[2]
+
+    @property
+    def digest(self) -> str | None:
+        """The digest, or None."""
+        return self._parts()[3]
 
     @property
     def is_docker_hub(self) -> bool:
         """True when the image lives on Docker Hub."""
-        return self.registry is None
+        return self.reference is not None and self.reference.is_docker_hub
 
     @property
     def is_official(self) -> bool:
-        """True for ``library/NAME`` on Docker Hub (the official-images namespace)."""
-        return self.is_docker_hub and self.repository.startswith("library/")
+        """True for a Docker Official Image (:func:`pylint_image.linter.reference.is_official`)."""
+        return self.reference is not None and self.reference.is_official
 
 
 @frozen

@@ -7,11 +7,11 @@ from pathlib import Path
 
 from ..model.dockerfile import Dockerfile
 from .dockerfile import build_dockerfile
-from .images import parse_image_ref, split_reference
+from .images import parse_image_ref
 from .reader import read_dockerfile_text
 from .variables import expand, global_scope, scope_at
 
-__all__ = ["expand", "global_scope", "parse_dockerfile", "parse_image_ref", "scope_at", "split_reference"]
+__all__ = ["expand", "global_scope", "parse_dockerfile", "parse_image_ref", "scope_at"]
 
 
 def parse_dockerfile(

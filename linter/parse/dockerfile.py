@@ -90,7 +90,7 @@ def _stage(
     platform = from_ins.flag("platform")
     if platform is not None:
         platform = expand(platform, scope, budget=budget)
-    base = parse_image_ref(words[0], scope, names, budget)
+    base = parse_image_ref(words[0], scope, names, budget, from_ins.args[0].span)
     last = body[-1].span
     span = Span(from_ins.span.start_line, from_ins.span.start_col, last.end_line, last.end_col)
     return Stage(index, name, base, platform, from_ins, tuple(body), span)

@@ -42,7 +42,7 @@ from collections.abc import Iterator
 
 from pylint_image.linter import Context, Dockerfile, Instruction, RuleMeta, Severity, Stage, Target, Violation, rule
 from pylint_image.rules._shared.buildkit import skipped
-from pylint_image.rules._shared.images import image_of, stage_chain
+from pylint_image.rules._shared.images import stage_chain
 from pylint_image.rules._shared.spelling import suggest
 from pylint_image.rules._shared.variables import parse_assignments, walk
 
@@ -80,7 +80,7 @@ def _message(name: str, scope: dict, stage: Stage, dockerfile: Dockerfile, known
     if name in PLATFORM:
         return f"Usage of undefined variable '${name}': declare 'ARG {name}' in this stage to use it"
     root = list(stage_chain(dockerfile, stage))[-1]
-    prefix = image_of(root.base).repository.rsplit("/", 1)[-1].upper().replace("-", "_") + "_"
+    prefix = root.base.repository.rsplit("/", 1)[-1].upper().replace("-", "_") + "_"
     if name in _elsewhere(dockerfile, stage) and (known_env or not name.startswith(prefix)):
         return f"Usage of undefined variable '${name}': it is declared elsewhere, add 'ARG {name}' to this stage"
     if known_env or name != name.upper():

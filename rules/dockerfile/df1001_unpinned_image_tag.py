@@ -32,7 +32,6 @@ from collections.abc import Iterator
 
 from pylint_image.linter import Context, Dockerfile, RuleMeta, Severity, Target, Violation, rule
 from pylint_image.rules._shared import anchor
-from pylint_image.rules._shared.images import image_of
 from pylint_image.rules._shared import frozen
 
 
@@ -54,13 +53,12 @@ def check(dockerfile: Dockerfile, ctx: Context) -> Iterator[Violation]:
         # An unresolved variable (ARG without default) is supplied at build time: unknown.
         if base.has_variables:
             continue
-        image = image_of(base)
-        if image.digest:
-            continue
+        image = base.reference
+        if image is None or image.digest:
+            continue  # not a reference BuildKit could pull, or pinned
         name = base.resolved or base.raw
         via = f" (resolved from {base.raw})" if base.resolved and base.resolved != base.raw else ""
-        args = stage.from_instruction.args
-        where = anchor(stage.from_instruction, args[0].span if args else None)
+        where = anchor(stage.from_instruction, base.span)
         if not image.tag or image.tag == "latest":
             what = "the tag 'latest'" if image.tag else "no tag"
             yield Violation(where, f"base image '{name}'{via} uses {what}: pin a version tag or a digest")

@@ -39,7 +39,7 @@ from collections.abc import Iterator
 
 from pylint_image.linter import Context, Dockerfile, RuleMeta, Severity, Target, Violation, rule
 from pylint_image.rules._shared import anchor
-from pylint_image.rules._shared.images import image_of, is_official, is_trusted
+from pylint_image.rules._shared.images import is_trusted
 from pylint_image.rules._shared import frozen
 
 
@@ -61,12 +61,11 @@ def check(dockerfile: Dockerfile, ctx: Context) -> Iterator[Violation]:
         # An unresolved variable is chosen at build time: we cannot tell what it names.
         if base.has_variables:
             continue
-        image = image_of(base)
-        if is_official(image) or is_trusted(image, trusted):
+        image = base.reference
+        if image is None or image.is_official or is_trusted(image, trusted):
             continue
-        args = stage.from_instruction.args
-        where = anchor(stage.from_instruction, args[0].span if args else None)
-        yield Violation(where, f"base image '{image.path}' is not a Docker Official Image and "
+        where = anchor(stage.from_instruction, base.span)
+        yield Violation(where, f"base image '{image.name}' is not a Docker Official Image and "
                                "its registry/namespace is not in the trusted list")
 
 

@@ -27,16 +27,21 @@ FROM busybox:${TAG}
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
-from pylint_image.linter import Context, Dockerfile, RuleMeta, Severity, Target, Violation, rule
+from pylint_image.linter import (Context, Dockerfile, InvalidReference, Reference, RuleMeta, Severity, Target,
+                                 Violation, rule)
 from pylint_image.rules._shared.buildkit import skipped
 from pylint_image.rules._shared.variables import expand, global_scope, has_variables
 
-# name[:tag][@digest], with lower-case path components (the Docker reference grammar, loosely).
-_VALID = re.compile(r"^[a-z0-9]+(?:[._:-][a-zA-Z0-9]+)*(?:/[a-z0-9]+(?:[._-]+[a-z0-9]+)*)*"
-                    r"(?::[\w][\w.-]{0,127})?(?:@[a-z0-9]+:[a-fA-F0-9]{32,})?$")
+
+def _valid(image: str) -> bool:
+    """True when ``image`` is a reference BuildKit accepts (the linter's one reference parser)."""
+    try:
+        Reference.parse(image)
+    except InvalidReference:
+        return False
+    return True
 
 
 def check(dockerfile: Dockerfile, ctx: Context) -> Iterator[Violation]:
@@ -53,7 +58,7 @@ def check(dockerfile: Dockerfile, ctx: Context) -> Iterator[Violation]:
         image = expand(raw, empty)
         if has_variables(image):
             continue  # an undeclared variable is undefined-arg-in-from's concern
-        if not _VALID.match(image):
+        if not _valid(image):
             yield Violation(stage.from_instruction.keyword_span,
                             f"with the ARG defaults, FROM {raw} becomes '{image}', not a valid image: "
                             "give the ARG a default")

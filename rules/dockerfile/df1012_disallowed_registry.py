@@ -35,8 +35,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from pylint_image.linter import Context, Dockerfile, RuleMeta, Severity, Status, Target, Violation, rule
-from pylint_image.rules._shared.images import parse_image
+from pylint_image.linter import Context, Dockerfile, Reference, RuleMeta, Severity, Status, Target, Violation, rule
 from pylint_image.rules._shared.variables import expand, global_scope
 from pylint_image.rules._shared import frozen
 
@@ -62,8 +61,11 @@ def _matcher(patterns: tuple[str, ...]) -> re.Pattern[str]:
 
 def _registry(reference: str) -> str | None:
     """The registry host of an image reference, or None when a variable hides it."""
-    host = reference.split("/", 1)[0]
-    return None if "$" in host else parse_image(reference).registry
+    if "$" in reference.split("/", 1)[0]:
+        return None
+    # Only the domain is needed, and it is known even when a variable hides the rest.
+    domain = Reference.split(reference)[0].lower()
+    return "docker.io" if domain in _HUB else domain
 
 
 def check(dockerfile: Dockerfile, ctx: Context) -> Iterator[Violation]:

@@ -57,7 +57,7 @@ _NON_ROOT_REPOSITORY = re.compile(
 
 
 def _path(base: ImageRef) -> str:
-    """``registry/repository`` of a base image, lower-case (registry omitted for Docker Hub)."""
+    """``registry/repository`` of a base image, lower-case (``docker.io/...`` for Docker Hub)."""
     repository = base.repository.lower()
     return f"{base.registry.lower()}/{repository}" if base.registry else repository
 

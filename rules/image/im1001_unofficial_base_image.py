@@ -33,9 +33,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from pylint_image.linter import Context, RuleMeta, Severity, Target, Violation, rule
+from pylint_image.linter import Context, InvalidReference, Reference, RuleMeta, Severity, Target, Violation, rule
 from pylint_image.rules._shared.built import built_base, from_span, image_location
-from pylint_image.rules._shared.images import parse_image, untrusted
+from pylint_image.rules._shared.images import untrusted
 from pylint_image.rules._shared import frozen
 
 if TYPE_CHECKING:
@@ -55,13 +55,16 @@ def check(image: Image, ctx: Context) -> Iterator[Violation]:
     if base is None or "$" in base.reference:
         return  # unknown, or chosen at build time from a variable we could not resolve
     trusted = (*ctx.settings.trusted_registries, *(ctx.options.trusted if ctx.options else ()))
-    parsed = parse_image(base.reference)
+    try:
+        parsed = Reference.parse(base.reference)
+    except InvalidReference:
+        return  # not an image BuildKit could have pulled: nothing to judge
     if not untrusted(parsed, trusted):
         return
     span = from_span(base.from_instruction) if base.from_instruction is not None else None
     # Layer 0 always comes from the base image; provenance attributes it to the FROM line.
     yield Violation(image_location(image, ctx, 0, span),
-                    f"base image '{parsed.path}' (from the {base.origin}) is not a Docker Official "
+                    f"base image '{parsed.name}' (from the {base.origin}) is not a Docker Official "
                     "Image and its registry/namespace is not in the trusted list")
 
 

@@ -32,9 +32,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from pylint_image.linter import Context, RuleMeta, Severity, Target, Violation, rule
+from pylint_image.linter import Context, InvalidReference, Reference, RuleMeta, Severity, Target, Violation, rule
 from pylint_image.rules._shared.built import built_base, from_span, image_location
-from pylint_image.rules._shared.images import parse_image, unpinned_tag
+from pylint_image.rules._shared.images import unpinned_tag
 from pylint_image.rules._shared import frozen
 
 if TYPE_CHECKING:
@@ -53,7 +53,10 @@ def check(image: Image, ctx: Context) -> Iterator[Violation]:
     base = built_base(image, ctx)
     if base is None or "$" in base.reference:
         return  # unknown, or chosen at build time from a variable we could not resolve
-    parsed = parse_image(base.reference)
+    try:
+        parsed = Reference.parse(base.reference)
+    except InvalidReference:
+        return  # not an image BuildKit could have pulled: nothing to judge
     floating = unpinned_tag(parsed)
     span = from_span(base.from_instruction) if base.from_instruction is not None else None
     # Layer 0 always comes from the base image; provenance attributes it to the FROM line.

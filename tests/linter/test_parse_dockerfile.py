@@ -107,7 +107,10 @@ def test_stages_and_aliases() -> None:
     local = df.stages[5].base
     assert (local.registry, local.repository, local.tag) == ("localhost:5000", "team/img", "dev")
     hub = df.stages[6].base
-    assert (hub.registry, hub.repository, hub.is_official) == (None, "library/ubuntu", True)
+    assert (hub.registry, hub.repository, hub.is_official) == ("docker.io", "library/ubuntu", True)
+    assert hub.reference is not None and str(hub.reference) == "docker.io/library/ubuntu"
+    assert hub.span is not None
+    assert df.line(hub.span.start_line)[hub.span.start_col - 1:hub.span.end_col - 1] == hub.raw
     assert [i.stage_index for i in df.instructions()][:5] == [None, None, None, 0, 0]
     assert [i.index for i in df.instructions()] == list(range(14))
 

@@ -46,24 +46,6 @@ def test_from_uses_defaults_and_latest() -> None:
     assert df.stages[2].base.repository == "library/alpine" and not df.stages[2].base.has_variables
 
 
-@pytest.mark.parametrize(
-    ("ref", "registry", "repository", "tag", "digest"),
-    [
-        ("ubuntu", None, "library/ubuntu", None, None),
-        ("ubuntu:22.04", None, "library/ubuntu", "22.04", None),
-        ("bitnami/redis:7", None, "bitnami/redis", "7", None),
-        ("quay.io/prometheus/node-exporter:v1", "quay.io", "prometheus/node-exporter", "v1", None),
-        ("localhost/img", "localhost", "img", None, None),
-        ("registry:5000/a/b:c@sha256:ff", "registry:5000", "a/b", "c", "sha256:ff"),
-        ("index.docker.io/library/nginx", None, "library/nginx", None, None),
-    ],
-)
-def test_parse_image_ref(ref, registry, repository, tag, digest) -> None:
-    r = parse_image_ref(ref)
-    assert (r.registry, r.repository, r.tag, r.digest) == (registry, repository, tag, digest)
-    assert not r.is_scratch and not r.is_stage_alias and not r.has_variables
-
-
 def test_scratch_and_alias_case_insensitive() -> None:
     assert parse_image_ref("SCRATCH").is_scratch
     assert parse_image_ref("Builder", earlier_stages={"builder"}).is_stage_alias

@@ -10,7 +10,7 @@ import pytest
 
 from pylint_image.linter.parse import parse_dockerfile
 from pylint_image.rules._shared.commands import run_commands
-from pylint_image.rules._shared.images import is_official, is_trusted, official_images, parse_image, shipped_stages
+from pylint_image.rules._shared.images import shipped_stages
 from pylint_image.rules._shared.packages import command_name, recognize_install, recognize_invocation
 from pylint_image.rules._shared.variables import expand, scope_at
 from tests.support.linting import lint_text
@@ -145,30 +145,6 @@ def test_env_is_inherited_from_the_parent_stage() -> None:
     df = _parse("FROM python:3.12 AS base\nENV PIP_NO_CACHE_DIR=1\nFROM base\nRUN pip install -r r.txt\n")
     run = df.stages[1].instructions[-1]
     assert scope_at(df, run)["PIP_NO_CACHE_DIR"] == "1"
-
-
-@pytest.mark.parametrize(("ref", "registry", "repository", "tag", "digest"), [
-    ("python", "docker.io", "library/python", None, None),
-    ("python:3.12", "docker.io", "library/python", "3.12", None),
-    ("bitnami/redis:7", "docker.io", "bitnami/redis", "7", None),
-    ("localhost:5000/app", "localhost:5000", "app", None, None),
-    ("ghcr.io/org/app:1@sha256:abc", "ghcr.io", "org/app", "1", "sha256:abc"),
-    ("index.docker.io/library/alpine", "docker.io", "library/alpine", None, None),
-])
-def test_parse_image(ref, registry, repository, tag, digest) -> None:
-    image = parse_image(ref)
-    assert (image.registry, image.repository, image.tag, image.digest) == (registry, repository, tag, digest)
-
-
-def test_official_and_trusted() -> None:
-    assert len(official_images()) == 144 and "python" in official_images()
-    assert is_official(parse_image("python:3")) and is_official(parse_image("arm64v8/alpine"))
-    assert not is_official(parse_image("ghcr.io/x/python")) and not is_official(parse_image("someone/python"))
-    trusted = ["ghcr.io/acme", "bitnami", "mcr.microsoft.com"]
-    assert is_trusted(parse_image("ghcr.io/acme/app:1"), trusted)
-    assert not is_trusted(parse_image("ghcr.io/acme-evil/app:1"), trusted)
-    assert is_trusted(parse_image("docker.io/bitnami/redis"), trusted)
-    assert is_trusted(parse_image("mcr.microsoft.com/dotnet/sdk:8.0"), trusted)
 
 
 def test_shipped_stages_follow_aliases() -> None:
