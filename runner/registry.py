@@ -24,7 +24,9 @@ from typing import IO
 from pylint_image.linter.errors import SourceError
 from pylint_image.linter.oci.multiarch import Platform, parse_platform, pick_manifest
 from pylint_image.linter.oci.resolve import blob_path
-from pylint_image.runner.registry_auth import Credentials, Response, Transport, clean, stream_into
+from pylint_image.linter.reference import InvalidReference, Reference
+from pylint_image.runner.registry_credentials import Credentials
+from pylint_image.runner.registry_http import Response, Transport, clean, stream_into
 from pylint_image.linter.model.frozen import frozen
 
 LOG = logging.getLogger(__name__)
@@ -38,26 +40,12 @@ MANIFEST_TYPES = ("application/vnd.oci.image.manifest.v1+json",
 CONFIG_TYPES = ("application/vnd.oci.image.config.v1+json",
                 "application/vnd.docker.container.image.v1+json")
 MANIFEST_LIMIT = 4 << 20  # the distribution spec's limit on manifests a registry must accept
-DOCKER_HUB = "registry-1.docker.io"
+# Registries whose Registry API is not served at their domain: Docker Hub's images are named
+# docker.io/... (the canonical domain of every reference), its API lives at registry-1.docker.io.
+API_HOSTS = {"docker.io": "registry-1.docker.io"}
+DEFAULT_TAG = "latest"
 
 _DIGEST = re.compile(r"^(sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128})$")
-_HOST = re.compile(r"^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)(:\d{1,5})?$")
-_COMPONENT = re.compile(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$")
-_TAG = re.compile(r"^\w[\w.-]{0,127}$")
-
-
-@frozen
-class Reference:
-    """A parsed image reference: registry ``host[:port]``, repository name, tag and/or digest."""
-
-    host: str
-    name: str
-    tag: str = "latest"
-    digest: str = ""
-
-    def __str__(self) -> str:
-        tag, digest = f":{self.tag}" * bool(self.tag), f"@{self.digest}" * bool(self.digest)
-        return f"{self.host}/{self.name}{tag}{digest}"
 
 
 @frozen
@@ -69,36 +57,26 @@ class Descriptor:
     size: int
 
 
-def parse_reference(ref: str) -> Reference:
-    """Parse ``[host[:port]/]name[:tag][@digest]`` the way docker does.
+def parse_source(ref: str) -> Reference:
+    """Parse a ``registry:``/``docker://`` source (or a bare reference) with the linter's parser.
 
-    The first path component is a registry host only when it has a ``.`` or ``:``, is
-    ``localhost`` or is a bracketed IPv6 address; otherwise the image is on Docker Hub,
-    where single names live under ``library/``.
+    The tag defaults to ``latest`` unless a digest pins the image, as ``docker pull`` does.
     """
     text = ref.strip()
     for prefix in SOURCE_PREFIXES:
         text = text.removeprefix(prefix)
-    rest, _, digest = text.partition("@")
-    if digest and not _DIGEST.match(digest):
-        raise SourceError(f"{clean(ref)}: malformed digest {clean(digest)!r}")
-    tag = ""
-    colon = rest.rfind(":")
-    if colon > rest.rfind("/") and not rest.endswith("]"):
-        rest, tag = rest[:colon], rest[colon + 1:]
-        if not _TAG.match(tag):
-            raise SourceError(f"{clean(ref)}: malformed tag {clean(tag)!r}")
-    first, slash, remainder = rest.partition("/")
-    if slash and ("." in first or ":" in first or first == "localhost" or first.startswith("[")):
-        host, name = first, remainder
-    else:
-        host, name = "docker.io", rest
-    if host in ("docker.io", "index.docker.io"):
-        host = DOCKER_HUB
-        name = name if "/" in name else f"library/{name}"
-    if not _HOST.match(host) or not name or not all(_COMPONENT.match(c) for c in name.split("/")):
-        raise SourceError(f"{clean(ref)}: not an image reference (host[:port]/name[:tag][@digest])")
-    return Reference(host, name, tag or ("" if digest else "latest"), digest)
+    try:
+        parsed = Reference.parse(text)
+    except InvalidReference as exc:
+        raise SourceError(f"{clean(ref)}: {clean(exc)}") from None
+    if parsed.tag is None and parsed.digest is None:
+        parsed = Reference(parsed.domain, parsed.path, DEFAULT_TAG, None, parsed.text)
+    return parsed
+
+
+def api_host(ref: Reference) -> str:
+    """The ``host[:port]`` serving the Registry API for ``ref``'s domain (Docker Hub's is not docker.io)."""
+    return API_HOSTS.get(ref.domain, ref.domain)
 
 
 def default_cache_dir() -> Path:
@@ -157,7 +135,7 @@ def pull_to_layout(ref: str, dest: Path, *, platform: str | None = None,
 
 def _pull(ref: str, dest: Path, root: Path, platform: str | None, insecure: Iterable[str],
           timeout: float, deadline: float) -> tuple[Reference, Descriptor]:
-    parsed = parse_reference(ref)
+    parsed = parse_source(ref)
     transport = Transport(insecure, timeout, deadline, Credentials.from_docker_config())
     puller = _Puller(parsed, transport, BlobCache(root / "blobs"), _platform(platform))
     manifest, blobs = puller.pull()
@@ -237,13 +215,14 @@ class _Puller:
         self.transport = transport
         self.cache = cache
         self.platform = platform
-        self.base = f"{transport.scheme(ref.host)}://{ref.host}/v2/{ref.name}"
-        self.scope = f"repository:{ref.name}:pull"
+        host = api_host(ref)
+        self.base = f"{transport.scheme(host)}://{host}/v2/{ref.path}"
+        self.scope = f"repository:{ref.path}:pull"
 
     def pull(self) -> tuple[Descriptor, list[Descriptor]]:
         """Return the chosen image manifest's descriptor and its config and layer descriptors."""
         pinned = Descriptor("", self.ref.digest, -1) if self.ref.digest else None
-        desc, doc = self.manifest(self.ref.digest or self.ref.tag, pinned)
+        desc, doc = self.manifest(self.ref.digest or self.ref.tag or DEFAULT_TAG, pinned)
         if desc.media_type in INDEX_TYPES:
             chosen = pick_platform(doc, self.platform, f"{self.base}/manifests/{desc.digest}")
             desc, doc = self.manifest(chosen.digest, chosen)
@@ -253,7 +232,7 @@ class _Puller:
         where = f"{self.base}/manifests/{desc.digest}"
         blobs = [_descriptor(doc.get("config"), where, "config")]
         blobs += [_descriptor(layer, where, f"layer {i}")
-                  for i, layer in enumerate(doc["layers"])]  # type: ignore[arg-type]
+                  for i, layer in enumerate(doc["layers"])]
         for blob in blobs:
             if not self.cache.lookup(blob):
                 with self.transport.get(f"{self.base}/blobs/{blob.digest}", (), self.scope) as resp:

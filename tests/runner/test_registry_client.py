@@ -13,9 +13,10 @@ import pytest
 
 from pylint_image.linter.errors import SourceError
 from pylint_image.linter.oci import load_image
+from pylint_image.linter import Reference
 from pylint_image.runner.registry import (
-    Reference,
-    parse_reference,
+    api_host,
+    parse_source,
     pull_to_layout,
     resolve_registry_source,
 )
@@ -44,28 +45,32 @@ def image(registry: FakeRegistry) -> FakeImage:
     return img
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("busybox", Reference("registry-1.docker.io", "library/busybox", "latest")),
-    ("docker.io/org/app:2", Reference("registry-1.docker.io", "org/app", "2")),
-    ("127.0.0.1:5000/a/b:t", Reference("127.0.0.1:5000", "a/b", "t")),
-    ("localhost/x", Reference("localhost", "x", "latest")),
-    ("[::1]:5000/x@" + DIGEST, Reference("[::1]:5000", "x", "", DIGEST)),
-    ("registry:ghcr.io/o/r:v1.2", Reference("ghcr.io", "o/r", "v1.2")),
-    ("docker://quay.io/a:b@" + DIGEST, Reference("quay.io", "a", "b", DIGEST)),
+@pytest.mark.parametrize(("text", "expected", "host"), [
+    ("busybox", Reference("docker.io", "library/busybox", "latest"), "registry-1.docker.io"),
+    ("docker.io/org/app:2", Reference("docker.io", "org/app", "2"), "registry-1.docker.io"),
+    ("index.docker.io/org/app:2", Reference("docker.io", "org/app", "2"), "registry-1.docker.io"),
+    ("127.0.0.1:5000/a/b:t", Reference("127.0.0.1:5000", "a/b", "t"), "127.0.0.1:5000"),
+    ("localhost/x", Reference("localhost", "x", "latest"), "localhost"),
+    ("[::1]:5000/x@" + DIGEST, Reference("[::1]:5000", "x", None, DIGEST), "[::1]:5000"),
+    ("registry:ghcr.io/o/r:v1.2", Reference("ghcr.io", "o/r", "v1.2"), "ghcr.io"),
+    ("docker://quay.io/a:b@" + DIGEST, Reference("quay.io", "a", "b", DIGEST), "quay.io"),
 ])
-def test_parse_reference(text, expected):
-    assert parse_reference(text) == expected
+def test_parse_source(text, expected, host):
+    """The linter's one Reference, with docker pull's default tag; only the client knows Hub's API host."""
+    parsed = parse_source(text)
+    assert parsed == expected and (parsed.tag, parsed.digest) == (expected.tag, expected.digest)
+    assert api_host(parsed) == host
 
 
 @pytest.mark.parametrize(("text", "message"), [
-    ("UPPER/x", "UPPER/x: not an image reference (host[:port]/name[:tag][@digest])"),
-    ("h.io/a/../b", "h.io/a/../b: not an image reference (host[:port]/name[:tag][@digest])"),
+    ("upper/X", "upper/X: repository name 'upper/X' must be lower-case"),
+    ("h.io/a/../b", "h.io/a/../b: not an image reference ([domain/]path[:tag][@digest])"),
     ("h.io/x@sha256:zz", "h.io/x@sha256:zz: malformed digest 'sha256:zz'"),
     ("h.io/x:t t", "h.io/x:t t: malformed tag 't t'"),
 ])
-def test_parse_reference_refuses(text, message):
+def test_parse_source_refuses(text, message):
     with pytest.raises(SourceError) as caught:
-        parse_reference(text)
+        parse_source(text)
     assert str(caught.value) == message
 
 

@@ -1,33 +1,32 @@
-"""HTTP for the registry client: redirects, token and Basic auth, deadlines, bounded bodies.
+"""HTTP for the registry client: redirects, answering auth challenges, deadlines, bounded bodies.
 
 Only the standard library (``http.client``): ``urllib.request`` would forward the
 ``Authorization`` header to the storage host a registry redirects blobs to, and its reads
 cannot be bounded by a deadline.  Every failure becomes one :class:`SourceError` line
-naming the URL; nothing here writes to disk.
+naming the URL; nothing here writes to disk.  The credentials it answers Basic and token
+challenges with come from ``registry_credentials``.
 """
 
 from __future__ import annotations
 
-import base64
 import http.client
 import json
 import logging
-import os
 import re
 import socket
 import ssl
 import time
 from collections.abc import Callable, Iterable
-from pathlib import Path
 from typing import IO
 from urllib.parse import urlencode, urljoin, urlsplit
 
 from pylint_image.linter.errors import SourceError
+from pylint_image.runner.registry_credentials import Credentials
 
 LOG = logging.getLogger(__name__)
 CHUNK = 1 << 20
 MAX_REDIRECTS = 5
-TOKEN_LIMIT = 1 << 20
+TOKEN_LIMIT = 1 << 20  # a token response; no token is anywhere near this
 _AUTH_PARAM = re.compile(r'(\w+)=(?:"([^"]*)"|([^,\s]*))')
 _UNSAFE = re.compile(r"[^\x20-\x7e]")
 
@@ -285,68 +284,6 @@ class Transport:
         if not isinstance(token, str) or not token or _UNSAFE.search(token):
             raise SourceError(f"{clean(final, 300)}: token response has no usable token")
         return f"Bearer {token}"
-
-
-class Credentials:
-    """Basic credentials per registry host, read from docker's ``config.json`` ``auths``.
-
-    Credential helpers (``credsStore``/``credHelpers``) would mean running programs; they
-    are not consulted.
-    """
-
-    _HUB = ("registry-1.docker.io", "index.docker.io", "docker.io")
-
-    def __init__(self, auths: dict[str, str]) -> None:
-        self._auths = auths
-
-    @classmethod
-    def from_docker_config(cls, path: Path | None = None) -> Credentials:
-        """Read ``$DOCKER_CONFIG/config.json`` or ``~/.docker/config.json``; empty when absent."""
-        if path is None:
-            base = os.environ.get("DOCKER_CONFIG") or str(Path.home() / ".docker")
-            path = Path(base) / "config.json"
-        try:
-            with path.open("rb") as handle:
-                doc = json.loads(handle.read(TOKEN_LIMIT))
-        except FileNotFoundError:
-            return cls({})
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            # A broken config must not stop an anonymous pull: warn and go on without it.
-            LOG.warning("%s: ignored (%s)", path, exc)
-            return cls({})
-        auths = doc.get("auths") if isinstance(doc, dict) else None
-        found: dict[str, str] = {}
-        for key, entry in (auths.items() if isinstance(auths, dict) else ()):
-            value = _basic_value(entry)
-            if value:
-                found[_registry_key(str(key))] = value
-        return cls(found)
-
-    def basic(self, netloc: str) -> str | None:
-        """Return the base64 ``user:password`` for a registry host, or None."""
-        key = netloc.lower()
-        if key in self._HUB:
-            return next((self._auths[h] for h in self._HUB if h in self._auths), None)
-        return self._auths.get(key)
-
-
-def _registry_key(key: str) -> str:
-    """``https://host:port/v1/`` and ``host:port`` both name the registry ``host:port``."""
-    if "://" in key:
-        key = urlsplit(key).netloc
-    return key.split("/", 1)[0].lower()
-
-
-def _basic_value(entry: object) -> str:
-    if not isinstance(entry, dict):
-        return ""
-    auth = entry.get("auth")
-    if isinstance(auth, str) and auth:
-        return auth
-    user, password = entry.get("username"), entry.get("password")
-    if isinstance(user, str) and isinstance(password, str) and user:
-        return base64.b64encode(f"{user}:{password}".encode()).decode()
-    return ""
 
 
 def stream_into(resp: Response, sink: IO[bytes], size: int,
