@@ -27,7 +27,7 @@ import subprocess
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import IO, BinaryIO
+from typing import IO, TYPE_CHECKING, BinaryIO
 
 from pylint_image.linter.errors import EngineUnavailable, SourceError
 from pylint_image.linter.model.image import Image, ImageConfig
@@ -38,8 +38,11 @@ from pylint_image.linter.oci.multiarch import Platform, check_config_platform, p
 
 from .docker_socket import engine_error, inspect_image
 from .fsutil import remove_tree
-from .rootfs import LayerCache, LayerSource
+from .extract import LayerSource
 from pylint_image.linter.model.frozen import frozen
+
+if TYPE_CHECKING:   # only verify passes a layer cache; `image` never loads rootfs and the sandbox
+    from .rootfs import LayerCache
 
 LOG = logging.getLogger(__name__)
 _INSPECT_TIMEOUT = 60.0

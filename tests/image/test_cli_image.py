@@ -121,3 +121,14 @@ def test_unreachable_engine_is_exit_3_with_the_engines_message_once(tmp_path: Pa
     said = result.stdout + result.stderr
     needle = "Cannot connect to the Docker daemon" if shutil.which("docker") else "cannot run docker save"
     assert said.count(needle) == 1 and "engine-unavailable" in said and "Traceback" not in said, said
+
+
+def test_image_command_loads_neither_the_sandbox_nor_the_layer_cache(tmp_path: Path) -> None:
+    layout = synth.write_oci_layout({"layers": [{"files": [{"path": "/a", "content": "x"}]}]}, tmp_path / "l")
+    script = ("import sys\nfrom pylint_image.linter.cli import main\ncode = main(['image', sys.argv[1], '-f', 'json'])\n"
+              "print(code, sorted(m for m in sys.modules if m.startswith(('pylint_image.runner.sandbox', "
+              "'pylint_image.runner.rootfs', 'pylint_image.runner.build', 'pylint_image.runner.registry'))))\n")
+    done = subprocess.run([sys.executable, "-c", script, str(layout)], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120, check=False)
+    code, _, loaded = done.stdout.strip().splitlines()[-1].partition(" ")
+    assert code in ("0", "1") and loaded == "[]", done.stdout + done.stderr
