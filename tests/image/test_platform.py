@@ -188,3 +188,19 @@ def test_verify_platform_applies_to_image_sources_only(tmp_path: Path) -> None:
     result = cli("verify", ".", "--platform", "linux/arm64", cwd=tmp_path)
     assert result.returncode == 2
     assert "--platform picks the image of a multi-platform --image SOURCE" in result.stderr, result.stderr
+
+
+@pytest.mark.docker
+@pytest.mark.parametrize("command", [["image"], ["verify", "--no-static", "--image"]])
+def test_a_daemon_image_of_another_platform_is_refused_when_one_is_asked_for(tmp_path: Path,
+                                                                              command: list[str]) -> None:
+    from tests.support.docker_images import busybox_base
+
+    base = busybox_base()   # this host's platform, as the engine built it
+    other = "linux/s390x" if host_platform().architecture != "s390x" else "linux/amd64"
+    result = cli(*command, f"docker-daemon:{base}", "--platform", other, cwd=tmp_path)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.splitlines() == [
+        f"pylint-image: error: docker-daemon:{base}: the image is {host_platform()}, not {other}"], result.stderr
+    same = cli("image", f"docker-daemon:{base}", "--platform", str(host_platform()), "-f", "json", cwd=tmp_path)
+    assert same.returncode in (0, 1) and json.loads(same.stdout)["targets"], same.stderr
