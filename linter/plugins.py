@@ -73,15 +73,29 @@ def _normalize(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def _dist_folders() -> Iterator[tuple[str, str]]:
-    """Yield (normalized name, metadata path) of every installed distribution on sys.path.
+# One scan per process (and sys.path): a run asks for rules, formatters and our version.
+_SCAN: tuple[tuple[str, ...], tuple[tuple[str, str], ...]] | None = None
+_ENTRY_POINTS: dict[str, dict[str, list[tuple[str, str]]]] = {}  # folder -> group -> (name, value)
+
+
+def _dist_folders() -> tuple[tuple[str, str], ...]:
+    """(normalized name, metadata path) of every installed distribution on sys.path.
 
     The name comes from the folder name, as importlib.metadata finds distributions; the
     first one on sys.path wins, as for imports.  Nothing is read here: importlib.metadata
     costs 20+ ms of imports (email, zipfile, csv) on every start, most of our cold start.
     """
+    global _SCAN
+    key = tuple(sys.path)
+    if _SCAN is None or _SCAN[0] != key:
+        _ENTRY_POINTS.clear()
+        _SCAN = (key, tuple(_scan(key)))
+    return _SCAN[1]
+
+
+def _scan(entries: tuple[str, ...]) -> Iterator[tuple[str, str]]:
     seen: set[str] = set()
-    for entry in sys.path:
+    for entry in entries:
         try:
             with os.scandir(entry or ".") as it:
                 names = [e.name for e in it if e.name.lower().endswith((".dist-info", ".egg-info"))]
@@ -125,22 +139,31 @@ def read_metadata(path: str) -> dict[str, str]:
 
 
 def _read_entry_points(folder: str, group: str) -> list[tuple[str, str]]:
+    groups = _ENTRY_POINTS.get(folder)
+    if groups is None:
+        groups = _ENTRY_POINTS[folder] = _parse_entry_points(folder)
+    return groups.get(group, [])
+
+
+def _parse_entry_points(folder: str) -> dict[str, list[tuple[str, str]]]:
+    """Every group of a distribution's entry_points.txt: group -> [(name, "module:attr")]."""
     try:
         with open(os.path.join(folder, "entry_points.txt"), encoding="utf-8") as fh:
             text = fh.read()
     except OSError:
-        return []
-    found, current = [], None
+        return {}
+    groups: dict[str, list[tuple[str, str]]] = {}
+    current: list[tuple[str, str]] | None = None
     for raw in text.splitlines():
         line = raw.strip()
         if not line or line.startswith(("#", ";")):
             continue
         if line.startswith("[") and line.endswith("]"):
-            current = line[1:-1].strip()
-        elif current == group and "=" in line:
+            current = groups.setdefault(line[1:-1].strip(), [])
+        elif current is not None and "=" in line:
             key, value = line.split("=", 1)
-            found.append((key.strip(), value.split("[")[0].strip()))
-    return found
+            current.append((key.strip(), value.split("[")[0].strip()))
+    return groups
 
 
 def dist_version(name: str) -> str | None:

@@ -70,7 +70,9 @@ def crafted_site(tmp_path: Path, monkeypatch) -> Path:
 
         Version: 9.9.9 (in the long description, not a header)
         """)
-    _write(site / "acme_rules-0.0.0.dist-info" / "entry_points.txt", ENTRY_POINTS.format(module="acme_rules"))
+    _write(site / "acme_rules-0.0.0.dist-info" / "entry_points.txt",
+           "[console_scripts]\nacme = acme_rules.cli:main\n\n" + ENTRY_POINTS.format(module="acme_rules")
+           + "\n[pylint_image.formatters]\nfancy = acme_rules.fmt:Fancy [color]\n")
     # ``pip install -e`` with an old setuptools, or ``setup.py develop``: the folder name has no version.
     _write(site / "Other.Lint.egg-info" / "PKG-INFO", """
         Metadata-Version: 1.2
@@ -96,6 +98,9 @@ def test_crafted_dist_info_and_egg_info_match_importlib_metadata(crafted_site: P
         ("acme-rules", "2.3.1", "rules", "acme_rules:RULES"), ("other.lint", "1.0rc1", "rules", "other_lint:RULES")]
     assert {(ep.dist.metadata["Name"], ep.dist.version) for ep in md.entry_points(group=plugins.RULES_GROUP)} \
         == {(p.dist, p.version) for p in found}
+    (formatter,) = plugins.find(plugins.FORMATTERS_GROUP)
+    assert (formatter.dist, formatter.version, formatter.name, formatter.value) == (
+        "acme-rules", "2.3.1", "fancy", "acme_rules.fmt:Fancy")
 
 
 def test_first_on_sys_path_wins_and_unreadable_metadata_has_no_version(tmp_path: Path, monkeypatch) -> None:
