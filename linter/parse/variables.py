@@ -51,7 +51,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Literal
 
 from ..expansion import MAX_NESTING, ExpansionBudget, ExpansionCut, expansion_limit
-from .buildkit_words import split_words
+from .buildkit_words import split_words, unquote
 
 if TYPE_CHECKING:
     from ..model.dockerfile import Dockerfile, Instruction, Stage
@@ -273,7 +273,7 @@ def has_variables(text: str) -> bool:
 def parse_assignments(instruction: Instruction) -> list[tuple[str, str | None]]:
     """``(name, value)`` pairs of an ARG or ENV instruction, quotes and escapes removed, not
     expanded (value None: an ARG without a default)."""
-    return [(name, None if raw is None else expand(raw, {}))
+    return [(name, None if raw is None else unquote(raw))
             for name, raw in _assignments(instruction.keyword, instruction.value_after_flags)]
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from pylint_image.linter import ExpansionBudget, Scope, expand, has_variables, scope_at
+from pylint_image.linter import ExpansionBudget, Scope, expand, has_variables, parse_assignments, scope_at
 from pylint_image.linter.expansion import MAX_NESTING
 from pylint_image.linter.parse import parse_dockerfile
 from pylint_image.rules._shared import variables as shared
@@ -153,3 +153,11 @@ def test_arg_and_env_values_are_expanded_as_buildkit_does() -> None:
 
 def test_rules_use_the_same_expander() -> None:
     assert shared.expand is expand and shared.scope_at is scope_at
+
+
+def test_parse_assignments_unquotes_without_expanding() -> None:
+    df = parse_dockerfile("Dockerfile", "FROM alpine\nENV A=\"x y\" B=${C:-d} D='$E'\nARG F G=1\nENV H  two  words\n")
+    env, arg, legacy = df.stages[0].instructions[1:]
+    assert parse_assignments(env) == [("A", "x y"), ("B", "${C:-d}"), ("D", "$E")]
+    assert parse_assignments(arg) == [("F", None), ("G", "1")]
+    assert parse_assignments(legacy) == [("H", "two  words")]
