@@ -111,3 +111,17 @@ def test_unrecognizable_history_falls_back_to_order(tmp_path: Path) -> None:
 def test_parse_created_by(created_by: str, keyword: str, text: str, args: dict[str, str]) -> None:
     step = parse_created_by(created_by)
     assert (step.keyword, step.text, dict(step.build_args)) == (keyword, text, args)
+
+
+def test_instructions_are_expanded_by_the_one_expander(tmp_path: Path) -> None:
+    """Quotes, escapes and a declared-but-unknown ARG, as BuildKit writes them in the history."""
+    text = ('# escape=`\nFROM x\nARG UNSET\nENV APP=/srv/app\nCOPY . "$APP/"\nWORKDIR ${UNSET:-/w}\n'
+            "LABEL a=`$APP\n")
+    history = ["/bin/sh -c #(nop) ADD file:0a1b in / ", "ARG UNSET", "ENV APP=/srv/app",
+               "COPY . /srv/app/ # buildkit", "WORKDIR /w", "LABEL a=$APP"]
+    spec = {"layers": [{"created_by": history[0], "files": []}]
+            + [{"created_by": c, "empty": True} for c in history[1:]]}
+    image = load_image(synth.write_oci_layout(spec, tmp_path / "oci"))
+    prov = map_provenance(image, parse_dockerfile("Dockerfile", text))
+    assert [(o.history_index, o.line, o.how) for o in prov.origins] == [
+        (0, 2, "base"), (1, 3, "exact"), (2, 4, "exact"), (3, 5, "exact"), (4, 6, "exact"), (5, 7, "exact")]
