@@ -10,8 +10,8 @@ keeps its real line, since the body is a script of its own.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from typing import Protocol
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, Protocol, cast
 
 from pylint_image.linter import Dockerfile, Instruction, Span
 
@@ -22,34 +22,49 @@ SHELL_NAMES = frozenset({"sh", "bash", "ash", "dash", "zsh", "ksh", "mksh", "bus
 
 
 class ShellNode(Protocol):
-    """What the parser's Word/Command/Group nodes share: script offsets."""
+    """What the parser's Word/Command/Group nodes share: script offsets (read-only)."""
 
-    start: int
-    end: int
+    @property
+    def start(self) -> int: ...
+
+    @property
+    def end(self) -> int: ...
 
 
-class ShellCommand(Protocol):
+class ShellCommand(ShellNode, Protocol):
     """The parser's simple command (``linter.parse.shell.Command``), as rules use it."""
 
-    start: int
-    end: int
-    argv: tuple
-    assignments: tuple
+    @property
+    def argv(self) -> tuple[Any, ...]: ...  # Words: .text, .substitutions (parsed ShellLists)
+
+    @property
+    def assignments(self) -> tuple[Any, ...]: ...
 
     @property
     def args(self) -> tuple[str, ...]: ...
+
+    @property
+    def name(self) -> str | None: ...
+
+    def sets_pipefail(self) -> bool: ...
 
 
 class Script(Protocol):
     """The parser's ShellScript, as rules use it."""
 
-    source: str
+    @property
+    def source(self) -> str: ...
 
     def commands(self) -> Iterator[ShellCommand]: ...
 
-    def pipelines(self) -> Iterator: ...
+    def pipelines(self) -> Iterator[Any]: ...  # Pipelines: .commands (simple ones and groups), .is_pipe
 
-    def span_of(self, node: ShellNode) -> Span: ...
+    def span_of(self, node: Any) -> Span: ...
+
+
+def simple_commands(nodes: Iterable[object]) -> list[ShellCommand]:
+    """The simple commands among a pipeline's nodes (a group, ``( )``, ``{ }``, ``if``..., has no argv)."""
+    return [cast("ShellCommand", node) for node in nodes if hasattr(node, "argv")]
 
 
 def run_instructions(dockerfile: Dockerfile) -> Iterator[tuple[Instruction, Instruction]]:

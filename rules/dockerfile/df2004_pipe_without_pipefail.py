@@ -38,7 +38,7 @@ from collections.abc import Iterator
 
 from pylint_image.linter import Context, Dockerfile, Instruction, RuleMeta, Severity, Target, Violation, rule
 from pylint_image.rules._shared.images import stage_chain
-from pylint_image.rules._shared.shell import Script, locate
+from pylint_image.rules._shared.shell import Script, ShellNode, locate
 
 _PIPEFAIL_SHELLS = frozenset({"bash", "zsh", "ash", "ksh", "mksh", "sh", "busybox"})
 _NON_POSIX = ("pwsh", "powershell", "cmd")
@@ -56,7 +56,7 @@ def _shell_state(instruction: Instruction) -> str:
     return "pipefail" if ok else "plain"
 
 
-def _first_unguarded_pipe(script: Script) -> object | None:
+def _first_unguarded_pipe(script: Script) -> ShellNode | None:
     """The first command of a pipe that no earlier ``set -o pipefail`` covers, if any."""
     guard = min((c.start for c in script.commands() if c.sets_pipefail()), default=None)
     for pipeline in script.pipelines():

@@ -30,7 +30,7 @@ from collections.abc import Iterator
 from pylint_image.linter import Context, Dockerfile, RuleMeta, Severity, Target, Violation, rule
 from pylint_image.rules._shared import rpm
 from pylint_image.rules._shared.packages import recognize_invocation
-from pylint_image.rules._shared.shell import commands_of, locate, program_args, run_instructions
+from pylint_image.rules._shared.shell import ShellCommand, commands_of, locate, program_args, run_instructions
 
 # ``xargs apt-get install``, ``xx-apt-get install`` (cross-compilation wrappers) also install
 _WRAPPED = frozenset({"apt-get", "apt", "aptitude", "apk", "xx-apt-get", "xx-apt", "xx-apk", "zypper"})
@@ -38,7 +38,7 @@ _CHANGES = frozenset({"install", "add", "upgrade", "dist-upgrade", "full-upgrade
                       "up", "dup", "patch", "remove", "purge", "del", "fix", "reinstall"})
 
 
-def _role(command: object) -> str | None:
+def _role(command: ShellCommand) -> str | None:
     """'update' for an index refresh, 'change' for a command that uses the index, else None."""
     name, args = program_args(command)
     if name not in _WRAPPED and name != "xargs":

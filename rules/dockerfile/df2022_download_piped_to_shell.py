@@ -30,20 +30,21 @@ import re
 from collections.abc import Iterator
 
 from pylint_image.linter import Context, Dockerfile, RuleMeta, Severity, Target, Violation, rule
-from pylint_image.rules._shared.shell import SHELL_NAMES, locate, program, program_args, run_instructions
+from pylint_image.rules._shared.shell import (SHELL_NAMES, ShellCommand, locate, program, program_args,
+                                              run_instructions, simple_commands)
 
 _INTERPRETER = re.compile(r"^(python[0-9.]*|perl|ruby|node|php[0-9.]*)$")
 _DOWNLOADERS = frozenset({"curl", "wget"})
 
 
-def _runs_stdin(command: object) -> bool:
+def _runs_stdin(command: ShellCommand) -> bool:
     """True for a shell or interpreter that executes what it reads (no ``-c CODE``)."""
     name, args = program_args(command)
     return (name in SHELL_NAMES or name in ("eval", "source", ".") or bool(_INTERPRETER.match(name))) \
         and "-c" not in args and "-e" not in args
 
 
-def _downloads_in_words(command: object) -> bool:
+def _downloads_in_words(command: ShellCommand) -> bool:
     """True when an argument's ``$( )``/``<( )`` substitution runs curl or wget."""
     return any(program(c)[1] in _DOWNLOADERS for w in command.argv for sub in w.substitutions for c in sub.commands())
 
@@ -53,7 +54,7 @@ def check(dockerfile: Dockerfile, ctx: Context) -> Iterator[Violation]:
     for instruction, run in run_instructions(dockerfile):
         for script in run.scripts():
             for pipeline in script.pipelines():
-                simple = [c for c in pipeline.commands if hasattr(c, "argv")]
+                simple = simple_commands(pipeline.commands)
                 hit = next((c for i, c in enumerate(simple) if program(c)[1] in _DOWNLOADERS
                             and any(_runs_stdin(d) for d in simple[i + 1 :])), None)
                 hit = hit or next((c for c in simple if program(c)[1] in (*SHELL_NAMES, "eval", "source", ".")
