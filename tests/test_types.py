@@ -58,7 +58,7 @@ def test_mypy_sees_frozen_classes_as_dataclasses(tmp_path: Path) -> None:
         "    image.no_such_field\n"
         "    len(run.ports)\n"
     )
-    done = run_mypy(tmp_path, "--follow-imports=silent", "sample.py")
+    done = run_mypy(tmp_path, "--follow-imports=silent", "sample.py", cache=REPO / ".mypy_cache" / "test_types_sample")
     errors = [line for line in done.stdout.splitlines() if line.startswith("sample.py") and ": error:" in line]
     assert [int(e.split(":")[1]) for e in errors] == [3, 4, 6, 7], done.stdout + done.stderr
     assert 'Unexpected keyword argument "colour"' in errors[0]
