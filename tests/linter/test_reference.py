@@ -240,3 +240,32 @@ def test_parse_image_ref(text: str, registry: str, repository: str, tag: str | N
     assert isinstance(ref, ImageRef) and ref.reference is not None
     assert (ref.registry, ref.repository, ref.tag, ref.digest) == (registry, repository, tag, digest)
     assert not ref.is_scratch and not ref.is_stage_alias and not ref.has_variables
+
+
+# regexp.go's patterns, to check the str-method validators against (Go's \w is ASCII).
+_GO = {
+    "component": r"[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*",
+    "domain": r"(?:(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])(?:\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*"
+              r"[a-zA-Z0-9]))*|\[(?:[a-fA-F0-9:]+)\])(?::[0-9]+)?",
+    "tag": r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}",
+    "algorithm": r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(_GO))
+def test_validators_agree_with_the_grammar(kind: str) -> None:
+    import random
+    import re
+
+    from pylint_image.linter import reference
+
+    check = {"component": reference._is_component, "domain": reference._is_domain, "tag": reference._is_tag,
+             "algorithm": reference._is_algorithm}[kind]
+    pattern = re.compile(_GO[kind], re.ASCII)
+    alphabet = "aZ09.-_:[]+/é "
+    rng = random.Random(kind)
+    samples = ["", "a", "a" * 128, "a" * 129, "[::1]", "[::1]:", "[::1]:5000", "h:", "h:5", "a--b", "a__b", "a___b",
+               "a._b", "-a", "a-", "1a", "a.b.c:1", "[]", "[g]", "A1+b.c", "a+", "é"]
+    samples += ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 8))) for _ in range(20000)]
+    for text in samples:
+        assert check(text) is bool(pattern.fullmatch(text)), (kind, text)
