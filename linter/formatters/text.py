@@ -1,4 +1,7 @@
-"""Human output with rich: findings grouped by file with a code frame, tables, then a summary."""
+"""Human output with rich: findings grouped by file with a code frame, tables, then a summary.
+
+With ``concise`` (``--concise``): one line per finding and nothing else (see ``_print_concise``).
+"""
 
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ if TYPE_CHECKING:
     from rich.text import Text
 
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "blue", Severity.STYLE: "cyan"}
+_NOTE_STYLE = {"error": "bold red", "warning": "yellow"}
 BAR_WIDTH = 20
 PLAIN_WIDTH = 100  # fixed width when not a terminal, so logs and golden files are stable
 
@@ -35,7 +39,7 @@ class TextFormatter:
         """Write findings, tables and the summary to ``stream``."""
         on = use_color(self.color, stream)
         self._plain = not on
-        if not on and not report.tables:
+        if not on and (self.concise or not report.tables):
             # Plain output needs no rich: importing it costs ~30 ms of a ~60 ms cold start.
             console: Console = _PlainConsole(stream)  # type: ignore[assignment]
             self._Text: Any = _PlainText   # or rich.text.Text: the same interface
@@ -51,18 +55,31 @@ class TextFormatter:
         self._lines = SourceLines(report)
         findings = sorted(report.visible(), key=Finding.sort_key)
         if self.concise:
-            for f in findings:
-                console.print(self._headline(f, report), soft_wrap=True)
-        else:
-            for path, group in groupby(findings, key=lambda f: group_key(f, report.root)):
-                console.print(self._t(path, "bold underline"), soft_wrap=True)
-                for f in group:
-                    self._print_finding(console, f, report)
+            self._print_concise(console, report, findings)
+            return
+        for path, group in groupby(findings, key=lambda f: group_key(f, report.root)):
+            console.print(self._t(path, "bold underline"), soft_wrap=True)
+            for f in group:
+                self._print_finding(console, f, report)
         for table in report.tables:
             # The title is printed apart: rich pads a table title to the table width.
             console.print(self._t(table.title, "bold"), soft_wrap=True)
             console.print(self._table(table))
         self._print_summary(console, report, len(findings))
+
+    def _print_concise(self, console: Console, report: Report, findings: list[Finding]) -> None:
+        """One line per finding, and nothing else: no frames, tables or summary.
+
+        Only a problem of the run itself (an error or warning notification: a crashed rule,
+        no sandbox) gets a line too, so that a failing exit code is never left unexplained.
+        """
+        for f in findings:
+            console.print(self._headline(f, report), soft_wrap=True)
+        for n in report.notifications:
+            if n.level != "note":
+                where = notification_where(n, report.root)
+                text = f"{where + ': ' if where else ''}{n.level} {n.id}: {' '.join(n.message.splitlines())}"
+                console.print(self._t(text, _NOTE_STYLE.get(n.level, "")), soft_wrap=True)
 
     def _t(self, value: str, style: str = "") -> Text:
         """A text object of the active backend, control characters escaped (one line)."""

@@ -101,3 +101,41 @@ def test_control_characters_in_messages_are_escaped() -> None:
     first = dataclasses.replace(report.findings[0], message="tail: \x1b[2Jgone\rback")
     out = _render(dataclasses.replace(report, findings=(first, *report.findings[1:])))
     assert "tail: \\x1b[2Jgone\\rback" in out and "\x1b" not in out and "\r" not in out
+
+
+def test_concise_prints_findings_and_nothing_else() -> None:
+    # A table, the summary and the note-level notifications are not printed; a problem of
+    # the run itself (an error or warning notification) is one line, so exit 3 is explained.
+    report = full_report()
+    assert report.tables and report.notifications
+    lines = _render(report, concise=True).splitlines()
+    headline = re.compile(r"^\S+( \(probe \w+\))?: [A-Z]{2}\d{4} \[[a-z0-9-]+\] \S")
+    findings = [line for line in lines if headline.match(line)]
+    rest = [line for line in lines if not headline.match(line)]
+    assert len(findings) == len(report.visible())
+    assert rest == [
+        "app/Dockerfile:1: error rule-crashed: DF9999 crashed on app/Dockerfile: ZeroDivisionError",
+        "warning sandbox-unavailable: user namespaces are unavailable: probes skipped",
+    ]
+    assert all(line == line.rstrip() for line in lines)
+
+
+def test_concise_without_findings_prints_nothing() -> None:
+    import dataclasses
+
+    report = dataclasses.replace(full_report(), findings=(), notifications=())
+    assert _render(report, concise=True) == ""
+    assert "No findings" in _render(report)
+
+
+def test_concise_on_a_tty_is_one_coloured_line_per_finding(monkeypatch: pytest.MonkeyPatch) -> None:
+    import dataclasses
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("TERM", "xterm-256color")
+    report = dataclasses.replace(full_report(), notifications=())
+    out = _render(report, _Tty(), concise=True)
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", out)
+    assert "\x1b[" in out
+    assert len(plain.splitlines()) == len(report.visible())
+    assert "Layers of" not in plain and "Found" not in plain
