@@ -6,6 +6,7 @@ from typing import TextIO
 
 from ..findings import Finding, Severity
 from ..report import Report
+from ..repository import relative_to_root, source_root
 from .base import escape_control, image_label, notification_where, relative_path
 
 _COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice", Severity.STYLE: "notice"}
@@ -63,7 +64,10 @@ def finding_command(f: Finding, report: Report) -> str:
         message = f"{image_label(f.location)}: {message}"
     else:
         span = src.span
-        props += [("file", relative_path(src.path, report.root)), ("line", str(span.start_line)),
+        # Annotations name files from the repository root (GITHUB_WORKSPACE), not from the cwd.
+        path = relative_to_root(src.path, report.root, source_root(report.root))
+        props += [("file", path if path is not None else relative_path(src.path, report.root)),
+                  ("line", str(span.start_line)),
                   ("endLine", str(span.end_line))]
         if span.single_line:
             props += [("col", str(span.start_col)), ("endColumn", str(span.end_col))]

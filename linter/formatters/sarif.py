@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import re
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, TextIO
@@ -20,6 +21,7 @@ from .. import docs
 from ..findings import Finding, ImageLocation, Notification, RuntimeLocation, SourceLocation, source_of
 from ..model.span import Span, slice_text
 from ..report import Report
+from ..repository import relative_to_root, source_root
 from .base import image_label, relative_path, source_text
 from .sarif_serialize import to_json
 
@@ -69,6 +71,7 @@ def build_sarif(report: Report) -> dict[str, object]:
     )
     run = om.Run(
         tool=om.Tool(driver=driver), invocations=[invocation], column_kind="unicodeCodePoints",
+        original_uri_base_ids={SRCROOT: om.ArtifactLocation(uri=_directory_uri(source_root(report.root)))},
         results=[_result(om, f, index[f.code], report) for f in findings],
     )
     log = om.SarifLog(version=SARIF_VERSION, schema_uri=SARIF_SCHEMA, runs=[run])
@@ -138,10 +141,17 @@ def _related(om, f: Finding, report: Report) -> list[om.Location] | None:
 
 
 def _artifact(om, path: PurePath, report: Report) -> om.ArtifactLocation:
-    rel = relative_path(path, report.root)
-    if PurePath(rel).is_absolute():  # outside the repository: no base id, an absolute file URI
-        return om.ArtifactLocation(uri=PurePath(path).as_uri())
+    """``path`` relative to %SRCROOT% (the repository root, whatever the current directory)."""
+    rel = relative_to_root(path, report.root, source_root(report.root))
+    if rel is None:  # outside the repository: no base id, an absolute file URI
+        return om.ArtifactLocation(uri=PurePath(os.path.normpath(report.root / path)).as_uri())
     return om.ArtifactLocation(uri=quote(rel, safe="/"), uri_base_id=SRCROOT)
+
+
+def _directory_uri(folder: PurePath) -> str:
+    """The file:// URI of a folder, ending in '/' as SARIF requires of a base URI."""
+    uri = PurePath(folder).as_uri()
+    return uri if uri.endswith("/") else uri + "/"
 
 
 def _region(om, span: Span, text: str | None = None) -> om.Region:
