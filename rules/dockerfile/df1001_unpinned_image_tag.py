@@ -1,6 +1,7 @@
 """## What it does
 Flags a `FROM` whose image has no tag, or the tag `latest`, once `ARG` defaults and
 `--build-arg` overrides are applied (`ARG TAG=latest` + `FROM python:${TAG}` is caught).
+No tag is hadolint's `DL3006`, `latest` its `DL3007`.
 
 ## Why is this bad?
 An untagged or `latest` base changes under you: two builds of the same commit can get a
@@ -61,7 +62,8 @@ def check(dockerfile: Dockerfile, ctx: Context) -> Iterator[Violation]:
         where = anchor(stage.from_instruction, base.span)
         if not image.tag or image.tag == "latest":
             what = "the tag 'latest'" if image.tag else "no tag"
-            yield Violation(where, f"base image '{name}'{via} uses {what}: pin a version tag or a digest")
+            yield Violation(where, f"base image '{name}'{via} uses {what}: pin a version tag or a digest",
+                            tool_ids=("DL3007",) if image.tag else ("DL3006",))
         elif require_digest:
             yield Violation(where, f"base image '{name}'{via} is not pinned by digest (require-digest)")
 

@@ -1,6 +1,8 @@
 """## What it does
 Flags a `RUN` that installs packages without versions with apt-get/apt, apk, pip, npm,
-yarn or gem: one finding per `RUN`, naming the unpinned packages.  Understood as pinned:
+yarn or gem: one finding per package manager in a `RUN`, naming its unpinned packages and
+carrying hadolint's id for that manager (apt `DL3008`, apk `DL3018`, pip `DL3013`, npm and
+yarn `DL3016`, gem `DL3028`), so `--ignore DL3013` leaves the apt finding of the same `RUN`.  Understood as pinned:
 `pkg=1.2` (apt), `pkg=1.2`/`pkg~1.2`/`pkg>1` (apk), `pkg==1.2`/`pkg>=1`/`-r req.txt`/`-e .`
 (pip), `pkg@1.2` (npm, yarn), `-v 1.2`/`pkg:1.2` (gem), and local files, paths and URLs
 (`./x.deb`, `*.whl`).  A version from a variable (`pkg=${VER}`) counts as pinned unless
@@ -31,32 +33,37 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pylint_image.linter import Context, Dockerfile, RuleMeta, Severity, Target, Violation, rule
+from pylint_image.linter import Context, Dockerfile, RuleMeta, Severity, Span, Target, Violation, rule
 from pylint_image.rules._shared import anchor
 from pylint_image.rules._shared.commands import run_commands
 from pylint_image.rules._shared.packages import recognize_install
 from pylint_image.rules._shared.variables import walk
 
 
+# hadolint's id for each package manager (yarn has none of its own: npm's DL3016 is the check)
+HADOLINT_IDS = {"apt": "DL3008", "apk": "DL3018", "pip": "DL3013", "npm": "DL3016", "yarn": "DL3016", "gem": "DL3028"}
+
+
 def check(dockerfile: Dockerfile, ctx: Context) -> Iterator[Violation]:
-    """Yield one violation per RUN that installs at least one unpinned package."""
+    """Yield one violation per package manager of a RUN that installs an unpinned package."""
     for stage in dockerfile.stages:
         for instruction, scope in walk(dockerfile, stage):
             if instruction.keyword != "RUN":
                 continue
-            first_span = None
-            parts: list[str] = []
+            # manager -> (span of its first unpinned package, "tool verb: names" parts)
+            found: dict[str, tuple[Span, list[str]]] = {}
             for command in run_commands(instruction, scope):
                 install = recognize_install(command.argv)
                 if install is None or not install.unpinned:
                     continue
                 names = [p.text for p in install.unpinned]
-                parts.append(f"{install.tool} {install.verb}: {', '.join(names)}")
-                if first_span is None:
-                    first_span = command.words[install.unpinned[0].index].span
-            if parts:
-                yield Violation(anchor(instruction, first_span),
-                                f"packages installed without a version ({'; '.join(parts)})")
+                span = command.words[install.unpinned[0].index].span
+                found.setdefault(install.manager, (span, []))[1].append(
+                    f"{install.tool} {install.verb}: {', '.join(names)}")
+            for manager, (span, parts) in found.items():
+                yield Violation(anchor(instruction, span),
+                                f"packages installed without a version ({'; '.join(parts)})",
+                                tool_ids=(HADOLINT_IDS[manager],))
 
 
 RULE = rule(

@@ -1,10 +1,12 @@
-"""## What it does
+r"""## What it does
 Flags a `RUN` that leaves a package-manager cache in a shipped layer: `apt-get update`
 without `rm -rf /var/lib/apt/lists/*` or `apt-get dist-clean` in the same `RUN` (an install
 without update creates no lists), `apk add` without `--no-cache`, `pip install` without
 `--no-cache-dir` (unless ENV/ARG sets `PIP_NO_CACHE_DIR`), and `yarn install`/`add` without
 `yarn cache clean`.  A `--mount=type=cache` (or `type=tmpfs`) on the cache directory is fine.  Only the final
 stage and the stages it is built `FROM` are judged by default: a builder's cache never ships.
+One finding per package manager of a `RUN`, with hadolint's id for it: apt `DL3009`, apk
+`DL3019` (Trivy `DS025`), pip `DL3042`, yarn `DL3060`.
 
 ## Why is this bad?
 The cache is committed with the layer: tens or hundreds of MB that nothing reads at
@@ -81,8 +83,12 @@ def _problem(command: Command, scope: Scope) -> tuple[str, str] | None:
     return None
 
 
+# hadolint's (and Trivy's) id for each manager's cache
+_IDS = {"apt": ("DL3009",), "apk": ("DL3019", "DS025"), "pip": ("DL3042",), "yarn": ("DL3060",)}
+
+
 def check(dockerfile: Dockerfile, ctx: Context) -> Iterator[Violation]:
-    """Yield one violation per RUN that leaves a package cache in a shipped layer."""
+    """Yield one violation per manager of a RUN that leaves a package cache in a shipped layer."""
     judged = shipped_stages(dockerfile)
     all_stages = bool(ctx.options and ctx.options.all_stages)
     for stage in dockerfile.stages:
@@ -93,10 +99,13 @@ def check(dockerfile: Dockerfile, ctx: Context) -> Iterator[Violation]:
             commands = run_commands(instruction, scope)
             found = [(c, p) for c in commands
                      if (p := _problem(c, scope)) and not _cleared(p[0], instruction, commands)]
-            if found:
-                span = found[0][0].words[command_name(found[0][0].argv)[0]].span
+            by_manager: dict[str, list[tuple[Command, str]]] = {}
+            for command, (manager, description) in found:
+                by_manager.setdefault(manager, []).append((command, description))
+            for manager, items in by_manager.items():  # one finding per manager, with its own id
+                span = items[0][0].words[command_name(items[0][0].argv)[0]].span
                 yield Violation(anchor(instruction, span), "package cache left in the layer: "
-                                + "; ".join(dict.fromkeys(p[1] for _, p in found)))
+                                + "; ".join(dict.fromkeys(d for _, d in items)), tool_ids=_IDS[manager])
 
 
 RULE = rule(

@@ -1,6 +1,7 @@
 """## What it does
 Flags `yum install`, `dnf install` (also `microdnf`, `tdnf`) and `zypper install` of
-packages without a version: one finding per `RUN`, naming them.  Understood as pinned:
+packages without a version: one finding per `RUN` and manager, naming them, with
+hadolint's id for the manager (yum `DL3033`, dnf, microdnf and tdnf `DL3041`, zypper `DL3037`).  Understood as pinned:
 `name-1.2` / `name-1.2-3.el9` / `name-2:1.2` (yum, dnf), `name=1.2` / `name>=1.2`
 (zypper), module streams (`nodejs:18`), `.rpm` files, paths, URLs, `@groups` and versions
 from a variable (`name-${VER}`).  A dotted version is required after the last name part,
@@ -28,16 +29,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pylint_image.linter import Context, Dockerfile, RuleMeta, Severity, Target, Violation, rule
+from pylint_image.linter import Context, Dockerfile, RuleMeta, Severity, Span, Target, Violation, rule
 from pylint_image.rules._shared.rpm import INSTALL_VERBS, is_pinned, recognize
 from pylint_image.rules._shared.shell import commands_of, locate, program_args, run_instructions
 
 
+# hadolint's id for each manager family (microdnf and tdnf are dnf's)
+HADOLINT_IDS = {"yum": "DL3033", "dnf": "DL3041", "zypper": "DL3037"}
+
+
 def check(dockerfile: Dockerfile, ctx: Context) -> Iterator[Violation]:
-    """Yield one violation per RUN that installs unpinned RPM packages."""
+    """Yield one violation per RUN and manager family that installs unpinned RPM packages."""
     for instruction, run in run_instructions(dockerfile):
-        span = None
-        names: list[str] = []
+        found_by: dict[str, tuple[Span, list[str]]] = {}  # manager -> (first command's span, "tool pkg")
         for script, command in commands_of(run):
             found = recognize(*program_args(command))
             if found is None:
@@ -50,10 +54,11 @@ def check(dockerfile: Dockerfile, ctx: Context) -> Iterator[Violation]:
             else:
                 continue
             if unpinned:
-                names.extend(f"{found.tool} {p}" for p in unpinned)
-                span = span or locate(instruction, run, script, command)
-        if span is not None:
-            yield Violation(span, f"packages installed without a version: {', '.join(names)}")
+                entry = found_by.setdefault(found.manager, (locate(instruction, run, script, command), []))
+                entry[1].extend(f"{found.tool} {p}" for p in unpinned)
+        for manager, (span, names) in found_by.items():
+            yield Violation(span, f"packages installed without a version: {', '.join(names)}",
+                            tool_ids=(HADOLINT_IDS[manager],))
 
 
 RULE = rule(

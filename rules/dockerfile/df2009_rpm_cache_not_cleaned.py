@@ -3,7 +3,8 @@ Flags a `RUN` that installs or updates packages with yum, dnf (`microdnf`, `tdnf
 zypper and does not clean the manager's cache afterwards in the same `RUN`
 (`yum clean all`, `dnf clean all`, `zypper clean -a`, or `rm -rf /var/cache/yum` /
 `/var/cache/dnf` / `/var/cache/zypp`).  A `--mount=type=cache` on the cache directory is
-fine: that cache never enters a layer.
+fine: that cache never enters a layer.  Each finding carries hadolint's id for its manager (yum `DL3032`,
+dnf `DL3040`, zypper `DL3036`) and Trivy's (`DS015`, `DS019`, microdnf `DS027`, `DS020`).
 
 Only shipped stages (the final one and those it is built `FROM`) are judged by default:
 a builder stage's cache never reaches the image.
@@ -82,7 +83,17 @@ def check(dockerfile: Dockerfile, ctx: Context) -> Iterator[Violation]:
             for manager, (script, command, tool) in pending.items():
                 if not has_cache_mount(run, _CACHE[manager]):
                     yield Violation(locate(instruction, run, script, command),
-                                    f"'{tool}' leaves its cache in the layer: add '{_clean_hint(manager)}'")
+                                    f"'{tool}' leaves its cache in the layer: add '{_clean_hint(manager)}'",
+                                    tool_ids=_ids(manager, tool))
+
+
+def _ids(manager: str, tool: str) -> tuple[str, ...]:
+    """hadolint's and Trivy's ids for ``manager``'s cache (Trivy has one of its own for microdnf)."""
+    if manager == "zypper":
+        return ("DL3036", "DS020")
+    if manager == "yum":
+        return ("DL3032", "DS015")
+    return ("DL3040", "DS027" if tool == "microdnf" else "DS019")
 
 
 def _clean_hint(manager: str) -> str:

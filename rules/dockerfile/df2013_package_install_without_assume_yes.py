@@ -6,6 +6,8 @@ Flags package-manager commands that ask for confirmation but were not told to as
 `localinstall` without `-y`/`--assumeyes`; `zypper` `install`, `remove`, `update`,
 `patch`, `dist-upgrade`, `source-install` without `-n`/`--non-interactive` (before the
 verb) or `-y`/`--no-confirm` (after it).  `microdnf` never prompts and is not judged.
+Each finding carries hadolint's id for its manager: apt `DL3014`, yum `DL3030`, dnf `DL3038`,
+zypper `DL3034`.
 The safe fix adds `-y` after the verb.
 
 ## Why is this bad?
@@ -24,6 +26,9 @@ RUN apt-get update && apt-get install --no-install-recommends curl=7.88.1-10+deb
 FROM debian:12
 RUN apt-get update && apt-get install -y --no-install-recommends curl=7.88.1-10+deb12u8
 ```
+
+## Fix
+Safe: inserts ` -y` right after the verb, which every judged manager reads as "assume yes".
 """
 
 from __future__ import annotations
@@ -63,6 +68,10 @@ def _needs_yes(name: str, args: tuple[str, ...]) -> tuple[str, str] | None:
     return manager, verb
 
 
+# hadolint's (and Trivy's, for apt) id for each manager family
+_IDS = {"apt": ("DL3014", "DS021"), "yum": ("DL3030",), "dnf": ("DL3038",), "zypper": ("DL3034",)}
+
+
 def check(dockerfile: Dockerfile, ctx: Context) -> Iterator[Violation]:
     """Yield one violation per prompting package command without -y, with a safe fix."""
     for instruction, run in run_instructions(dockerfile):
@@ -76,14 +85,14 @@ def check(dockerfile: Dockerfile, ctx: Context) -> Iterator[Violation]:
             edit = Edit(Span(end.end_line, end.end_col, end.end_line, end.end_col), " -y")
             yield Violation(locate(instruction, run, script, command),
                             f"'{name} {found[1]}' asks for confirmation, which fails a build: add -y",
-                            Fix("Add -y", (edit,), safe=True))
+                            Fix("Add -y", (edit,), safe=True), tool_ids=_IDS[found[0]])
 
 
 RULE = rule(
     meta=RuleMeta(
         code="DF2013", name="package-install-without-assume-yes", severity=Severity.WARNING,
         target=Target.DOCKERFILE, summary="A package manager command would prompt for confirmation (no -y)",
-        fix_title="Add -y", tags=frozenset({"package-manager", "correctness"}),
+        fix_title="Add -y", fixable=True, tags=frozenset({"package-manager", "correctness"}),
         aliases=("DL3014", "DL3030", "DL3038", "DL3034", "DS021"),
     ),
     check=check,

@@ -8,6 +8,10 @@ Flags anything that turns off TLS certificate verification: `curl -k`/`--insecur
 `YARN_ENABLE_STRICT_SSL=false`, `GOINSECURE`, `GOFLAGS=-insecure`, set by `ENV`, `ARG`
 (with a default), in a `RUN` or with `go env -w`.  (`GONOSUMDB`/`GOSUMDB=off` turn off
 checksum verification, not TLS, and private modules need them: not judged here.)
+Each finding carries Checkov's id for what it found (`CKV2_DOCKER_2` curl, `_3` wget,
+`_4` pip, `_5` `PYTHONHTTPSVERIFY`, `_6` `NODE_TLS_REJECT_UNAUTHORIZED`, `_12`
+`NPM_CONFIG_STRICT_SSL`, `_13` npm/yarn config, `_14` `GIT_SSL_NO_VERIFY`, `_15` yum/dnf
+`sslverify`, `_16` `PIP_TRUSTED_HOST`); git and Go settings have none.
 
 ## Why is this bad?
 Without verification anyone on the network path (a proxy, a hijacked DNS answer, a
@@ -40,6 +44,23 @@ from pylint_image.rules._shared.shell import commands_of, locate, program, run_i
 from pylint_image.rules._shared.variables import parse_assignments
 
 _EXPORTERS = frozenset({"export", "declare", "typeset", "readonly", "env"})
+# Checkov's id for each kind of finding, by the variable set or the command that does it
+_CHECKOV_VARIABLES = {"PYTHONHTTPSVERIFY": "CKV2_DOCKER_5", "NODE_TLS_REJECT_UNAUTHORIZED": "CKV2_DOCKER_6",
+                      "NPM_CONFIG_STRICT_SSL": "CKV2_DOCKER_12", "GIT_SSL_NO_VERIFY": "CKV2_DOCKER_14",
+                      "PIP_TRUSTED_HOST": "CKV2_DOCKER_16"}
+_CHECKOV_COMMANDS = {"curl": "CKV2_DOCKER_2", "wget": "CKV2_DOCKER_3", "pip": "CKV2_DOCKER_4",
+                     "npm": "CKV2_DOCKER_13", "yarn": "CKV2_DOCKER_13", "pnpm": "CKV2_DOCKER_13",
+                     "yum-config-manager": "CKV2_DOCKER_15", "dnf": "CKV2_DOCKER_15"}
+
+
+def checkov_ids(what: str) -> tuple[str, ...]:
+    """Checkov's id for a description from ``tls_variable``/``tls_command`` (none for git -c, Go...)."""
+    what = what.removeprefix("go env -w ")
+    if "=" in what.split(" ", 1)[0]:
+        found = _CHECKOV_VARIABLES.get(what.split("=", 1)[0].upper())
+    else:
+        found = _CHECKOV_COMMANDS.get(what.split(" ", 1)[0])
+    return (found,) if found else ()
 
 
 def _variables(instruction: Instruction) -> Iterator[Violation]:
@@ -49,7 +70,8 @@ def _variables(instruction: Instruction) -> Iterator[Violation]:
         if what is not None:
             arg = next((a for a in instruction.args if a.text.startswith(name)), None)
             yield Violation(anchor(instruction, arg.span if arg else None),
-                            f"{instruction.keyword} {what} turns off TLS certificate verification")
+                            f"{instruction.keyword} {what} turns off TLS certificate verification",
+                            tool_ids=checkov_ids(what))
 
 
 def check(dockerfile: Dockerfile, ctx: Context) -> Iterator[Violation]:
@@ -67,7 +89,7 @@ def check(dockerfile: Dockerfile, ctx: Context) -> Iterator[Violation]:
             what = what or tls_command(name, command.args[index + 1 :])
             if what is not None:
                 yield Violation(locate(instruction, run, script, command),
-                                f"{what} turns off TLS certificate verification")
+                                f"{what} turns off TLS certificate verification", tool_ids=checkov_ids(what))
 
 
 RULE = rule(

@@ -1,6 +1,8 @@
 """## What it does
 Flags a second (or later) `CMD`, `ENTRYPOINT` or `HEALTHCHECK` in one stage.  `ONBUILD`
-triggers are not counted: they run in a child build.
+triggers are not counted: they run in a child build.  Each finding names the shadowed
+instruction and carries the id of its kind: hadolint `DL4003` (CMD), `DL4004` (ENTRYPOINT),
+`DL3012` (HEALTHCHECK); Trivy `DS016`, `DS007`, `DS023`.
 
 ## Why is this bad?
 Only the last of these instructions takes effect; the earlier ones are dead code that
@@ -32,7 +34,8 @@ from collections.abc import Iterator
 from pylint_image.linter import Context, Dockerfile, Instruction, RuleMeta, Severity, Target, Violation, rule
 from pylint_image.rules._shared.buildkit import skipped
 
-_SINGLE = ("CMD", "ENTRYPOINT", "HEALTHCHECK")
+# each kind's ids: hadolint, Trivy (BuildKit's MultipleInstructionsDisallowed covers all three)
+_IDS = {"CMD": ("DL4003", "DS016"), "ENTRYPOINT": ("DL4004", "DS007"), "HEALTHCHECK": ("DL3012", "DS023")}
 
 
 def check(dockerfile: Dockerfile, ctx: Context) -> Iterator[Violation]:
@@ -40,17 +43,17 @@ def check(dockerfile: Dockerfile, ctx: Context) -> Iterator[Violation]:
     if skipped(dockerfile, "MultipleInstructionsDisallowed"):
         return
     for stage in dockerfile.stages:
-        first: dict[str, Instruction] = {}
+        previous: dict[str, Instruction] = {}
         for instruction in stage.instructions:
             keyword = instruction.keyword
-            if keyword not in _SINGLE:
+            if keyword not in _IDS:
                 continue
-            if keyword in first:
+            if keyword in previous:
                 yield Violation(instruction.keyword_span,
                                 f"{keyword} repeated in one stage: the {keyword} at line "
-                                f"{first[keyword].line} has no effect, only the last one counts")
-            else:
-                first[keyword] = instruction
+                                f"{previous[keyword].line} has no effect, only the last one counts",
+                                tool_ids=(*_IDS[keyword], "MultipleInstructionsDisallowed"))
+            previous[keyword] = instruction
 
 
 RULE = rule(

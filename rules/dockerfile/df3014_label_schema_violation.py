@@ -3,7 +3,11 @@ Checks `LABEL` values against a label schema: the OCI annotations whose format t
 image spec fixes (`org.opencontainers.image.created` is an RFC 3339 time, `.source`,
 `.url` and `.documentation` are URLs, `.licenses` is an SPDX expression) and, when
 configured, your own labels, the labels every final image must carry, and whether
-other labels are allowed.  Values that use unresolved variables are not judged.
+other labels are allowed.  Values that use unresolved variables are not judged.  Each
+problem is its own finding with hadolint's id for it: a missing required label `DL3049`, a
+label outside the schema `DL3050`, an empty one `DL3051`, a value that is not a URL
+`DL3052`, an RFC 3339 time `DL3053`, an SPDX expression `DL3054`, a git hash `DL3055`, a
+semantic version `DL3056` or an e-mail address `DL3058`.
 
 ## Why is this bad?
 Registries, SBOM and provenance tools parse these labels: a `created` of `yesterday` or
@@ -45,6 +49,9 @@ from pylint_image.rules._shared import frozen
 
 _WHAT = {"url": "a valid URL", "email": "a valid e-mail address", "rfc3339": "an RFC 3339 date-time",
          "semver": "a semantic version", "hash": "a git commit hash", "spdx": "an SPDX license expression"}
+# hadolint's id for each problem: a malformed value of each format, empty, superfluous, missing
+_DL = {"url": "DL3052", "rfc3339": "DL3053", "spdx": "DL3054", "hash": "DL3055", "semver": "DL3056",
+       "email": "DL3058", "empty": "DL3051", "superfluous": "DL3050", "missing": "DL3049"}
 
 
 @frozen
@@ -70,25 +77,27 @@ def check(dockerfile: Dockerfile, ctx: Context) -> Iterator[Violation]:
         for instruction, scope in walk(dockerfile, stage):
             if instruction.keyword != "LABEL":
                 continue
-            problems = []
             for key, raw in label_pairs(instruction):
                 if stage.index in shipped:
                     present.add(key)
                 value = expand(raw, scope)
                 if opts.strict and key not in declared:
-                    problems.append(f"label '{key}' is not in the label schema")
+                    problem, kind = f"label '{key}' is not in the label schema", "superfluous"
                 elif has_variables(value) or key not in schema and key not in declared:
                     continue  # unknown value, or a label nobody described
                 elif not value.strip():
-                    problems.append(f"label '{key}' is empty")
+                    problem, kind = f"label '{key}' is empty", "empty"
                 elif not conforms(value.strip(), schema.get(key, "text")):
-                    problems.append(f"label '{key}' is not {_WHAT[schema[key]]}: '{value}'")
-            if problems:
-                yield Violation(instruction.keyword_span, "; ".join(problems))
-    missing = [label for label in opts.required if label not in present]
-    if final is not None and missing:
-        yield Violation(final.from_instruction.keyword_span,
-                        "the final image lacks required label(s): " + ", ".join(missing))
+                    kind = schema[key]
+                    problem = f"label '{key}' is not {_WHAT[kind]}: '{value}'"
+                else:
+                    continue
+                yield Violation(instruction.keyword_span, problem, tool_ids=(_DL[kind],))
+    if final is not None:
+        for label in opts.required:
+            if label not in present:
+                yield Violation(final.from_instruction.keyword_span,
+                                f"the final image lacks the required label '{label}'", tool_ids=(_DL["missing"],))
 
 
 RULE = rule(

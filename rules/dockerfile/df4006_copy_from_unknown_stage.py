@@ -3,7 +3,8 @@ Flags `COPY --from=<name>` where the name is not a stage defined earlier in the 
 a later stage, the current stage, or a bare name (`--from=builder`) that no stage has.
 A stage index (`--from=0`) must point at an earlier stage.  An explicit image
 reference (with a registry, namespace, tag or digest) is an image, not a stage, and is
-not flagged; a name built from an unresolved variable is not judged.
+not flagged; a name built from an unresolved variable is not judged.  The current stage
+is hadolint's `DL3023` (Trivy `DS006`); an unknown name or a later stage is `DL3022`.
 
 ## Why is this bad?
 A bare name that matches no earlier stage is taken as a Docker Hub image: a typo in a
@@ -38,16 +39,24 @@ from pylint_image.linter import Context, Dockerfile, RuleMeta, Severity, Target,
 from pylint_image.rules._shared.variables import expand, global_scope, has_variables
 
 
-def _problem(source: str, index: int, names: dict[str, int]) -> str | None:
-    """Return why ``--from=source`` in stage ``index`` is wrong, or None."""
+_OWN = ("DL3023", "DS006")  # hadolint's and Trivy's "COPY --from refers to the current stage"
+_UNKNOWN = ("DL3022",)  # hadolint's "COPY --from should reference a previously defined FROM alias"
+
+
+def _problem(source: str, index: int, names: dict[str, int]) -> tuple[str, tuple[str, ...]] | None:
+    """Return why ``--from=source`` in stage ``index`` is wrong and the matching foreign ids, or None."""
     if source.isdigit():
-        return None if int(source) < index else "refers to this or a later stage"
-    if source.lower() in names:
+        found = int(source)
+    elif source.lower() in names:
         found = names[source.lower()]
-        return None if found < index else ("refers to its own stage" if found == index else "refers to a later stage")
-    if any(c in source for c in "/:@."):
+    elif any(c in source for c in "/:@."):
         return None  # an explicit image reference: BuildKit pulls it
-    return "is no stage defined before it (unless it is a named build context, a typo pulls a Docker Hub image)"
+    else:
+        return ("is no stage defined before it (unless it is a named build context, a typo pulls a Docker Hub "
+                "image)", _UNKNOWN)
+    if found < index:
+        return None
+    return ("refers to its own stage", _OWN) if found == index else ("refers to a later stage", _UNKNOWN)
 
 
 def check(dockerfile: Dockerfile, ctx: Context) -> Iterator[Violation]:
@@ -62,9 +71,9 @@ def check(dockerfile: Dockerfile, ctx: Context) -> Iterator[Violation]:
             source = expand(flag.value.strip("\"'"), scope)
             if has_variables(source):
                 continue  # chosen at build time
-            reason = _problem(source, stage.index, names)
-            if reason is not None:
-                yield Violation(flag.span, f"COPY --from={source} {reason}")
+            problem = _problem(source, stage.index, names)
+            if problem is not None:
+                yield Violation(flag.span, f"COPY --from={source} {problem[0]}", tool_ids=problem[1])
 
 
 RULE = rule(
