@@ -4,6 +4,11 @@ Rules yield ``Violation``s (and a ``Notification`` when they could not judge, su
 missing tool); code, severity, location, fingerprint and suppression state are added here,
 so a rule can never misreport its own identity.  A rule that raises becomes a
 ``rule-crashed`` notification and the other rules still run.
+
+Selection acts per finding where a foreign id is involved (``--ignore DL3013`` keeps
+DF2001's apt findings): a rule runs when the selection may keep some finding of it, and
+its findings are then filtered by their ``tool_ids`` (selection.py).  Findings are
+filtered after stamping so that fingerprints do not depend on the selection.
 """
 
 from __future__ import annotations
@@ -24,7 +29,8 @@ from .model.dockerfile import Dockerfile
 from .model.span import Span
 from .plugins import Registry
 from .ruleapi import Context, Rule, Settings, Target
-from .suppressions import Pragma, collect_pragmas
+from .selection import EXACT, family, finding_strength
+from .suppressions import Pragma, buildkit_skipped, buildkit_skips, collect_pragmas
 
 PARSE_ERROR = "DF0001"
 _SHELLCHECK_ID = re.compile(r"^SC\d{4}$", re.IGNORECASE)
@@ -79,7 +85,7 @@ class _Stamper:
         occurrence = self.seen.get((meta.code, text), 0)
         self.seen[(meta.code, text)] = occurrence + 1
         return Finding(
-            code=meta.code, name=meta.name, severity=self.config.selection.severity_of(rule),
+            code=meta.code, name=meta.name, severity=self.config.selection.severity_of(rule, v.tool_ids, v.severity),
             location=location, message=v.message, fingerprint=fingerprint(meta.code, self.display, text, occurrence),
             fix_hint=meta.fix_title, fix=v.fix, related=v.related, tool_ids=v.tool_ids,
         )
@@ -109,13 +115,17 @@ def lint_dockerfile(dockerfile: Dockerfile, display: str, registry: Registry, co
     stamper = _Stamper(display, dockerfile, config)
     settings = settings_of(config, dockerfile.build_args)
     rules = enabled_rules(registry, config, Target.DOCKERFILE)
+    skips = buildkit_skips(dockerfile)
     for rule in rules:
         ctx = Context(options=config.options_for(rule), settings=settings, dockerfile=dockerfile)
         violations, notes = _run_one(rule, dockerfile, ctx, display)
         out.notifications.extend(notes)
+        keep = config.selection.finding_filter(rule)
         for v in violations:
             loc = v.where if not isinstance(v.where, Span) else SourceLocation(dockerfile.path, v.where)
-            out.findings.append(stamper.stamp(rule, v, loc))
+            finding = stamper.stamp(rule, v, loc)  # stamped even when dropped: fingerprints count every finding
+            if (keep is None or keep(v.tool_ids)) and not buildkit_skipped(skips, rule, v.tool_ids):
+                out.findings.append(finding)
     out.findings = apply_pragmas(out.findings, dockerfile, registry, config, stamper)
     return out
 
@@ -137,17 +147,19 @@ def apply_pragmas(findings: Sequence[Finding], dockerfile: Dockerfile, registry:
                   stamper: _Stamper) -> list[Finding]:
     """Mark findings covered by a pragma as suppressed and report unused or unknown pragmas."""
     pragmas = collect_pragmas(dockerfile)
-    result = [_suppress(f, pragmas, registry, dockerfile) for f in findings]
+    by_code = {r.meta.code: r for r in registry.rules}
+    result = [_suppress(f, pragmas, by_code, dockerfile) for f in findings]
     result.extend(_unused(pragmas, dockerfile, registry, config, stamper))
     return result
 
 
-def _suppress(f: Finding, pragmas: list[Pragma], registry: Registry, dockerfile: Dockerfile) -> Finding:
+def _suppress(f: Finding, pragmas: list[Pragma], by_code: Mapping[str, Rule], dockerfile: Dockerfile) -> Finding:
     """Mark ``f`` suppressed when a pragma covers its line (and record the pragma as used)."""
     src = f.source
-    if src is None:
+    rule = by_code.get(f.code)
+    if src is None or rule is None:
         return f
-    pragma, token = _covering(pragmas, f, registry, src.span.start_line)
+    pragma, token = _covering(pragmas, f, rule, src.span.start_line)
     if pragma is None or token is None:
         return f
     pragma.used.add(token)
@@ -155,13 +167,14 @@ def _suppress(f: Finding, pragmas: list[Pragma], registry: Registry, dockerfile:
                                                          SourceLocation(dockerfile.path, pragma.span)))
 
 
-def _covering(pragmas: Iterable[Pragma], f: Finding, registry: Registry, line: int) -> tuple[Pragma | None, str | None]:
+def _covering(pragmas: Iterable[Pragma], f: Finding, rule: Rule, line: int) -> tuple[Pragma | None, str | None]:
     for p in pragmas:
         if not p.covers(line):
             continue
         for token in p.tokens:
-            # ``# hadolint ignore=SC2086`` names one ShellCheck check, not our whole rule.
-            if token.upper() in f.tool_ids or any(r.meta.code == f.code for r in registry.lookup(token)):
+            # Exact tokens only (no prefixes); ``# hadolint ignore=SC2086`` or ``=DL3013`` names
+            # the findings carrying that id, not our whole rule.
+            if finding_strength(token, rule, f.tool_ids) >= EXACT:
                 return p, token
     return None, None
 
@@ -187,6 +200,8 @@ def _unused(pragmas: Iterable[Pragma], dockerfile: Dockerfile, registry: Registr
                 here = [r for r in named if r.meta.target is Target.DOCKERFILE]
                 if not here or not all(config.selection.enabled(r) for r in here):
                     continue  # a disabled rule cannot prove the pragma useless
+                if family(token) and not all(config.selection.keeps(r, (token,)) for r in here):
+                    continue  # nor can one whose findings of this id the selection drops
                 message = f"unused suppression: '{token}' reports nothing here"
             loc = SourceLocation(dockerfile.path, p.span)
             yield stamper.stamp(rules[0], Violation(loc, message), loc)
@@ -208,11 +223,15 @@ def run_rules(subject: Any, target: Target, registry: Registry, config: Config, 
                       image_name=image_name)
         violations, notes = _run_one(rule, subject, ctx, display)
         out.notifications.extend(notes)
+        keep = config.selection.finding_filter(rule)
         for v in violations:
-            out.findings.append(stamper.stamp(rule, v, _locate(v, image_name, dockerfile, provenance)))
+            finding = stamper.stamp(rule, v, _locate(v, image_name, dockerfile, provenance))
+            if keep is None or keep(v.tool_ids):
+                out.findings.append(finding)
     if dockerfile is not None:
         pragmas = collect_pragmas(dockerfile)
-        out.findings = [_suppress(f, pragmas, registry, dockerfile) for f in out.findings]
+        by_code = {r.meta.code: r for r in registry.rules}
+        out.findings = [_suppress(f, pragmas, by_code, dockerfile) for f in out.findings]
     return out
 
 

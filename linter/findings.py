@@ -106,8 +106,11 @@ class Violation:
     """What a rule yields: where and what; the engine adds code, severity and identity.
 
     ``where`` is a Span (for Dockerfile rules: a region of the linted file), or a full
-    Location (image and runtime rules).  ``tool_ids`` names the finding in an external
-    tool's vocabulary (ShellCheck's ``SC2086``): pragmas that name it suppress it too.
+    Location (image and runtime rules).  ``tool_ids`` names the finding in other tools'
+    vocabularies, exactly (hadolint's ``DL3013`` for a pip package, ShellCheck's ``SC2086``):
+    ``--select``/``--ignore``, the config and pragmas that name such an id act on the
+    findings carrying it (see selection.py).  ``severity``, when set, is this finding's own
+    level (ShellCheck's); the config's severity table still overrides it.
     """
 
     where: Span | Location
@@ -115,6 +118,7 @@ class Violation:
     fix: Fix | None = None
     related: tuple[Location, ...] = ()
     tool_ids: tuple[str, ...] = ()
+    severity: Severity | None = None
 
 
 @frozen
@@ -140,7 +144,7 @@ class Finding:
     fix: Fix | None = None
     suppressed: Suppression | None = None
     related: tuple[Location, ...] = ()
-    tool_ids: tuple[str, ...] = ()  # e.g. ("SC2086",) for a ShellCheck finding
+    tool_ids: tuple[str, ...] = ()  # its ids in other tools: ("DL3013",), ("SC2086",)
 
     @property
     def source(self) -> SourceLocation | None:

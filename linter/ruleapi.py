@@ -51,8 +51,13 @@ class RuleMeta:
 
     ``aliases`` holds equivalent ids of other tools (``DL3006``, ``FromAsCasing``,
     ``DS001``, ``CKV_DOCKER_7``) and old codes of ours; they work in ``--select``,
-    ``--ignore`` and pragmas.  ``options`` is a dataclass type whose fields (with
-    defaults) are the rule's settings; config keys use kebab-case of the field names.
+    ``--ignore`` and pragmas.  ``tool_id_pattern`` is a regular expression of further
+    foreign ids the rule's findings carry in ``tool_ids`` (ShellCheck's ``SC\\d{4}`` for
+    DF2023): such an id is a known token that acts on the findings carrying it.
+    ``options`` is a dataclass type whose fields (with defaults) are the rule's settings;
+    config keys use kebab-case of the field names.  ``fix_title`` is advice shown with
+    every finding; ``fixable`` says that the check attaches a ``Fix`` (an autofix that
+    ``--fix`` applies) to its violations, at least sometimes.
     """
 
     code: str
@@ -61,6 +66,7 @@ class RuleMeta:
     target: Target
     summary: str  # one line, shown in `pylint-image rules` and SARIF shortDescription
     fix_title: str | None = None
+    fixable: bool = False
     tags: frozenset[str] = frozenset()
     status: Status = Status.STABLE
     since: str = "0.1.0"
@@ -68,6 +74,7 @@ class RuleMeta:
     options: type | None = None
     aliases: tuple[str, ...] = ()
     security_severity: float | None = None
+    tool_id_pattern: str | None = None
 
 
 @frozen

@@ -4,8 +4,14 @@ A pragma is a whole-line comment.  Scopes:
 - next instruction (default): the first instruction that starts after the comment;
 - ``stage``: from the comment to the end of the current stage;
 - ``global``: the whole file.
-``# hadolint ignore=DL3008`` and ``# hadolint global ignore=...`` are honoured through
-rule aliases, so a project switching from hadolint keeps its pragmas.
+``# hadolint ignore=DL3008`` and ``# hadolint global ignore=...`` are honoured, so a project
+switching from hadolint keeps its pragmas.  A token covers a finding as selection.py's
+``finding_strength`` says: the rule's code or name, or a foreign id the finding carries
+(``DL3013`` covers DF2001's pip finding, not the apt one beside it), or a rule alias when
+the finding carries no id of that tool.
+
+BuildKit's ``# check=skip=A,B`` (or ``skip=all``) parser directive drops the findings of
+those BuildKit checks, per finding in the same way (``buildkit_skipped``).
 """
 
 from __future__ import annotations
@@ -15,6 +21,8 @@ from dataclasses import dataclass, field
 
 from .model.dockerfile import Dockerfile
 from .model.span import Span
+from .ruleapi import Rule
+from .selection import family, finding_strength
 
 _PRAGMA = re.compile(
     r"^(?P<tool>pylint-image|hadolint)\s*:?\s*(?:(?P<scope>stage|global)\s+)?ignore\s*=\s*(?P<codes>.+)$",
@@ -78,3 +86,25 @@ def collect_pragmas(dockerfile: Dockerfile) -> list[Pragma]:
                 first, last = nxt.start_line, nxt.end_line
         pragmas.append(Pragma(tool, scope, tokens, why, comment.span, first, last))
     return pragmas
+
+
+def buildkit_skips(dockerfile: Dockerfile) -> frozenset[str]:
+    """The lower-cased check names in the file's ``# check=skip=...`` directive (``all`` included as is)."""
+    directive = dockerfile.directives.check
+    for part in (directive or "").split(";"):
+        key, _, value = part.partition("=")
+        if key.strip().lower() == "skip":
+            return frozenset(name.strip().lower() for name in value.split(",") if name.strip())
+    return frozenset()
+
+
+def buildkit_skipped(skips: frozenset[str], rule: Rule, tool_ids: tuple[str, ...]) -> bool:
+    """True when ``skips`` switch off the BuildKit check a finding of ``rule`` (carrying ``tool_ids``) is."""
+    if not skips:
+        return False
+    names = {n.lower() for n in (*rule.meta.aliases, *tool_ids) if family(n) == "buildkit"}
+    if not names:
+        return False  # no BuildKit check: ``skip=all`` does not concern it
+    if "all" in skips:
+        return True
+    return any(finding_strength(name, rule, tool_ids) for name in skips & names)

@@ -61,8 +61,14 @@ def test_select_and_ignore_use_the_longest_match() -> None:
     rules = {r.meta.code: r for r in registry().rules}
     sel = Selection(select=("DF", "DF1001"), ignore=("DF1",))
     assert sel.enabled(rules["DF1001"]) and not sel.enabled(rules["DF1002"]) and sel.enabled(rules["DF2001"])
+    # A foreign id names findings: DF1001 (DL3006 and DL3007) still runs, and only its
+    # findings that are DL3006 (or say no hadolint id) are dropped.
     by_alias = Selection(select=("ALL",), ignore=("DL3006",))
-    assert not by_alias.enabled(rules["DF1001"]) and by_alias.enabled(rules["DF1002"])
+    assert by_alias.enabled(rules["DF1001"]) and by_alias.enabled(rules["DF1002"])
+    assert not by_alias.keeps(rules["DF1001"], ("DL3006",)) and not by_alias.keeps(rules["DF1001"], ())
+    assert by_alias.keeps(rules["DF1001"], ("DL3007",))
+    # Every hadolint id of a rule ignored: no finding can be kept, so the rule does not run.
+    assert not Selection(ignore=("DL3006", "dl3007")).enabled(rules["DF1001"])
     by_name = Selection(select=("unpinned-image-tag",))
     # One name covers every target: the Dockerfile rule and its image counterpart.
     assert {c[:2] for c, r in rules.items() if by_name.enabled(r)} == {"DF", "IM"}
