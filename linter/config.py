@@ -2,15 +2,23 @@
 
 Keys (both files): ``select``, ``ignore`` (codes, prefixes, names or foreign ids such as
 DL3008), ``severity`` (``{RULE: level}``), ``fail-on`` (error|warning|info|style|never),
-``trusted-registries`` (list), ``preview`` (bool) and ``rules`` (``{RULE: {option: value}}``).
+``trusted-registries`` (list), ``preview`` (bool), ``disable-ignore-pragma`` (bool: inline
+ignore pragmas are not honoured), ``output-format`` (the report format when ``--format`` is not
+given), ``no-color`` and ``verbose`` (bool: say on stderr which config each file uses),
+``shellcheck`` (bool: run DF2023, as ``--shellcheck`` does) and ``rules`` (``{RULE: {option: value}}``).
 Errors are ConfigError one-liners naming the file and, where known, the line.
+
+Each linted file uses the nearest config at or above its folder, up to the repository root
+(the folder holding ``.git``), as ruff does; ``--config`` gives one for every file.  Where none
+applies, hadolint's configuration (``.hadolint.yaml`` and ``HADOLINT_*``, see
+hadolint_config.py) is read with hadolint's meaning; with neither, the defaults.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import field
 from pathlib import Path
 from typing import Any
@@ -21,7 +29,9 @@ from .ruleapi import Rule
 from .selection import Selection, match_strength, token_known
 from pylint_image.linter.model.frozen import frozen
 
-KNOWN_KEYS = ("select", "ignore", "severity", "fail-on", "trusted-registries", "preview", "rules")
+KNOWN_KEYS = ("select", "ignore", "severity", "fail-on", "trusted-registries", "preview", "disable-ignore-pragma",
+              "output-format", "no-color", "verbose", "shellcheck", "rules")
+_BOOL_KEYS = ("preview", "disable-ignore-pragma", "no-color", "verbose", "shellcheck")
 FAIL_ON = ("error", "warning", "info", "style", "never")
 
 
@@ -39,6 +49,12 @@ class Config:
     rule_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     path: Path | None = None
     lines: Mapping[str, int] = field(default_factory=dict)  # dotted key -> line in the file
+    disable_ignore_pragma: bool = False  # inline ignore pragmas (ours and hadolint's) are not honoured
+    output_format: str | None = None  # the report format when --format is not given
+    no_color: bool = False
+    verbose: bool = False
+    from_hadolint: bool = False  # read from hadolint's file or HADOLINT_* variables
+    warnings: tuple[str, ...] = ()  # what the CLI says on stderr (hadolint keys we do not know...)
 
     def options_for(self, rule: Rule) -> Any:
         """Build the rule's options object from defaults and the most specific config entry."""
@@ -76,6 +92,15 @@ def find_config(start: Path) -> Path | None:
         if (folder / ".git").exists():
             break
     return None
+
+
+def read_yaml_file(path: Path) -> tuple[dict[str, Any], dict[str, int]]:
+    """A YAML mapping as plain dicts, and its keys' lines (``key`` and ``key.sub``)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read config: {exc}", path) from None
+    return _read_yaml(path, text)
 
 
 def read_config_file(path: Path) -> tuple[dict[str, Any], dict[str, int]]:
@@ -204,12 +229,21 @@ def build_config(
     if fail_on not in FAIL_ON:
         raise ConfigError(f"'fail-on' must be one of {', '.join(FAIL_ON)}", path, lines.get("fail-on"))
     trusted = _strings(table.get("trusted-registries", []), "trusted-registries", path, lines)
-    preview = table.get("preview", False)
-    if not isinstance(preview, bool):
-        raise ConfigError("'preview' must be true or false", path, lines.get("preview"))
+    flags = {}
+    for key in _BOOL_KEYS:
+        flags[key] = table.get(key, False)
+        if not isinstance(flags[key], bool):
+            raise ConfigError(f"'{key}' must be true or false", path, lines.get(key))
+    output_format = table.get("output-format")
+    if output_format is not None and not isinstance(output_format, str):
+        raise ConfigError("'output-format' must be a string (text, json, sarif, github)", path,
+                          lines.get("output-format"))
     options = _validate_rule_options(table.get("rules", {}), rules, path, lines)
-    selection = Selection(select=select, ignore=ignore, severity=severity, preview=preview)
-    return Config(selection, fail_on, trusted, options, path, dict(lines))
+    selection = Selection(select=select, ignore=ignore, severity=severity, preview=flags["preview"],
+                          shellcheck=flags["shellcheck"])
+    return Config(selection, fail_on, trusted, options, path, dict(lines),
+                  disable_ignore_pragma=flags["disable-ignore-pragma"], output_format=output_format,
+                  no_color=flags["no-color"], verbose=flags["verbose"])
 
 
 def _validate_rule_options(
@@ -252,15 +286,105 @@ def _same_kind(default: Any, value: Any) -> bool:
     return isinstance(value, type(default))
 
 
-def load_config(explicit: Path | None, start: Path, rules: Sequence[Rule]) -> Config:
-    """Find (or take) the config file and build the Config; no file gives the defaults."""
+def load_config(explicit: Path | None, start: Path, rules: Sequence[Rule],
+                environ: Mapping[str, str] | None = None) -> Config:
+    """Find (or take) the config file and build the Config.
+
+    With no file of ours at or above ``start``, hadolint's configuration as hadolint finds it
+    from ``start`` (its file and ``HADOLINT_*`` in ``environ``); with neither, the defaults.
+    ``--config`` may name a hadolint file (``.hadolint.yaml``, ``hadolint.yml``...).
+    """
+    if explicit is not None and is_hadolint_file(explicit):
+        return load_hadolint_config(start, rules, environ, explicit=explicit) or Config()
     path = explicit if explicit is not None else find_config(start)
     if path is None:
-        return Config()
+        return load_hadolint_config(start, rules, environ) or Config()
     if explicit is not None and not path.is_file():
         raise ConfigError("config file not found", path)
     table, lines = read_config_file(path)
     return build_config(table, rules, path=path, lines=lines)
+
+
+def is_hadolint_file(path: Path) -> bool:
+    """True for the names hadolint gives its config (``.hadolint.yaml``, ``hadolint.yml``, ``~/.hadolint/config.yaml``)."""
+    name = path.name.lower()
+    return (name.removeprefix(".") in ("hadolint.yaml", "hadolint.yml")
+            or (path.parent.name == ".hadolint" and name in ("config.yaml", "config.yml")))
+
+
+def load_hadolint_config(cwd: Path, rules: Sequence[Rule], environ: Mapping[str, str] | None = None,
+                         explicit: Path | None = None) -> Config | None:
+    """hadolint's file and ``HADOLINT_*`` variables as a Config; None when there are neither.
+
+    Ids no rule of ours carries are left out (with a warning, unless the rules mapping says
+    why hadolint's check is not carried over): hadolint accepts any id there.
+    """
+    from . import hadolint_config as hc
+    from .mapping import NOT_CARRIED_OVER
+
+    settings = hc.load_settings(cwd, environ, explicit)
+    if settings is None:
+        return None
+    table = hc.to_table(settings)
+    warnings = settings.warnings + hc.conversion_warnings(settings)
+    unknown = hc.unknown_tokens(table, lambda token: token_known(token, rules))
+    where = f"{settings.path}: " if settings.path else ""
+    for key, token in unknown:
+        if token.upper() not in NOT_CARRIED_OVER:
+            theirs = "ignored" if key == "ignore" else "override"
+            warnings.append(f"{where}'{theirs}' names {token}, which no rule of ours reports: left out")
+    table = hc.drop_tokens(table, unknown)
+    config = build_config(table, rules, path=settings.path, lines=hc.table_lines(settings))
+    return dataclasses.replace(config, from_hadolint=True, warnings=tuple(dict.fromkeys(warnings)))
+
+
+class ConfigResolver:
+    """Which Config each linted file uses: the nearest of ours at or above its folder (up to the
+    repository root), else hadolint's as hadolint finds it from ``cwd``, else the defaults.
+
+    ``explicit`` (``--config``) is used for every file.  Each config file is read once;
+    ``adjust`` (the command line's overrides) is applied once per config.  When a config names
+    a rule outside ``rules`` (an image rule while linting Dockerfiles), it is checked again
+    against ``more_rules()`` before the name is called unknown.
+    """
+
+    def __init__(self, explicit: Path | None, cwd: Path, rules: Sequence[Rule], *,
+                 more_rules: Callable[[], Sequence[Rule]] | None = None,
+                 adjust: Callable[[Config], Config] | None = None,
+                 environ: Mapping[str, str] | None = None) -> None:
+        self.explicit, self.cwd, self.rules = explicit, cwd, rules
+        self.more_rules, self.adjust, self.environ = more_rules, adjust, environ
+        self._by_folder: dict[Path, Path | None] = {}
+        self._configs: dict[Path | None, Config] = {}
+
+    def for_path(self, path: Path) -> Config:
+        """The Config of the file ``path`` (relative to the current directory or absolute)."""
+        if self.explicit is not None:
+            return self._get(self.explicit)
+        folder = Path(os.path.abspath(path)).parent
+        if folder not in self._by_folder:
+            self._by_folder[folder] = find_config(folder)
+        return self._get(self._by_folder[folder])
+
+    def _get(self, path: Path | None) -> Config:
+        if path not in self._configs:
+            explicit = self.explicit if path is not None and path == self.explicit else None
+            try:
+                config = self._load(path, explicit, self.rules)
+            except UnknownRuleError:
+                if self.more_rules is None:
+                    raise
+                config = self._load(path, explicit, self.more_rules())
+            self._configs[path] = self.adjust(config) if self.adjust else config
+        return self._configs[path]
+
+    def _load(self, path: Path | None, explicit: Path | None, rules: Sequence[Rule]) -> Config:
+        if path is None:  # nothing of ours applies: hadolint's, else the defaults
+            return load_hadolint_config(self.cwd, rules, self.environ) or Config()
+        if explicit is not None:
+            return load_config(explicit, self.cwd, rules, self.environ)
+        table, lines = read_config_file(path)
+        return build_config(table, rules, path=path, lines=lines)
 
 
 def build_args_of(values: Sequence[str]) -> dict[str, str]:
