@@ -146,7 +146,8 @@ def parse_error_outcome(error: ParseError, path: Path, display: str, registry: R
 def apply_pragmas(findings: Sequence[Finding], dockerfile: Dockerfile, registry: Registry, config: Config,
                   stamper: _Stamper) -> list[Finding]:
     """Mark findings covered by a pragma as suppressed and report unused or unknown pragmas."""
-    pragmas = collect_pragmas(dockerfile)
+    # disable-ignore-pragma (hadolint's too): inline ignores are not honoured, nor judged unused
+    pragmas = [] if config.disable_ignore_pragma else collect_pragmas(dockerfile)
     by_code = {r.meta.code: r for r in registry.rules}
     result = [_suppress(f, pragmas, by_code, dockerfile) for f in findings]
     result.extend(_unused(pragmas, dockerfile, registry, config, stamper))
@@ -229,7 +230,7 @@ def run_rules(subject: Any, target: Target, registry: Registry, config: Config, 
             if keep is None or keep(v.tool_ids):
                 out.findings.append(finding)
     if dockerfile is not None:
-        pragmas = collect_pragmas(dockerfile)
+        pragmas = [] if config.disable_ignore_pragma else collect_pragmas(dockerfile)
         by_code = {r.meta.code: r for r in registry.rules}
         out.findings = [_suppress(f, pragmas, by_code, dockerfile) for f in out.findings]
     return out
