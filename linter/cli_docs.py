@@ -44,4 +44,4 @@ def _meta_json(rule) -> dict:
     m = rule.meta
     return {"code": m.code, "name": m.name, "severity": m.severity.value, "target": m.target.value,
             "summary": m.summary, "status": m.status.value, "aliases": list(m.aliases),
-            "tags": sorted(m.tags), "fix": m.fix_title}
+            "tags": sorted(m.tags), "fix": m.fix_title, "fixable": m.fixable}

@@ -1,8 +1,9 @@
 """Render rule docs and write the docs pages (the parsing of a rule doc is ``ruledoc``'s).
 
-One parse (``ruledoc.parse_doc``) feeds every consumer: `pylint-image rule CODE` (rich Markdown), `pylint-image rules`
-(a table), the SARIF `rules[]` descriptions, and `python -m pylint_image.linter.docs --out DIR`
-which writes one page per rule plus an index.
+One parse (``ruledoc.parse_doc``) feeds every consumer: `pylint-image rule CODE` (rich Markdown
+on a terminal, the page as written when piped), `pylint-image rules` (a table), the SARIF
+`rules[]` descriptions, and `python -m pylint_image.linter.docs --out DIR` which writes one
+page per rule plus an index.
 """
 
 from __future__ import annotations
@@ -79,7 +80,8 @@ def rule_page(rule: Rule) -> str:
         ("Target", m.target.value),
         ("Status", m.status.value),
         ("Since", m.since),
-        ("Fix", m.fix_title or "none"),
+        ("Autofix", "yes (`--fix`)" if m.fixable else "no"),
+        ("How to fix", m.fix_title or "-"),
     ]
     if m.aliases:
         rows.append(("Aliases", ", ".join(f"`{a}`" for a in m.aliases)))
@@ -104,7 +106,7 @@ def index_page(rules: Sequence[Rule]) -> str:
     ]
     for r in _sorted(rules):
         m = r.meta
-        fix = "yes" if m.fix_title else ""
+        fix = "yes" if m.fixable else ""
         lines.append(
             f"| [{m.code}]({m.code}.md) | `{m.name}` | {m.severity.value} | {m.target.value} "
             f"| {m.status.value} | {fix} | {m.summary} |"
@@ -127,24 +129,55 @@ def write_docs(rules: Sequence[Rule], out: Path) -> list[Path]:
 
 
 def render_rule(rule: Rule, stream: TextIO, *, color: bool | None = None) -> None:
-    """Render `pylint-image rule CODE`: the docs page as rich Markdown."""
+    """Render `pylint-image rule CODE`: rich Markdown on a terminal, else the docs page as it is.
+
+    Piped or redirected, the page is written verbatim (code blocks can be copied, nothing is
+    wrapped or padded), as `ruff rule` does.
+    """
+    page = rule_page(rule)
+    if not _rich_wanted(stream, color):
+        stream.write(page)
+        return
     from rich.markdown import Markdown
 
-    _console(stream, color).print(Markdown(rule_page(rule)))
+    _console(stream, color).print(Markdown(page))
 
 
 def render_rules_table(rules: Sequence[Rule], stream: TextIO, *, color: bool | None = None) -> None:
-    """Render `pylint-image rules`: code, name, severity, target, status, fix, aliases."""
+    """Render `pylint-image rules`: code, name, severity, target, status, fix, aliases.
+
+    Fix is "yes" for a rule with an autofix (``RuleMeta.fixable``).  Piped or redirected,
+    the columns are aligned with spaces and no line has trailing blanks or is wrapped.
+    """
+    header = ("Code", "Name", "Severity", "Target", "Status", "Fix", "Aliases")
+    rows = [(m.code, m.name, m.severity.value, m.target.value, m.status.value, "yes" if m.fixable else "",
+             ", ".join(m.aliases)) for m in (r.meta for r in _sorted(rules))]
+    if not _rich_wanted(stream, color):
+        widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
+        for row in (header, *rows):
+            stream.write("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() + "\n")
+        return
     from rich.table import Table
 
     table = Table(box=None, header_style="bold", pad_edge=False)
-    for column in ("Code", "Name", "Severity", "Target", "Status", "Fix", "Aliases"):
+    for column in header:
         table.add_column(column, no_wrap=column in ("Code", "Name"))
-    for r in _sorted(rules):
-        m = r.meta
-        fix = "yes" if m.fix_title else ""
-        table.add_row(m.code, m.name, m.severity.value, m.target.value, m.status.value, fix, ", ".join(m.aliases))
+    for row in rows:
+        table.add_row(*row)
     _console(stream, color).print(table)
+
+
+def _rich_wanted(stream: TextIO, color: bool | None) -> bool:
+    """True on a terminal (coloured or not) or when colour is forced; False when piped."""
+    from .formatters.base import use_color
+
+    if color is True or use_color(color, stream):
+        return True
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty and isatty())
+    except ValueError:  # a closed stream
+        return False
 
 
 def _console(stream: TextIO, color: bool | None):  # -> rich.console.Console (imported lazily)
@@ -161,7 +194,6 @@ def _console(stream: TextIO, color: bool | None):  # -> rich.console.Console (im
         no_color=not on,
         highlight=False,
         emoji=False,
-        width=None if on else 100,
     )
 
 

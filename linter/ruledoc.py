@@ -74,13 +74,13 @@ def missing_headings(doc: str | RuleDoc) -> tuple[str, ...]:
     return tuple(h for h in REQUIRED_DOC_HEADINGS if not parsed.section(h))
 
 
-def code_blocks(body: str | None, language: str = "dockerfile") -> tuple[str, ...]:
-    """Return the bodies of the fenced blocks in ``body`` whose info string names ``language``."""
+def code_blocks(body: str | None, language: str | None = "dockerfile") -> tuple[str, ...]:
+    """Return the bodies of the fenced blocks in ``body`` whose info string names ``language`` (None: all)."""
     if not body:
         return ()
     blocks = []
     for m in _FENCE_RE.finditer(body):
         info = m.group("info").strip().split()
-        if info and info[0].casefold() == language.casefold():
+        if language is None or (info and info[0].casefold() == language.casefold()):
             blocks.append(m.group("body"))
     return tuple(blocks)

@@ -57,6 +57,7 @@ RULE = rule(
     meta=RuleMeta(
         code="DF0003", name="lowercase-instruction", severity=Severity.STYLE, target=Target.DOCKERFILE,
         summary="Instruction keyword not written in capitals", fix_title="Write the keyword in capitals",
+        fixable=True,
         tags=frozenset({"style"}), aliases=("ConsistentInstructionCasing",),
     ),
     check=check,

@@ -71,7 +71,7 @@ def check(dockerfile: Dockerfile, ctx: Context) -> Iterator[Violation]:
 RULE = rule(
     meta=RuleMeta(
         code="DF0005", name="legacy-key-value-format", severity=Severity.STYLE, target=Target.DOCKERFILE,
-        summary="ENV or LABEL in the legacy 'NAME value' form", fix_title="Write NAME=value",
+        summary="ENV or LABEL in the legacy 'NAME value' form", fix_title="Write NAME=value", fixable=True,
         tags=frozenset({"style", "deprecated"}), aliases=("LegacyKeyValueFormat",),
     ),
     check=check,

@@ -52,7 +52,7 @@ def check(dockerfile: Dockerfile, ctx: Context) -> Iterator[Violation]:
 RULE = rule(
     meta=RuleMeta(
         code="DF1008", name="from-as-casing", severity=Severity.STYLE, target=Target.DOCKERFILE,
-        summary="AS keyword cased differently from its FROM", fix_title="Case AS like FROM",
+        summary="AS keyword cased differently from its FROM", fix_title="Case AS like FROM", fixable=True,
         tags=frozenset({"style"}), aliases=("FromAsCasing",),
     ),
     check=check,

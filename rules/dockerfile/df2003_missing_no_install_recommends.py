@@ -1,4 +1,4 @@
-"""## What it does
+r"""## What it does
 Flags `apt-get install` (and `apt install`) without `--no-install-recommends` (or
 `-o APT::Install-Recommends=false`).
 
@@ -79,7 +79,8 @@ RULE = rule(
     meta=RuleMeta(
         code="DF2003", name="missing-no-install-recommends", severity=Severity.INFO, target=Target.DOCKERFILE,
         summary="apt-get install without --no-install-recommends",
-        fix_title="Add --no-install-recommends", tags=frozenset({"image-size"}), aliases=("DL3015", "DS029"),
+        fix_title="Add --no-install-recommends",
+        fixable=True, tags=frozenset({"image-size"}), aliases=("DL3015", "DS029"),
     ),
     check=check,
 )

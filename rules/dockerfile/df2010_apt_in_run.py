@@ -22,6 +22,10 @@ RUN apt update && apt install -y --no-install-recommends curl=7.88.1-10+deb12u8
 FROM debian:12
 RUN apt-get update && apt-get install -y --no-install-recommends curl=7.88.1-10+deb12u8
 ```
+
+## Fix
+Safe: replaces the word `apt` with `apt-get` or `apt-cache`, which take the same verb and
+options; a verb neither has (`list`, `full-upgrade`) gets no fix.
 """
 
 from __future__ import annotations
@@ -56,7 +60,7 @@ RULE = rule(
     meta=RuleMeta(
         code="DF2010", name="apt-in-run", severity=Severity.WARNING, target=Target.DOCKERFILE,
         summary="A RUN uses apt, whose CLI is for people, instead of apt-get or apt-cache",
-        fix_title="Use apt-get (or apt-cache)", tags=frozenset({"package-manager", "stability"}),
+        fix_title="Use apt-get (or apt-cache)", fixable=True, tags=frozenset({"package-manager", "stability"}),
         aliases=("DL3027", "CKV_DOCKER_9"),
     ),
     check=check,

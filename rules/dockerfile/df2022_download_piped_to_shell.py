@@ -1,4 +1,4 @@
-"""## What it does
+r"""## What it does
 Flags a script downloaded and executed in one go: `curl ... | sh`, `wget -O- ... | bash`
 (also into `python`, `perl`, `ruby`, `node`, `php`, through `sudo` too), and
 `sh -c "$(curl ...)"`, `bash <(curl ...)`, `eval "$(wget -O- ...)"`.  An interpreter run

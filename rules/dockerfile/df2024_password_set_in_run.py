@@ -1,4 +1,4 @@
-"""## What it does
+r"""## What it does
 Flags a `RUN` that sets an account password from text the build can see: `chpasswd`
 (`echo 'root:secret' | chpasswd`), `passwd --stdin` or a password piped into `passwd`,
 and `useradd`/`usermod -p`/`--password`.  A `RUN` with a secret mount
@@ -21,7 +21,7 @@ RUN useradd -m app && echo 'app:s3cret' | chpasswd
 ```dockerfile
 FROM debian:12
 RUN --mount=type=secret,id=app_password \
-    useradd -m app && printf 'app:%s\\n' "$(cat /run/secrets/app_password)" | chpasswd
+    useradd -m app && printf 'app:%s\n' "$(cat /run/secrets/app_password)" | chpasswd
 ```
 
 ## References

@@ -60,6 +60,7 @@ RULE = rule(
     meta=RuleMeta(
         code="DF3004", name="maintainer-instruction", severity=Severity.STYLE, target=Target.DOCKERFILE,
         summary="Deprecated MAINTAINER instruction", fix_title="Replace with LABEL maintainer=\"...\"",
+        fixable=True,
         tags=frozenset({"style", "deprecated"}), aliases=("DL4000", "MaintainerDeprecated", "DS022", "CKV_DOCKER_6"),
     ),
     check=check,

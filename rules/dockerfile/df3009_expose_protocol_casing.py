@@ -53,7 +53,7 @@ def check(dockerfile: Dockerfile, ctx: Context) -> Iterator[Violation]:
 RULE = rule(
     meta=RuleMeta(
         code="DF3009", name="expose-protocol-casing", severity=Severity.STYLE, target=Target.DOCKERFILE,
-        summary="EXPOSE protocol not in lower case", fix_title="Write the protocol in lower case",
+        summary="EXPOSE protocol not in lower case", fix_title="Write the protocol in lower case", fixable=True,
         tags=frozenset({"style"}), aliases=("ExposeProtoCasing",),
     ),
     check=check,

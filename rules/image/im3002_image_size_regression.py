@@ -1,4 +1,4 @@
-"""## What it does
+r"""## What it does
 Compares the image's uncompressed size with a stored baseline (option `baseline-bytes`,
 which the CLI fills from `--baseline FILE`) and flags growth over `max-growth-percent`
 (default 10%).  Without a baseline it does nothing.

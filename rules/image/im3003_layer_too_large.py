@@ -1,4 +1,4 @@
-"""## What it does
+r"""## What it does
 Flags a layer that adds more than `max-bytes` (default 256 MiB) or more than
 `max-share` of the image (default 0.6, only for images over 64 MiB), and names its
 biggest files and directories.

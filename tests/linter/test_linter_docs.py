@@ -140,3 +140,26 @@ def test_every_registered_rule_doc_is_complete() -> None:
         if r.meta.code not in ("DF0001", "DF0002"):  # engine-produced rules have no Dockerfile to run
             ex = docs.examples(r)
             assert ex.bad and ex.good, r.meta.code
+
+
+def test_code_blocks_of_every_language() -> None:
+    body = ruledoc.parse_doc(DOC).section("Example")
+    assert ruledoc.code_blocks(body, language=None) == ("FROM python\n## not a heading: inside a fence\n",
+                                                        "not a dockerfile block\n")
+    assert ruledoc.code_blocks(body, "text") == ("not a dockerfile block\n",)
+
+
+def test_render_rule_piped_is_the_page_as_written() -> None:
+    stream = io.StringIO()
+    docs.render_rule(RULES[0], stream)
+    assert stream.getvalue() == docs.rule_page(RULES[0])
+
+
+def test_render_rules_table_piped_is_aligned_without_padding() -> None:
+    stream = io.StringIO()
+    docs.render_rules_table(RULES, stream)
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == len(RULES) + 1
+    assert all(line == line.rstrip() for line in lines)
+    status = lines[0].index("Status")
+    assert all(line[status:].split()[0] in ("stable", "preview", "Status") for line in lines)
