@@ -125,6 +125,8 @@ def _result(om, f: Finding, rule_index: int, report: Report) -> om.Result:
         related_locations=_related(om, f, report),
         partial_fingerprints={FINGERPRINT_KEY: f.fingerprint},
         suppressions=suppressions, fixes=_fixes(om, f, report),
+        # the finding's ids in other tools (hadolint's DL3013, ShellCheck's SC2086), exactly
+        properties={"foreignIds": list(f.tool_ids)} if f.tool_ids else None,
     )
 
 

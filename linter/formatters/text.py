@@ -88,9 +88,12 @@ class TextFormatter:
     def _headline(self, f: Finding, report: Report, first_line: bool = False) -> Text:
         # One line per finding; with ``first_line`` the message's other lines are printed below it.
         message = f.message.split("\n", 1)[0] if first_line else " ".join(f.message.split("\n"))
+        # The finding's ids in other tools after our code and name, so that ``CODE [name]`` stays
+        # what scripts match: ``DF2001 [unpinned-package-version] (DL3013) ...``.
+        foreign = f" ({escape_control(', '.join(f.tool_ids), keep='')})" if f.tool_ids else ""
         return self._Text.assemble(
             (escape_control(location_label(f, report.root), keep=""), "bold"), ": ", (f.code, _STYLE[f.severity]),
-            " ", (f"[{escape_control(f.name, keep='')}]", "dim"), " ", escape_control(message, keep="\t"),
+            " ", (f"[{escape_control(f.name, keep='')}]", "dim"), foreign, " ", escape_control(message, keep="\t"),
         )
 
     def _print_finding(self, console: Console, f: Finding, report: Report) -> None:

@@ -31,8 +31,9 @@ def test_json_document_shape() -> None:
     kinds = {f["location"]["kind"] for f in doc["findings"]}
     assert kinds == {"source", "image", "runtime"}
     first = doc["findings"][0]
-    assert set(first) == {"code", "name", "severity", "message", "location", "fingerprint", "suppressed",
-                          "fix_hint", "fix", "related"}
+    assert set(first) == {"code", "name", "foreign_ids", "severity", "message", "location", "fingerprint",
+                          "suppressed", "fix_hint", "fix", "related"}
+    assert first["foreign_ids"] == [] and doc["findings"][1]["foreign_ids"] == ["DL3015"]
     assert first["location"] == {"kind": "source", "path": "app/Dockerfile", "line": 2, "column": 6,
                                  "endLine": 2, "endColumn": 12}
 

@@ -95,7 +95,7 @@ def full_findings() -> tuple[Finding, ...]:
                 "Base image `python` has no tag; it floats with every push", "fp-df1006-1",
                 fix_hint="Pin the image tag"),
         Finding("DF2010", "missing-no-install-recommends", Severity.INFO, _src(Span(3, 5, 4, 28)),
-                "apt-get install without --no-install-recommends", "fp-df2010-1"),
+                "apt-get install without --no-install-recommends", "fp-df2010-1", tool_ids=("DL3015",)),
         Finding("DF3001", "lowercase-instruction", Severity.STYLE, _src(Span(5, 1, 5, 5)),
                 "Instruction `from` is not upper case", "fp-df3001-1", fix_hint="Uppercase the instruction",
                 fix=upper),
