@@ -366,6 +366,10 @@ class ConfigResolver:
             self._by_folder[folder] = find_config(folder)
         return self._get(self._by_folder[folder])
 
+    def used(self) -> list[Config]:
+        """Every Config handed out so far, in the order first asked for."""
+        return list(self._configs.values())
+
     def _get(self, path: Path | None) -> Config:
         if path not in self._configs:
             explicit = self.explicit if path is not None and path == self.explicit else None

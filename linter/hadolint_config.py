@@ -27,6 +27,7 @@ What each key becomes (the table ``to_table`` returns; ``config --from-hadolint`
 - ``label-schema`` -> label-schema-violation's ``schema`` and ``required`` (hadolint reports
   every schema label that is missing); ``strict-labels`` -> its ``strict`` option;
 - ``disable-ignore-pragma`` -> ``disable-ignore-pragma``;
+- always ``shellcheck = true``: hadolint runs ShellCheck on every RUN;
 - ``format`` / ``formats`` -> ``output-format`` (``tty`` is text; json and sarif are ours
   too; the last one given wins as we write one report); ``no-color`` and ``verbose`` keep their
   names.
@@ -268,7 +269,8 @@ def load_settings(cwd: Path, environ: Mapping[str, str] | None = None,
 
 def to_table(settings: HadolintSettings) -> dict[str, Any]:
     """Our config table (the keys of ``[tool.pylint-image]``) with the same meaning as ``settings``."""
-    table: dict[str, Any] = {}
+    # hadolint runs ShellCheck on every RUN (its SC findings are part of what it reports)
+    table: dict[str, Any] = {"shellcheck": True}
     rules: dict[str, dict[str, Any]] = {}
     if settings.trusted_registries:
         table["select"] = ["ALL", REGISTRY_RULE]  # a preview rule: runs when named
