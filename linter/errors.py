@@ -1,7 +1,10 @@
 """The exception family, one per layer (ARCHITECTURE §4.10).
 
 Every error carries a one-line message that names the file (and line where there is
-one); the CLI prints ``str(error)`` and never a traceback.
+one); the CLI prints ``str(error)`` and never a traceback, and exits with the class's
+``exit_code``: 2 for the user's mistakes (usage, config, input, an unreadable image
+source), 3 for the host's (a plugin or tool that will not load, an engine that cannot be
+reached, no builder, no sandbox).  README's exit-code table says the same.
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ from pathlib import Path
 
 class PylintImageError(Exception):
     """Base of every error this project raises on purpose."""
+
+    exit_code = 2  # usage, config or input error unless a subclass says otherwise
 
     def __init__(self, message: str, path: str | Path | None = None, line: int | None = None) -> None:
         self.message = message
@@ -24,6 +29,16 @@ class PylintImageError(Exception):
         if where and self.line is not None:
             where = f"{where}:{self.line}"
         return f"{where}: {self.message}" if where else self.message
+
+
+class UsageError(PylintImageError):
+    """Bad command-line usage: an unknown option, command or format (exit code 2)."""
+
+
+class ToolUnavailable(PylintImageError):
+    """A tool the user asked for is missing (exit code 3)."""
+
+    exit_code = 3
 
 
 class InputError(PylintImageError):
@@ -41,6 +56,8 @@ class ConfigError(PylintImageError):
 class PluginLoadError(PylintImageError):
     """A rule or formatter entry point failed to load or validate."""
 
+    exit_code = 3
+
 
 class SourceError(PylintImageError):
     """An image source (OCI layout, docker archive, daemon image) is unreadable or hostile."""
@@ -49,13 +66,19 @@ class SourceError(PylintImageError):
 class BuildError(PylintImageError):
     """An image build failed or no builder is available."""
 
+    exit_code = 3
+
 
 class SandboxUnavailable(PylintImageError):
     """This host cannot run the sandbox (no namespaces, no cgroups, not Linux)."""
 
+    exit_code = 3
+
 
 class SandboxError(PylintImageError):
     """The sandbox failed while setting up or running a container."""
+
+    exit_code = 3
 
 
 class EngineUnavailable(SourceError):
@@ -65,3 +88,5 @@ class EngineUnavailable(SourceError):
     (``Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker
     daemon running?``).  A missing image in a reachable engine stays a plain SourceError.
     """
+
+    exit_code = 3

@@ -77,15 +77,19 @@ def _config_context(env: Mapping[str, str]) -> str | None:
     return current if isinstance(current, str) and current else None
 
 
-def inspect_image(ref: str, environ: Mapping[str, str] | None = None) -> dict[str, object] | None:
-    """The engine's inspect document of image ``ref``, or None (ask the CLI instead)."""
+def inspect_image(ref: str, environ: Mapping[str, str] | None = None,
+                  timeout: float = _TIMEOUT) -> dict[str, object] | None:
+    """The engine's inspect document of image ``ref``, or None (ask the CLI instead).
+
+    ``timeout`` bounds each socket operation (a hint to the user can afford a short one).
+    """
     path = socket_path(environ)
     if path is None:
         return None
     request = f"GET /images/{quote(ref, safe='/:@')}/json HTTP/1.0\r\nHost: docker\r\n\r\n"
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-            sock.settimeout(_TIMEOUT)
+            sock.settimeout(timeout)
             sock.connect(path)
             sock.sendall(request.encode())
             raw = _read_all(sock)

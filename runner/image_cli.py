@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -32,6 +33,14 @@ if TYPE_CHECKING:
 
 # No engine to read a docker-daemon: image from is the host's problem: exit code 3 (as for verify).
 FATAL_NOTIFICATIONS: tuple[str, ...] = ("engine-unavailable",)
+# What ``image --help`` says (the module docstring is for developers).
+DESCRIPTION = ("Analyse a built image layer by layer, each finding mapped to the Dockerfile line that made "
+               "its layer. SOURCE is an OCI layout directory, a 'docker save' archive (classic or "
+               "OCI-in-tar), docker-daemon:NAME (a local engine's image, streamed from docker save) or "
+               "registry:HOST/NAME:TAG (pulled from the registry). --platform picks one image of a "
+               "multi-platform source, as verify --image does.")
+_ARCHIVE_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.zst", ".oci")
+_HINT_TIMEOUT = 0.5   # seconds the local engine may take to say whether it has the image
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -57,7 +66,7 @@ def run(args: argparse.Namespace, registry: Registry, config: Config) -> Report:
         notes.append(Notification("engine-unavailable", "error", exc.format()))
         return _report([], notes, registry, args, dockerfile, display, started)
     except SourceError as exc:
-        notes.append(Notification("source-error", "error", exc.format()))
+        notes.append(Notification("source-error", "error", exc.format() + suggestion(args.source)))
         return _report([], notes, registry, args, dockerfile, display, started)
     config = _with_baseline(config, args.baseline, notes)
     provenance, origin_lines = _provenance(image, dockerfile)
@@ -68,6 +77,30 @@ def run(args: argparse.Namespace, registry: Registry, config: Config) -> Report:
         args.write_baseline.write_text(json.dumps({"image": args.source, "size": image.size}, indent=2) + "\n")
     report = _report(outcome.findings, notes, registry, args, dockerfile, display, started)
     return replace(report, tables=(_layer_table(image, origin_lines), _waste_table(image)))
+
+
+def suggestion(source: str) -> str:
+    """For a SOURCE that is no file: ``; did you mean docker-daemon:NAME?`` or ``registry:NAME``, else ''.
+
+    ``docker-daemon:`` when the local engine has that image (one inspect on its socket, with
+    a short deadline), else ``registry:`` when SOURCE parses as an image reference.
+    """
+    from pylint_image.linter.reference import InvalidReference, Reference
+
+    from .source import REGISTRY_PREFIXES
+
+    if (source.startswith((*REGISTRY_PREFIXES, "docker-daemon:")) or os.path.lexists(source)
+            or source.endswith(_ARCHIVE_SUFFIXES)):
+        return ""
+    try:
+        Reference.parse(source)
+    except InvalidReference:
+        return ""
+    from .docker_socket import inspect_image
+
+    if inspect_image(source, timeout=_HINT_TIMEOUT) is not None:
+        return f"; did you mean docker-daemon:{source}?"
+    return f"; did you mean registry:{source}?"
 
 
 def _dockerfile(args: argparse.Namespace, notes: list[Notification]) -> tuple[Dockerfile | None, str]:

@@ -133,10 +133,12 @@ def test_unknown_select_token_is_a_usage_error(tmp_path: Path) -> None:
     assert result.returncode == 2 and "XX9999" in result.stderr
 
 
-def test_unknown_format_is_a_tool_error(tmp_path: Path) -> None:
+def test_unknown_format_is_a_usage_error(tmp_path: Path) -> None:
     (tmp_path / "Dockerfile").write_text(CLEAN)
-    result = run("--format", "nope", "Dockerfile", cwd=tmp_path)
-    assert result.returncode == 3 and "unknown format 'nope'" in result.stderr
+    result = run("--format", "jsn", "Dockerfile", cwd=tmp_path)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.splitlines() == [
+        "pylint-image: error: unknown format 'jsn' (supported: github, json, sarif, text, tty)"]
 
 
 def test_output_file_and_version(tmp_path: Path) -> None:
