@@ -20,8 +20,9 @@ What a registry client needs beyond this (Docker Hub's API host ``registry-1.doc
 the default tag ``latest``) lives in ``runner/registry.py``: a reference names an image,
 it does not say how to fetch it.
 
-"Official" has one definition here, :func:`is_official`: see its docstring.  Pure
-(no I/O but reading the shipped name list once); ``linter/`` and everything above use it.
+"Official" has one definition here, :func:`is_official`: see its docstring, and so has
+"verified publisher", :func:`verified_publisher`.  Pure (no I/O but reading the shipped
+lists once); ``linter/`` and everything above use it.
 """
 
 from __future__ import annotations
@@ -148,6 +149,11 @@ class Reference:
     def is_official(self) -> bool:
         """True for a Docker Official Image (see :func:`is_official`)."""
         return is_official(self)
+
+    @property
+    def verified_publisher(self) -> str | None:
+        """The verified publisher of this image's registry or namespace (see :func:`verified_publisher`)."""
+        return verified_publisher(self)
 
 
 def split_reference(text: str) -> tuple[str, str, str | None, str | None]:
@@ -290,3 +296,36 @@ def official_image_names() -> frozenset[str]:
     # imports (zipfile, ...) to every start for nothing: wheels install as directories.
     text = Path(__file__).with_name("official_images.txt").read_text(encoding="utf-8")
     return frozenset(line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#"))
+
+
+def verified_publisher(ref: Reference, mirrors: tuple[tuple[str, str], ...] = HUB_MIRRORS) -> str | None:
+    """The verified publisher whose registry or namespace ``ref`` is in, else None.
+
+    The entries are ``verified_publishers.txt`` (shipped, curated, one source per entry),
+    matched on whole path components of the name as written or of the Docker Hub name a
+    mirror serves (``mirror.gcr.io/bitnami/redis`` is Bitnami's); a trailing ``*`` also
+    matches a longer last component (``registry.access.redhat.com/ubi*``).  The first
+    matching entry wins, so specific entries precede their registry's.
+    """
+    names = {tuple(ref.name.lower().split("/")), tuple(upstream(ref, mirrors).name.lower().split("/"))}
+    for prefix, publisher in verified_publishers():
+        for name in names:
+            if len(name) < len(prefix):
+                continue
+            *whole, last = prefix
+            if name[:len(whole)] == tuple(whole) and (
+                    name[len(whole)] == last or (last.endswith("*") and name[len(whole)].startswith(last[:-1]))):
+                return publisher
+    return None
+
+
+@lru_cache(maxsize=1)
+def verified_publishers() -> tuple[tuple[tuple[str, ...], str], ...]:
+    """``(prefix components, publisher)`` of every entry of ``verified_publishers.txt``, in file order."""
+    text = Path(__file__).with_name("verified_publishers.txt").read_text(encoding="utf-8")
+    entries = []
+    for line in text.splitlines():
+        if line.strip() and not line.startswith("#"):
+            prefix, publisher, _source = (part.strip() for part in line.split("|", 2))
+            entries.append((tuple(prefix.lower().strip("/").split("/")), publisher))
+    return tuple(entries)

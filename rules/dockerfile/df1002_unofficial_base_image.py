@@ -2,8 +2,13 @@
 Flags a `FROM` whose base is not a Docker Official Image (`library/NAME` on Docker Hub)
 and whose registry or namespace is not trusted (`trusted-registries` in the config, or
 this rule's `trusted` option).  The per-architecture namespaces (`arm64v8/`, `amd64/`...)
-and the public mirrors (`public.ecr.aws/docker/library/`, `mirror.gcr.io/`) of official
-images count as official.
+and the public mirrors (`public.ecr.aws/docker/library/`, `mirror.gcr.io/library/`,
+`mirror.gcr.io/`) of official images count as official.
+
+Images of verified publishers (a curated list shipped with pylint-image, each entry with
+its source: `gcr.io/distroless`, `mcr.microsoft.com`, `nvcr.io/nvidia`, `cgr.dev/chainguard`,
+`registry.access.redhat.com`, Docker Hub's `bitnami`, `nvidia`, `docker`...) get a
+finding that names the publisher, or none: see the `verified-publishers` option.
 
 ## Why is this bad?
 Anyone can push to Docker Hub: an image from an unknown namespace can be abandoned,
@@ -28,6 +33,10 @@ RUN python --version
 - `trusted` (list of strings, default `[]`): registries or namespaces to trust, matched
   on whole path components, e.g. `ghcr.io/myorg`, `gcr.io/distroless`,
   `mcr.microsoft.com`, `docker.io/bitnami` (a bare `bitnami` also means Docker Hub).
+- `verified-publishers` (`"info"`, `"ignore"` or `"warn"`, default `"info"`): what an image
+  of a verified publisher gives. `info`: a finding that names the publisher, asking you to
+  record the trust in the trusted list; `ignore`: no finding; `warn`: the same finding
+  as any unknown image. The finding has the rule's severity (INFO unless configured).
 
 ## References
 - https://docs.docker.com/trusted-content/official-images/
@@ -39,8 +48,8 @@ from collections.abc import Iterator
 
 from pylint_image.linter import Context, Dockerfile, RuleMeta, Severity, Target, Violation, rule
 from pylint_image.rules._shared import anchor
-from pylint_image.rules._shared.images import is_trusted
 from pylint_image.rules._shared import frozen
+from pylint_image.rules._shared.publishers import judge
 
 
 @frozen
@@ -48,11 +57,13 @@ class Options:
     """Options of unofficial-base-image."""
 
     trusted: tuple[str, ...] = ()
+    verified_publishers: str = "info"
 
 
 def check(dockerfile: Dockerfile, ctx: Context) -> Iterator[Violation]:
     """Yield one violation per FROM whose base is neither official nor trusted."""
     trusted = (*ctx.settings.trusted_registries, *(ctx.options.trusted if ctx.options else ()))
+    verified = ctx.options.verified_publishers if ctx.options else "info"
     for stage in dockerfile.stages:
         base = stage.base
         # scratch has no content to trust, and a stage alias was judged at its own FROM.
@@ -61,12 +72,9 @@ def check(dockerfile: Dockerfile, ctx: Context) -> Iterator[Violation]:
         # An unresolved variable is chosen at build time: we cannot tell what it names.
         if base.has_variables:
             continue
-        image = base.reference
-        if image is None or image.is_official or is_trusted(image, trusted):
-            continue
-        where = anchor(stage.from_instruction, base.span)
-        yield Violation(where, f"base image '{image.name}' is not a Docker Official Image and "
-                               "its registry/namespace is not in the trusted list")
+        found = judge(base.reference, trusted, verified) if base.reference is not None else None
+        if found is not None:
+            yield Violation(anchor(stage.from_instruction, base.span), found.message())
 
 
 RULE = rule(

@@ -1,7 +1,8 @@
 """## What it does
 Flags a `USER` whose user part is a name (`USER app`, `USER app:app`) rather than a
 numeric uid (`USER 10001:10001`).  ARG/ENV values are resolved first; a user that still
-holds an unresolved variable is not judged.
+holds an unresolved variable is not judged.  Windows stages are not judged either: Windows
+has no numeric uids, and `USER ContainerUser` is how a Windows image drops its rights.
 
 ## Why is this bad?
 A name is resolved through the image's `/etc/passwd` at run time, so a host or
@@ -31,6 +32,7 @@ from collections.abc import Iterator
 from pylint_image.linter import Context, Dockerfile, RuleMeta, Severity, Target, Violation, rule
 from pylint_image.rules._shared import anchor
 from pylint_image.rules._shared.variables import expand, has_variables, walk
+from pylint_image.rules._shared.windows import is_windows_stage
 
 
 def check(dockerfile: Dockerfile, ctx: Context) -> Iterator[Violation]:
@@ -38,6 +40,9 @@ def check(dockerfile: Dockerfile, ctx: Context) -> Iterator[Violation]:
     for stage in dockerfile.stages:
         # Resolving the scope is the costly part: only stages with a USER need it.
         if not any(i.keyword == "USER" for i in stage.instructions):
+            continue
+        # Windows users are names (ContainerUser): there is no uid to give instead.
+        if is_windows_stage(dockerfile, stage):
             continue
         for instruction, scope in walk(dockerfile, stage):
             if instruction.keyword != "USER" or not instruction.args:

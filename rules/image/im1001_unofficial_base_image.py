@@ -1,7 +1,8 @@
 """## What it does
 Flags an image built on a base that is not a Docker Official Image and whose registry or
 namespace is not trusted (`trusted-registries` in the config, or this rule's `trusted`
-option); the same test as the Dockerfile rule DF1002.  The base is read from the OCI
+option); the same test as the Dockerfile rule DF1002, mirrors of official images and
+verified publishers included.  The base is read from the OCI
 annotation (or label) `org.opencontainers.image.base.name`, else from the final stage's
 `FROM` of the linked Dockerfile (stage aliases followed to the real base).  When neither
 is known, nothing is reported: the base cannot be decided.
@@ -26,6 +27,10 @@ RUN python --version
 ## Options
 - `trusted` (list of strings, default `[]`): registries or namespaces to trust, matched on
   whole path components, e.g. `ghcr.io/myorg`, `gcr.io/distroless`, `docker.io/bitnami`.
+- `verified-publishers` (`"info"`, `"ignore"` or `"warn"`, default `"info"`): what a base
+  of a verified publisher (the list DF1002 uses: distroless, Microsoft, NVIDIA, Chainguard,
+  Red Hat, Bitnami...) gives. `info`: a finding that names the publisher; `ignore`: no
+  finding; `warn`: the same finding as any unknown base.
 """
 
 from __future__ import annotations
@@ -35,8 +40,8 @@ from typing import TYPE_CHECKING
 
 from pylint_image.linter import Context, InvalidReference, Reference, RuleMeta, Severity, Target, Violation, rule
 from pylint_image.rules._shared.built import built_base, from_span, image_location
-from pylint_image.rules._shared.images import untrusted
 from pylint_image.rules._shared import frozen
+from pylint_image.rules._shared.publishers import judge
 
 if TYPE_CHECKING:
     from pylint_image.linter import Image
@@ -47,6 +52,7 @@ class Options:
     """Options of unofficial-base-image (image target)."""
 
     trusted: tuple[str, ...] = ()
+    verified_publishers: str = "info"
 
 
 def check(image: Image, ctx: Context) -> Iterator[Violation]:
@@ -59,13 +65,12 @@ def check(image: Image, ctx: Context) -> Iterator[Violation]:
         parsed = Reference.parse(base.reference)
     except InvalidReference:
         return  # not an image BuildKit could have pulled: nothing to judge
-    if not untrusted(parsed, trusted):
+    found = judge(parsed, trusted, ctx.options.verified_publishers if ctx.options else "info")
+    if found is None:
         return
     span = from_span(base.from_instruction) if base.from_instruction is not None else None
     # Layer 0 always comes from the base image; provenance attributes it to the FROM line.
-    yield Violation(image_location(image, ctx, 0, span),
-                    f"base image '{parsed.name}' (from the {base.origin}) is not a Docker Official "
-                    "Image and its registry/namespace is not in the trusted list")
+    yield Violation(image_location(image, ctx, 0, span), found.message(f"from the {base.origin}"))
 
 
 RULE = rule(meta=RuleMeta(code="IM1001", name="unofficial-base-image", severity=Severity.INFO,
