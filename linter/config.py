@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
+from .yaml_file import read_yaml
 from .findings import Severity
 from .ruleapi import Rule
 from .selection import Selection, match_strength, token_known
@@ -94,15 +95,6 @@ def find_config(start: Path) -> Path | None:
     return None
 
 
-def read_yaml_file(path: Path) -> tuple[dict[str, Any], dict[str, int]]:
-    """A YAML mapping as plain dicts, and its keys' lines (``key`` and ``key.sub``)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read config: {exc}", path) from None
-    return _read_yaml(path, text)
-
-
 def read_config_file(path: Path) -> tuple[dict[str, Any], dict[str, int]]:
     """Read the raw table and a map of dotted keys to line numbers."""
     try:
@@ -111,7 +103,7 @@ def read_config_file(path: Path) -> tuple[dict[str, Any], dict[str, int]]:
         raise ConfigError(f"cannot read config: {exc}", path) from None
     if path.suffix == ".toml":
         return _read_toml(path, text)
-    return _read_yaml(path, text)
+    return read_yaml(path, text)
 
 
 def _read_toml(path: Path, text: str) -> tuple[dict[str, Any], dict[str, int]]:
@@ -141,42 +133,6 @@ def _read_toml(path: Path, text: str) -> tuple[dict[str, Any], dict[str, int]]:
         if in_section and "=" in stripped and not stripped.startswith("#"):
             lines.setdefault(stripped.split("=", 1)[0].strip().strip('"'), n)
     return table, lines
-
-
-def _read_yaml(path: Path, text: str) -> tuple[dict[str, Any], dict[str, int]]:
-    from ruamel.yaml import YAML
-    from ruamel.yaml.comments import CommentedMap
-    from ruamel.yaml.error import YAMLError
-
-    try:
-        data = YAML(typ="rt").load(text)
-    except YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(f"invalid YAML: {problem}", path, line) from None
-    if data is None:
-        return {}, {}
-    if not isinstance(data, CommentedMap):   # what the round-trip loader makes of a mapping
-        raise ConfigError("the config must be a mapping", path, 1)
-    lines: dict[str, int] = {}
-    for key in data:
-        lc = data.lc.key(key)
-        lines[str(key)] = lc[0] + 1
-        value = data[key]
-        if isinstance(value, dict) and hasattr(value, "lc"):
-            for sub in value:
-                lines[f"{key}.{sub}"] = value.lc.key(sub)[0] + 1
-    return _plain(data), lines
-
-
-def _plain(value: Any) -> Any:
-    """Convert ruamel's round-trip containers into plain dicts and lists."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
 
 
 def _line_from_message(message: str) -> int | None:

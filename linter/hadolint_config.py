@@ -133,7 +133,7 @@ def find_hadolint_config(cwd: Path, environ: Mapping[str, str] | None = None) ->
 
 def read_hadolint_file(path: Path) -> HadolintSettings:
     """Parse and check a hadolint YAML config; unknown keys become warnings."""
-    from .config import read_yaml_file
+    from .yaml_file import read_yaml_file
 
     data, lines = read_yaml_file(path)
     settings = HadolintSettings(path=path, lines=lines)
