@@ -12,6 +12,10 @@ code, a code prefix, its name or ``ALL``; a *foreign* id (hadolint ``DL3008``, S
 - an id matched only by the rule's ``tool_id_pattern`` (``SC2086`` for DF2023) matches
   only the findings carrying it.
 
+An id the finding carries is the most specific match, above the rule's code or name:
+``ignore = ["DF2023"]`` with ``select = ["SC2046"]`` keeps the SC2046 findings, and
+``severity = {DF2023 = "error", SC2086 = "info"}`` makes SC2086 info.
+
 So ``--ignore DL3013`` drops DF2001's pip findings and keeps its apt ones, and
 ``--select DL3008`` runs DF2001 but keeps only its apt findings.  The same matching serves
 the config's ``severity`` table and the pragmas (``finding_strength``).  The rule-level
@@ -30,6 +34,7 @@ from .ruleapi import Rule, Status
 from pylint_image.linter.model.frozen import frozen
 
 EXACT = 1000  # an exact code, name, alias or foreign id beats any prefix
+CARRIED = EXACT + 1  # an id the finding itself carries is more specific still than its rule's code
 SHELLCHECK_RULE = "shellcheck-finding"  # DF2023, which ``shellcheck = true`` turns on
 
 # The foreign tools whose ids may appear in aliases and tool_ids.  BuildKit's check names
@@ -92,7 +97,7 @@ def finding_strength(token: str, rule: Rule, tool_ids: tuple[str, ...]) -> int:
     t = token.strip()
     up = t.upper()
     if any(i.upper() == up for i in tool_ids):
-        return EXACT
+        return CARRIED
     strength = match_strength(t, rule)
     if strength < EXACT or t == rule.meta.name or up == rule.meta.code:
         return strength
@@ -136,8 +141,14 @@ class Selection:
 
     def enabled(self, rule: Rule) -> bool:
         """True when the rule may yield a kept finding: the longest select match beats every ignore that covers all its findings."""
-        best_select = max((match_strength(t, rule) for t in self._selects()), default=0)
+        best_select = max((self._select_strength(t, rule) for t in self._selects()), default=0)
         return self._decide(rule, best_select, self._ignore_floor(rule))
+
+    @staticmethod
+    def _select_strength(token: str, rule: Rule) -> int:
+        """The strongest match ``token`` may have on some finding of ``rule``."""
+        strength = match_strength(token, rule)
+        return CARRIED if strength and _foreign_family(token, rule) is not None else strength
 
     def _ignore_floor(self, rule: Rule) -> int:
         """The ignore strength every finding of ``rule`` gets, whatever ids it carries."""

@@ -166,3 +166,87 @@ def test_chunk_span_maps_added_lines(tmp_path) -> None:
     assert chunk.span(1, 1, 1, 2) is None and chunk.span(2, 1, 2, 3) is None  # shebang, export line
     assert chunk.span(3, 1, 3, 4) == run.shell.span(0, 3)  # ``cat`` on the RUN line
     assert chunk.span(4, 1, 4, 4).start_line == 2  # the added terminator: the script's end
+
+
+# --- SC ids as tokens, ShellCheck's own severity, ``shellcheck = true`` (issue 11) ---
+
+SC_TEXT = "FROM debian:12\nRUN echo $HOME\nRUN echo $(ls)\nRUN [ -z $x]\n"
+
+
+def _sc(table: dict, text: str = SC_TEXT) -> dict[str, set[str]]:
+    """For each SC id of the DF2023 findings, the severities it was reported at."""
+    result = lint_text(text, table=table)
+    assert not [n for n in result.outcome.notifications if n.id in ("rule-crashed", "tool-unavailable")]
+    found: dict[str, set[str]] = {}
+    for f in result.outcome.findings:
+        if f.code == "DF2023":
+            (sc,) = f.tool_ids
+            found.setdefault(sc, set()).add(f.severity.value)
+    return found
+
+
+def test_sc_ids_are_known_tokens_and_shellcheck_true_turns_the_rule_on() -> None:
+    from pylint_image.linter.config import build_config
+    from pylint_image.linter.errors import ConfigError
+    from tests.support.linting import registry
+
+    rules = registry().rules
+    df2023 = next(r for r in rules if r.meta.code == "DF2023")
+    assert not build_config({}, rules).selection.enabled(df2023)  # preview and opt-in
+    config = build_config({"shellcheck": True, "ignore": ["SC2086"], "severity": {"sc2046": "error"}}, rules)
+    assert config.selection.enabled(df2023)
+    assert build_config({"select": ["SC2046"]}, rules).selection.enabled(df2023)  # an SC id selects the rule
+    # ignoring one SC id does not switch the rule off for the others
+    assert build_config({"shellcheck": True, "ignore": ["SC2086", "SC2046"]}, rules).selection.enabled(df2023)
+    with pytest.raises(ConfigError, match="'shellcheck' must be true or false"):
+        build_config({"shellcheck": "yes"}, rules)
+
+
+@needs_binary
+def test_shellcheck_levels_are_the_findings_severities() -> None:
+    found = _sc({"shellcheck": True})
+    # ShellCheck: SC2086 info, SC2046 warning, SC2005 style, SC1020 error
+    assert found["SC2086"] == {"info"} and found["SC2046"] == {"warning"}
+    assert found["SC2005"] == {"style"} and found["SC1020"] == {"error"}
+
+
+@needs_binary
+def test_config_severity_of_an_sc_id_or_the_rule_overrides_shellcheck() -> None:
+    found = _sc({"shellcheck": True, "severity": {"SC2086": "error"}})
+    assert found["SC2086"] == {"error"} and found["SC2046"] == {"warning"}
+    found = _sc({"shellcheck": True, "severity": {"DF2023": "error", "SC2005": "info"}})
+    assert found["SC2005"] == {"info"} and found["SC2086"] == {"error"} and found["SC2046"] == {"error"}
+
+
+@needs_binary
+def test_select_and_ignore_with_sc_ids_act_on_those_findings() -> None:
+    every = set(_sc({"shellcheck": True}))
+    assert {"SC2086", "SC2046", "SC2005", "SC1020"} <= every
+    assert set(_sc({"shellcheck": True, "ignore": ["SC2086", "sc2005"]})) == every - {"SC2086", "SC2005"}
+    assert set(_sc({"select": ["SC2046"]})) == {"SC2046"}  # no --preview or --shellcheck needed
+    assert set(_sc({"select": ["SC2046", "SC2086"]})) == {"SC2046", "SC2086"}
+
+
+@needs_binary
+def test_pragma_with_an_sc_id_suppresses_only_that_id_on_the_instruction() -> None:
+    text = "FROM debian:12\n# hadolint ignore=SC2046\nRUN echo $(ls) $HOME\nRUN echo $(ls)\n"
+    result = lint_text(text, table={"shellcheck": True})
+    hits = sorted((f.source.span.start_line, f.tool_ids[0], f.suppressed is not None)
+                  for f in result.outcome.findings if f.code == "DF2023" and f.tool_ids[0] in ("SC2046", "SC2086"))
+    assert hits == [(3, "SC2046", True), (3, "SC2086", False), (4, "SC2046", False)]
+
+
+@needs_binary
+def test_shellcheck_info_findings_do_not_fail_the_default_run(tmp_path, monkeypatch, capsys) -> None:
+    import json
+
+    from pylint_image.linter.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "Dockerfile").write_text("FROM debian:12\nRUN echo $HOME\n", encoding="utf-8")
+    assert main(["--shellcheck", "--select", "DF2023", "--format", "json", "Dockerfile"]) == 0
+    (finding,) = json.loads(capsys.readouterr().out)["findings"]
+    assert (finding["code"], finding["severity"], finding["foreign_ids"]) == ("DF2023", "info", ["SC2086"])
+    assert main(["--select", "SC2086", "--fail-on", "info", "Dockerfile"]) == 1
+    assert main(["--shellcheck", "--ignore", "SC2086", "--fail-on", "style", "--select", "DF2023",
+                 "Dockerfile"]) == 0
