@@ -140,7 +140,7 @@ class Selection:
         return best_select > 0 and best_select > best_ignore
 
     def enabled(self, rule: Rule) -> bool:
-        """True when the rule may yield a kept finding: the longest select match beats every ignore that covers all its findings."""
+        """True when the rule may yield a kept finding (its best select beats the ignores that cover every finding)."""
         best_select = max((self._select_strength(t, rule) for t in self._selects()), default=0)
         return self._decide(rule, best_select, self._ignore_floor(rule))
 
@@ -152,12 +152,14 @@ class Selection:
 
     def _ignore_floor(self, rule: Rule) -> int:
         """The ignore strength every finding of ``rule`` gets, whatever ids it carries."""
+        if not self.ignore:
+            return 0
         floor = max((match_strength(t, rule) for t in self.ignore if _foreign_family(t, rule) is None), default=0)
-        if rule.meta.tool_id_pattern is not None:
-            return floor  # its findings may carry ids no alias lists
         # When every alias of one tool is ignored, each finding is matched: by its own id of
         # that tool or, carrying none, through the aliases; so the rule need not run.
         ignored = {a for a in rule.meta.aliases if any(t.strip().upper() == a.upper() for t in self.ignore)}
+        if not ignored or rule.meta.tool_id_pattern is not None:
+            return floor  # (a tool_id_pattern: its findings may carry ids no alias lists)
         by_family: dict[str, set[str]] = {}
         for a in rule.meta.aliases:
             fam = family(a)
