@@ -153,3 +153,13 @@ def test_config_from_hadolint_without_any(repo: Path, capsys: pytest.CaptureFixt
     assert main(["config", "--from-hadolint"]) == 2
     assert "no hadolint configuration found" in capsys.readouterr().err
     assert main(["config"]) == 2
+
+
+def test_readme_configuration_example_is_a_valid_config() -> None:
+    from pylint_image.linter.config import build_config
+    from pylint_image.linter.plugins import load_registry
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    block = readme.split("## Configuration", 1)[1].split("```toml\n", 1)[1].split("```", 1)[0]
+    config = build_config(tomllib.loads(block)["tool"]["pylint-image"], load_registry().rules)
+    assert config.selection.shellcheck and config.output_format == "text" and not config.disable_ignore_pragma
