@@ -15,12 +15,13 @@ __all__ = ["anchor", "frozen"]
 
 
 def anchor(instruction: Instruction, span: Span | None) -> Span:
-    """Return ``span`` when it starts on the instruction's first line, else the keyword's span.
+    """Return ``span`` when it lies in the instruction's text, else the keyword's span.
 
-    Findings start on the instruction's first line so that pragmas and fixture markers,
-    which bind to an instruction, cover them; a token on a continuation or heredoc line
-    would start elsewhere.
+    A finding points at the word it is about, also on a continuation line of a multi-line
+    RUN (line 3, column 5), as an editor or a code-scanning alert should show it.  Pragmas
+    cover every line of the instruction they precede, so they still cover such a finding.
+    A span from elsewhere (a variable's definition) or none falls back to the keyword.
     """
-    if span is not None and span.start_line == instruction.span.start_line:
+    if span is not None and instruction.span.start_line <= span.start_line <= instruction.span.end_line:
         return span
     return instruction.keyword_span

@@ -96,7 +96,7 @@ def program_args(command: ShellCommand) -> tuple[str, tuple[str, ...]]:
 
 
 def locate(instruction: Instruction, run: Instruction, script: Script, node: ShellNode) -> Span:
-    """Where a finding about ``node`` starts: the instruction's first line unless in a heredoc body."""
+    """Where a finding about ``node`` is: its own span (a continuation line, a heredoc body line)."""
     span = script.span_of(node)
     if script is run.shell:
         return anchor(instruction, span)
