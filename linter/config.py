@@ -276,11 +276,11 @@ def load_hadolint_config(cwd: Path, rules: Sequence[Rule], environ: Mapping[str,
     why hadolint's check is not carried over): hadolint accepts any id there.
     """
     from . import hadolint_config as hc
-    from .mapping import NOT_CARRIED_OVER
 
     settings = hc.load_settings(cwd, environ, explicit)
     if settings is None:
         return None
+    from .mapping import NOT_CARRIED_OVER
     table = hc.to_table(settings)
     warnings = settings.warnings + hc.conversion_warnings(settings)
     unknown = hc.unknown_tokens(table, lambda token: token_known(token, rules))
