@@ -1,14 +1,16 @@
-"""Differential comparison of pylint-image with hadolint on a set of Dockerfiles (issue 5, item 4).
+"""Differential comparison of pylint-image with hadolint on a set of Dockerfiles (issues 5 and 11).
 
 Both tools lint every file in ONE invocation each; this module turns their JSON output into
-per-rule agreement figures:
+per-hadolint-id agreement figures.  Each finding of ours counts for the hadolint ids it
+carries itself (its foreign ids, issue 11: an apt finding of DF2001 carries DL3008, a pip
+one DL3013); a finding that carries no DL id counts for its rule's DL aliases, exactly as
+``--select DLnnnn`` picks findings.  Hits are (file, instruction line) pairs, so per DL id:
 
-- for every hadolint DL rule: hadolint's hits as (file, instruction line), the hits of our
-  rules that list the DL id in ``RuleMeta.aliases``, and the recall (share of hadolint's hits
-  we also report; hits on files we reject as unparsable are left out of it and counted apart,
-  since BuildKit rejects those files too, see the differential test);
-- for every rule of ours with DL aliases: its hits that hadolint reports under none of those
-  aliases ("extra"), not counting files hadolint cannot parse (those are counted apart);
+- *both*: hits both tools report; *missed*: hadolint's hits we do not report; *extra*: our
+  hits hadolint does not report;
+- recall = both / hadolint's hits, precision = both / our hits.  hadolint's hits on files we
+  reject as unparsable (BuildKit rejects them too) and our hits on files hadolint cannot
+  parse are left out of both and counted apart;
 - the files each tool fails to parse (hadolint ``DL1000`` vs our ``DF0001``);
 - the wall time of both tools and the ratio.
 
@@ -16,13 +18,15 @@ Lines are compared per instruction: hadolint reports the first line of an instru
 a finding of ours may point at a token on a continuation line, so both sides are mapped to the
 first line of the instruction that contains them (with our own parser).
 
-Used by ``bench/compare_hadolint.py`` (table, Markdown, JSON) and by
-``tests/rules/test_hadolint_differential.py``.
+Used by ``bench/compare_hadolint.py`` (table, Markdown, JSON, the generated table of
+docs/hadolint-differences.md) and by ``tests/rules/test_hadolint_differential.py``.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import json
+import re
 import subprocess
 import time
 from collections import defaultdict
@@ -36,6 +40,9 @@ from pylint_image.linter import find_tool
 REPO = Path(__file__).resolve().parent.parent
 HADOLINT_PARSE_ERROR = "DL1000"
 OUR_PARSE_ERROR = "DF0001"
+_DL = re.compile(r"DL\d{4}")
+# The JSON key of a finding's foreign ids (docs/json-format.md); older spellings are read too.
+FOREIGN_ID_KEYS = ("foreign_ids", "tool_ids", "foreignIds")
 
 Hit = tuple[str, int]  # (file name relative to the corpus dir, instruction start line)
 
@@ -62,6 +69,8 @@ class ToolRun:
     hits: dict[str, set[Hit]] = field(default_factory=dict)  # code -> hits (raw lines)
     parse_failures: set[str] = field(default_factory=set)  # file names
     errors: list[str] = field(default_factory=list)  # tool-level problems worth showing
+    # ours: (our code, hit, the finding's own foreign ids) of every active finding
+    tagged: list[tuple[str, Hit, tuple[str, ...]]] = field(default_factory=list)
 
 
 def _timed(cmd: Sequence[str], cwd: Path | None = None) -> tuple[subprocess.CompletedProcess[str], float]:
@@ -112,6 +121,15 @@ def run_hadolint(files: Sequence[Path], exe: str | None = None) -> ToolRun:
     return run
 
 
+def foreign_ids(finding: Mapping) -> tuple[str, ...]:
+    """The foreign ids a JSON finding carries itself (empty when it carries none)."""
+    for key in FOREIGN_ID_KEYS:
+        value = finding.get(key)
+        if value:
+            return tuple(str(v) for v in value)
+    return ()
+
+
 def run_ours(files: Sequence[Path], exe: str | None = None, extra_args: Sequence[str] = ()) -> ToolRun:
     """Run ``pylint-image --format json --fail-on never`` once on all files (active findings only)."""
     exe = exe or find_tool("pylint-image")
@@ -134,7 +152,9 @@ def run_ours(files: Sequence[Path], exe: str | None = None, extra_args: Sequence
         name, code = _key(loc.get("path", ""), files[0]), finding["code"]
         if code == OUR_PARSE_ERROR:
             run.parse_failures.add(name)
-        run.hits.setdefault(code, set()).add((name, int(loc.get("line") or 1)))
+        hit = (name, int(loc.get("line") or 1))
+        run.hits.setdefault(code, set()).add(hit)
+        run.tagged.append((code, hit, foreign_ids(finding)))
     return run
 
 
@@ -155,7 +175,7 @@ def dl_aliases(catalogue: Iterable[Mapping]) -> dict[str, tuple[str, ...]]:
     """Our rule code -> its hadolint DL aliases (rules without any are left out)."""
     out = {}
     for rule in catalogue:
-        dls = tuple(a for a in rule.get("aliases", ()) if a.startswith("DL") and a[2:].isdigit())
+        dls = tuple(a for a in rule.get("aliases", ()) if _DL.fullmatch(a))
         if dls:
             out[rule["code"]] = dls
     return out
@@ -179,45 +199,62 @@ def instruction_starts(path: Path) -> dict[int, int]:
 
 def _normalize(runs: Iterable[ToolRun], corpus: Path) -> None:
     """Rewrite every hit's line to the first line of its instruction, in place."""
+    runs = list(runs)
     names = {name for run in runs for hits in run.hits.values() for name, _ in hits}
     maps = {name: instruction_starts(corpus / name) for name in names}
+
+    def norm(hit: Hit) -> Hit:
+        return hit[0], maps[hit[0]].get(hit[1], hit[1])
+
     for run in runs:
         for code, hits in run.hits.items():
-            run.hits[code] = {(n, maps[n].get(line, line)) for n, line in hits}
+            run.hits[code] = {norm(h) for h in hits}
+        run.tagged = [(code, norm(hit), ids) for code, hit, ids in run.tagged]
 
 
 @dataclass
 class DlRow:
-    """Agreement on one hadolint rule."""
+    """Agreement on one hadolint id: hits of hadolint, hits of our findings carrying the id."""
 
     dl: str
-    rules: tuple[str, ...]  # our rules carrying the alias
-    hadolint: int
-    ours: int  # hits of those rules (all DL aliases of theirs)
-    matched: int
+    rules: tuple[str, ...]  # our rules carrying the alias (or whose findings carry the id)
+    hadolint: int  # judged hits (on files we parse)
+    ours: int  # judged hits (on files hadolint parses)
+    both: int
     missed: list[Hit]
+    extra: list[Hit]
     on_rejected: int = 0  # hadolint hits on files we reject as unparsable (BuildKit rejects them too)
+    on_unparsed: int = 0  # our hits on files hadolint cannot parse
 
     @property
     def judged(self) -> int:
         """hadolint's hits that count for recall (those on files we parse)."""
-        return self.hadolint - self.on_rejected
+        return self.hadolint
+
+    @property
+    def matched(self) -> int:
+        return self.both
 
     @property
     def recall(self) -> float | None:
-        return self.matched / self.judged if self.judged else None
+        return self.both / self.hadolint if self.hadolint else None
+
+    @property
+    def precision(self) -> float | None:
+        return self.both / self.ours if self.ours else None
 
 
-@dataclass
-class RuleRow:
-    """Extra hits of one rule of ours: reported where hadolint reports none of its DL aliases."""
+@dataclass(frozen=True, order=True)
+class Difference:
+    """One hit only one tool reports: ``kind`` is ``missed`` (only hadolint) or ``extra`` (only us)."""
 
-    code: str
-    dls: tuple[str, ...]
-    ours: int
-    agreed: int
-    extra: list[Hit]
-    on_unparsed: int  # hits on files hadolint cannot parse (not counted as extra)
+    dl: str
+    kind: str
+    file: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.dl} {self.kind} {self.file}:{self.line}"
 
 
 @dataclass
@@ -228,7 +265,6 @@ class Comparison:
     hadolint: ToolRun
     ours: ToolRun
     dl_rows: list[DlRow]
-    rule_rows: list[RuleRow]
     unmapped: dict[str, int]  # DL ids no rule of ours carries -> hadolint hits on files we parse
 
     @property
@@ -237,6 +273,12 @@ class Comparison:
 
     def row(self, dl: str) -> DlRow | None:
         return next((r for r in self.dl_rows if r.dl == dl), None)
+
+    def differences(self) -> list[Difference]:
+        """Every hit only one tool reports, on DL ids one of our rules carries."""
+        out = [Difference(r.dl, "missed", f, line) for r in self.dl_rows if r.rules for f, line in r.missed]
+        out += [Difference(r.dl, "extra", f, line) for r in self.dl_rows for f, line in r.extra]
+        return sorted(out)
 
     def to_json(self) -> dict:
         def hit(h: Hit) -> str:
@@ -249,44 +291,53 @@ class Comparison:
             "parse_failures": {"hadolint": sorted(self.hadolint.parse_failures),
                                "pylint_image": sorted(self.ours.parse_failures)},
             "dl_rules": [{"dl": r.dl, "rules": list(r.rules), "hadolint": r.hadolint, "ours": r.ours,
-                          "matched": r.matched, "on_rejected": r.on_rejected, "recall": r.recall, "missed": [hit(h) for h in r.missed]}
+                          "both": r.both, "recall": r.recall, "precision": r.precision,
+                          "on_rejected": r.on_rejected, "on_hadolint_unparsed": r.on_unparsed,
+                          "missed": [hit(h) for h in r.missed], "extra": [hit(h) for h in r.extra]}
                          for r in self.dl_rows],
-            "our_rules": [{"code": r.code, "dl": list(r.dls), "ours": r.ours, "agreed": r.agreed,
-                           "extra": [hit(h) for h in r.extra], "on_hadolint_unparsed": r.on_unparsed}
-                          for r in self.rule_rows],
             "unmapped": self.unmapped,
             "errors": {"hadolint": self.hadolint.errors, "pylint_image": self.ours.errors},
         }
 
 
-def compare(hadolint: ToolRun, ours: ToolRun, aliases: Mapping[str, tuple[str, ...]], files: int) -> Comparison:
-    """Compute the per-DL and per-rule figures from two normalised runs."""
-    by_dl: dict[str, list[str]] = defaultdict(list)
+def our_dl_hits(ours: ToolRun, aliases: Mapping[str, tuple[str, ...]]) -> tuple[dict[str, set[Hit]], dict[str, set[str]]]:
+    """DL id -> our hits for it, and DL id -> our rules whose findings count for it.
+
+    A finding counts for the DL ids it carries; one that carries none counts for its rule's
+    DL aliases (what ``--select DLnnnn`` picks).  Parse errors are compared file by file, apart.
+    """
+    hits: dict[str, set[Hit]] = defaultdict(set)
+    rules: dict[str, set[str]] = defaultdict(set)
     for code, dls in aliases.items():
         for dl in dls:
-            if dl != HADOLINT_PARSE_ERROR:  # parse failures are compared file by file, apart
-                by_dl[dl].append(code)
-    theirs = {code: hits for code, hits in hadolint.hits.items() if code.startswith("DL") and code != HADOLINT_PARSE_ERROR}
-    dl_rows = []
-    for dl in sorted(set(theirs) | set(by_dl)):
-        rules = tuple(sorted(by_dl.get(dl, ())))
-        mine = set().union(*(ours.hits.get(c, set()) for c in rules)) if rules else set()
-        h = theirs.get(dl, set())
-        rejected = {x for x in h if x[0] in ours.parse_failures}
-        dl_rows.append(DlRow(dl, rules, len(h), len(mine), len(h & mine), sorted(h - mine - rejected), len(rejected)))
-    rule_rows = []
-    for code, dls in sorted(aliases.items()):
-        if code == OUR_PARSE_ERROR:  # its hits are the parse-failure counts, not rule hits
+            rules[dl].add(code)
+    for code, hit, ids in ours.tagged:
+        if code == OUR_PARSE_ERROR:
             continue
-        mine = ours.hits.get(code, set())
-        reported = set().union(*(theirs.get(dl, set()) for dl in dls))
-        on_unparsed = {h for h in mine if h[0] in hadolint.parse_failures}
-        extra = sorted(mine - reported - on_unparsed)
-        rule_rows.append(RuleRow(code, dls, len(mine), len(mine & reported), extra, len(on_unparsed)))
+        for dl in [i for i in ids if _DL.fullmatch(i)] or aliases.get(code, ()):
+            hits[dl].add(hit)
+            rules[dl].add(code)
+    rules.pop(HADOLINT_PARSE_ERROR, None)
+    hits.pop(HADOLINT_PARSE_ERROR, None)
+    return hits, rules
+
+
+def compare(hadolint: ToolRun, ours: ToolRun, aliases: Mapping[str, tuple[str, ...]], files: int) -> Comparison:
+    """Compute the per-DL figures from two normalised runs."""
+    mine_by_dl, rules_by_dl = our_dl_hits(ours, aliases)
+    theirs = {code: hits for code, hits in hadolint.hits.items() if _DL.fullmatch(code) and code != HADOLINT_PARSE_ERROR}
+    dl_rows = []
+    for dl in sorted(set(theirs) | set(rules_by_dl)):
+        h_all, o_all = theirs.get(dl, set()), mine_by_dl.get(dl, set())
+        rejected = {x for x in h_all if x[0] in ours.parse_failures}
+        unparsed = {x for x in o_all if x[0] in hadolint.parse_failures}
+        h, o = h_all - rejected, o_all - unparsed
+        dl_rows.append(DlRow(dl, tuple(sorted(rules_by_dl.get(dl, ()))), len(h), len(o), len(h & o),
+                             sorted(h - o), sorted(o - h), len(rejected), len(unparsed)))
     # on files we reject (BuildKit rejects them too) DF0001 is the answer, whatever hadolint says
     unmapped = {dl: n for dl, h in sorted(theirs.items())
-                if dl not in by_dl and (n := sum(1 for x in h if x[0] not in ours.parse_failures))}
-    return Comparison(files, hadolint, ours, dl_rows, rule_rows, unmapped)
+                if dl not in rules_by_dl and (n := sum(1 for x in h if x[0] not in ours.parse_failures))}
+    return Comparison(files, hadolint, ours, dl_rows, unmapped)
 
 
 def run_comparison(corpus: Path, *, parallel: bool = False, preview: bool = False,
@@ -298,6 +349,9 @@ def run_comparison(corpus: Path, *, parallel: bool = False, preview: bool = Fals
     """
     files = corpus_files(corpus)
     extra = ["--preview"] if preview else []
+    # looked up before the threads start: sysconfig's lazy path cache is not thread-safe
+    hadolint_exe = hadolint_exe or find_tool("hadolint")
+    ours_exe = ours_exe or find_tool("pylint-image")
     if parallel:
         with ThreadPoolExecutor(2) as pool:
             h_future = pool.submit(run_hadolint, files, hadolint_exe)
@@ -309,3 +363,102 @@ def run_comparison(corpus: Path, *, parallel: bool = False, preview: bool = Fals
     _normalize((theirs, mine), corpus)
     aliases = dl_aliases(rule_catalogue(ours_exe, preview))
     return compare(theirs, mine, aliases, len(files))
+
+
+# --- the generated table and the allow-list of docs/hadolint-differences.md -----------------
+
+TABLE_BEGIN = "<!-- BEGIN per-id table: generated by `python bench/compare_hadolint.py --write-doc`; do not edit -->"
+TABLE_END = "<!-- END per-id table -->"
+ALLOW_HEADING = "## Allow-list"
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value * 100:.1f}%"
+
+
+def per_id_table(cmp: Comparison) -> str:
+    """The Markdown table of precision and recall per hadolint id (deterministic: no timings)."""
+    lines = [
+        f"{cmp.files} files; hadolint cannot parse {len(cmp.hadolint.parse_failures)}, pylint-image "
+        f"{len(cmp.ours.parse_failures)} (both: {len(cmp.hadolint.parse_failures & cmp.ours.parse_failures)}).",
+        "",
+        "| hadolint id | our rule(s) | hadolint hits | our hits | both | missed | extra | precision | recall |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in cmp.dl_rows:
+        if not r.rules:
+            continue
+        lines.append(f"| {r.dl} | {', '.join(r.rules)} | {r.hadolint} | {r.ours} | {r.both} | {len(r.missed)} | "
+                     f"{len(r.extra)} | {_pct(r.precision)} | {_pct(r.recall)} |")
+    if cmp.unmapped:
+        lines += ["", "hadolint ids with hits and no rule of ours (see `NOT_CARRIED_OVER` in "
+                  "`linter/mapping.py`): " + ", ".join(f"{dl} ({n})" for dl, n in cmp.unmapped.items()) + "."]
+    return "\n".join(lines)
+
+
+def with_table(doc: str, table: str) -> str:
+    """``doc`` with the text between the table markers replaced by ``table``."""
+    start, end = doc.find(TABLE_BEGIN), doc.find(TABLE_END)
+    if start < 0 or end < start:
+        raise ValueError(f"the table markers are missing: {TABLE_BEGIN!r} ... {TABLE_END!r}")
+    return doc[: start + len(TABLE_BEGIN)] + "\n" + table + "\n" + doc[end:]
+
+
+def table_in(doc: str) -> str:
+    """The generated table currently between the markers of ``doc``."""
+    start, end = doc.find(TABLE_BEGIN), doc.find(TABLE_END)
+    if start < 0 or end < start:
+        return ""
+    return doc[start + len(TABLE_BEGIN) : end].strip("\n")
+
+
+@dataclass(frozen=True)
+class Allowed:
+    """One allow-list row: DL id, ``missed``/``extra``, where (``file:line``, ``file`` or a glob), verdict, reason."""
+
+    dl: str
+    kind: str
+    where: str
+    verdict: str
+    reason: str
+
+    def matches(self, d: Difference) -> bool:
+        """``where`` is ``file:line``, ``file`` (any line) or a glob (``*``, ``?``) over ``file:line``."""
+        if (self.dl, self.kind) != (d.dl, d.kind):
+            return False
+        return self.where in (d.file, f"{d.file}:{d.line}") or fnmatch.fnmatchcase(f"{d.file}:{d.line}", self.where)
+
+    def __str__(self) -> str:
+        return f"{self.dl} {self.kind} {self.where}"
+
+
+_ROW = re.compile(r"^\|\s*(DL\d{4})\s*\|\s*(missed|extra)\s*\|\s*`?([^|`]+?)`?\s*\|\s*([^|]+?)\s*\|\s*(.+?)\s*\|\s*$")
+
+
+def allow_list(doc: str) -> tuple[list[Allowed], list[str]]:
+    """The rows of the allow-list table of ``doc``, and the lines of it that do not parse."""
+    start = doc.find(ALLOW_HEADING)
+    if start < 0:
+        return [], [f"no '{ALLOW_HEADING}' section"]
+    rows, bad = [], []
+    for line in doc[start:].splitlines()[1:]:
+        if line.startswith("#"):
+            break
+        if not line.startswith("|") or set(line) <= set("|- "):
+            continue
+        if line.startswith("| id "):
+            continue
+        m = _ROW.match(line)
+        if m is None or not m.group(5).strip():
+            bad.append(line)
+            continue
+        rows.append(Allowed(*(g.strip() for g in m.groups())))
+    return rows, bad
+
+
+def check_allow_list(diffs: Iterable[Difference], allowed: Sequence[Allowed]) -> tuple[list[Difference], list[Allowed]]:
+    """Differences no row explains, and rows that explain no difference (stale)."""
+    diffs = list(diffs)
+    unexplained = [d for d in diffs if not any(a.matches(d) for a in allowed)]
+    stale = [a for a in allowed if not any(a.matches(d) for d in diffs)]
+    return unexplained, stale
