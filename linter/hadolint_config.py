@@ -44,7 +44,6 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -74,24 +73,38 @@ REGISTRY_RULE = "disallowed-registry"  # DL3026
 LABEL_RULE = "label-schema-violation"  # DL3049-DL3058
 
 
-@dataclass
 class HadolintSettings:
-    """hadolint's ``PartialConfiguration``: None or empty means "not set here"."""
+    """hadolint's ``PartialConfiguration``: None or empty means "not set here".
 
-    no_fail: bool | None = None
-    no_color: bool | None = None
-    verbose: bool | None = None
-    formats: list[str] = field(default_factory=list)
-    override: dict[str, list[str]] = field(default_factory=lambda: {level: [] for level in LEVELS})
-    ignored: list[str] = field(default_factory=list)
-    trusted_registries: list[str] = field(default_factory=list)
-    label_schema: dict[str, str] = field(default_factory=dict)
-    strict_labels: bool | None = None
-    disable_ignore_pragma: bool | None = None
-    failure_threshold: str | None = None
-    path: Path | None = None  # the file, when one was read
-    lines: dict[str, int] = field(default_factory=dict)  # hadolint key -> line in the file
-    warnings: list[str] = field(default_factory=list)
+    A plain class, not a dataclass: defining a dataclass costs ~1.5 ms at import, and this
+    module is imported by every run that finds no config of ours.
+    """
+
+    __slots__ = ("no_fail", "no_color", "verbose", "formats", "override", "ignored", "trusted_registries",
+                 "label_schema", "strict_labels", "disable_ignore_pragma", "failure_threshold", "path", "lines",
+                 "warnings")
+
+    def __init__(self, *, no_fail: bool | None = None, no_color: bool | None = None, verbose: bool | None = None,
+                 formats: list[str] | None = None, override: dict[str, list[str]] | None = None,
+                 ignored: list[str] | None = None, trusted_registries: list[str] | None = None,
+                 label_schema: dict[str, str] | None = None, strict_labels: bool | None = None,
+                 disable_ignore_pragma: bool | None = None, failure_threshold: str | None = None,
+                 path: Path | None = None, lines: dict[str, int] | None = None,
+                 warnings: list[str] | None = None) -> None:
+        self.no_fail, self.no_color, self.verbose = no_fail, no_color, verbose
+        self.formats: list[str] = formats or []
+        self.override: dict[str, list[str]] = override or {level: [] for level in LEVELS}
+        self.ignored: list[str] = ignored or []
+        self.trusted_registries: list[str] = trusted_registries or []
+        self.label_schema: dict[str, str] = label_schema or {}
+        self.strict_labels, self.disable_ignore_pragma = strict_labels, disable_ignore_pragma
+        self.failure_threshold = failure_threshold
+        self.path = path  # the file, when one was read
+        self.lines: dict[str, int] = lines or {}  # hadolint key -> line in the file
+        self.warnings: list[str] = warnings or []
+
+    def __repr__(self) -> str:
+        return "HadolintSettings(" + ", ".join(f"{k}={getattr(self, k)!r}" for k in self.__slots__) + ")"
 
     def merged(self, later: HadolintSettings) -> HadolintSettings:
         """hadolint's ``<>``: ``later`` wins for settings, lists are joined, the label schema keeps ours."""
