@@ -51,7 +51,7 @@ def check(dockerfile: Dockerfile, ctx: Context) -> Iterator[Violation]:
             if instruction.keyword != "RUN":
                 continue
             # manager -> (span of its first unpinned package, "tool verb: names" parts)
-            found: dict[str, tuple[Span, list[str]]] = {}
+            found: dict[str, tuple[Span | None, list[str]]] = {}
             for command in run_commands(instruction, scope):
                 install = recognize_install(command.argv)
                 if install is None or not install.unpinned:
