@@ -1,7 +1,7 @@
 """## What it does
 Flags a distribution upgrade in a `RUN`: `apt-get dist-upgrade`, `apt full-upgrade`,
 `zypper dist-upgrade` / `zypper dup`.  A plain `apt-get upgrade` (security updates within
-the release) is not flagged.
+the release) is not flagged.  zypper's is hadolint's `DL3035`, apt's Trivy's `DS024`.
 
 ## Why is this bad?
 A distribution upgrade may install new packages, remove others and move the image to a
@@ -50,7 +50,8 @@ def check(dockerfile: Dockerfile, ctx: Context) -> Iterator[Violation]:
             verb = _verb(name, args)
             if verb is not None:
                 yield Violation(locate(instruction, run, script, command),
-                                f"'{name} {verb}' moves the image off its base release: bump the FROM tag instead")
+                                f"'{name} {verb}' moves the image off its base release: bump the FROM tag instead",
+                                tool_ids=("DL3035",) if name == "zypper" else ("DS024",))
 
 
 RULE = rule(

@@ -46,6 +46,8 @@ CASES = [
     ("DF2013", "FROM fedora:40\nRUN apt-get install curl=1 && yum install a-1.0 && dnf install b-1.0 "
                "&& zypper install c=1.0\n",
      [(2, ("DL3014", "DS021")), (2, ("DL3030",)), (2, ("DL3034",)), (2, ("DL3038",))]),
+    ("DF2018", "FROM opensuse/leap:15.6\nRUN zypper dup -y\nRUN apt-get dist-upgrade -y\n",
+     [(2, ("DL3035",)), (3, ("DS024",))]),
     ("DF2020", "FROM debian:12\nENV PYTHONHTTPSVERIFY=0\nRUN curl -k https://x && wget --no-check-certificate https://y\n"
                "RUN git -c http.sslVerify=false clone https://z\n",
      [(2, ("CKV2_DOCKER_5",)), (3, ("CKV2_DOCKER_2",)), (3, ("CKV2_DOCKER_3",)), (4, ())]),
