@@ -105,3 +105,19 @@ def test_rules_with_several_ids_of_one_tool_are_covered_here() -> None:
         kinds = [classify(a) for a in r.meta.aliases if classify(a) not in (None, "buildkit")]
         if any(kinds.count(k) > 1 for k in set(kinds)) and r.meta.code not in others:
             assert r.meta.code in tested, f"{r.meta.code} has several ids of one tool and no foreign-id case"
+
+
+APT_AND_PIP = "FROM debian:12\nRUN apt-get install -y curl && pip install flask\n"
+
+
+@pytest.mark.parametrize(("table", "text", "left"), [
+    ({"ignore": ["DL3013"]}, APT_AND_PIP, [("DL3008",)]),
+    ({"select": ["DL3008"]}, APT_AND_PIP, [("DL3008",)]),
+    ({}, "FROM debian:12\n# hadolint ignore=DL3013\n" + APT_AND_PIP.split("\n", 1)[1], [("DL3008",)]),
+    ({}, "FROM debian:12\n# hadolint ignore=DL3008,DL3013\n" + APT_AND_PIP.split("\n", 1)[1], []),
+])
+def test_a_foreign_id_acts_on_its_own_findings_only(table: dict, text: str, left: list) -> None:
+    """The issue's example, end to end: ignoring pip's DL3013 keeps the apt finding of the same RUN."""
+    result = lint_text(text, table=table)
+    assert result.error is None, result.error
+    assert sorted(f.tool_ids for f in result.outcome.findings if f.code == "DF2001" and f.suppressed is None) == left
