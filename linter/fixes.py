@@ -43,3 +43,18 @@ def apply_fixes(text: str, findings: Iterable[Finding]) -> tuple[str, int]:
 
 def _valid(span: Span, n_lines: int) -> bool:
     return 1 <= span.start_line <= n_lines and 1 <= span.end_line <= n_lines + 1 and span.start_col >= 1
+
+
+def unified_diff(name: str, old: str, new: str) -> str:
+    """A unified diff of ``old`` to ``new`` labelled ``name`` (empty when equal), as ``patch -p0`` reads it.
+
+    A last line without a newline gets git's ``\\ No newline at end of file`` marker, so
+    the diff still applies.
+    """
+    import difflib
+
+    out: list[str] = []
+    for line in difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True),
+                                     fromfile=name, tofile=name):
+        out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
+    return "".join(out)
