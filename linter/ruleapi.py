@@ -54,6 +54,9 @@ class RuleMeta:
     ``--ignore`` and pragmas.  ``tool_id_pattern`` is a regular expression of further
     foreign ids the rule's findings carry in ``tool_ids`` (ShellCheck's ``SC\\d{4}`` for
     DF2023): such an id is a known token that acts on the findings carrying it.
+    ``exact_tool_ids`` says that every finding's ``tool_ids`` lists all its foreign ids, so an
+    alias never stands in for a finding that does not carry it (DF3002: a stage with no USER
+    is Trivy's DS002 but not hadolint's DL3002, which only an explicit ``USER root`` is).
     ``options`` is a dataclass type whose fields (with defaults) are the rule's settings;
     config keys use kebab-case of the field names.  ``fix_title`` is advice shown with
     every finding; ``fixable`` says that the check attaches a ``Fix`` (an autofix that
@@ -75,6 +78,7 @@ class RuleMeta:
     aliases: tuple[str, ...] = ()
     security_severity: float | None = None
     tool_id_pattern: str | None = None
+    exact_tool_ids: bool = False
 
 
 @frozen

@@ -8,7 +8,7 @@ code, a code prefix, its name or ``ALL``; a *foreign* id (hadolint ``DL3008``, S
 - it matches a finding that carries it in ``tool_ids``;
 - it matches through the rule's ``aliases`` only a finding that carries no id of the same
   tool (a rule that does not say per finding which hadolint check it is, keeps working as
-  a whole);
+  a whole), and never when the rule declares ``exact_tool_ids`` (its findings list them all);
 - an id matched only by the rule's ``tool_id_pattern`` (``SC2086`` for DF2023) matches
   only the findings carrying it.
 
@@ -102,8 +102,8 @@ def finding_strength(token: str, rule: Rule, tool_ids: tuple[str, ...]) -> int:
     if strength < EXACT or t == rule.meta.name or up == rule.meta.code:
         return strength
     alias = _alias(t, rule)
-    if alias is None:
-        return 0  # matched only by the rule's tool_id_pattern, and this finding does not carry it
+    if alias is None or rule.meta.exact_tool_ids:
+        return 0  # an id this finding does not carry (matched only by a pattern, or the rule is exact)
     own = family(alias)
     if own is not None and any(family(i) == own for i in tool_ids):
         return 0  # the finding says which id of that tool it is, and it is another one
@@ -158,8 +158,8 @@ class Selection:
         # When every alias of one tool is ignored, each finding is matched: by its own id of
         # that tool or, carrying none, through the aliases; so the rule need not run.
         ignored = {a for a in rule.meta.aliases if any(t.strip().upper() == a.upper() for t in self.ignore)}
-        if not ignored or rule.meta.tool_id_pattern is not None:
-            return floor  # (a tool_id_pattern: its findings may carry ids no alias lists)
+        if not ignored or rule.meta.tool_id_pattern is not None or rule.meta.exact_tool_ids:
+            return floor  # (findings may carry ids no alias lists, or none of that tool)
         by_family: dict[str, set[str]] = {}
         for a in rule.meta.aliases:
             fam = family(a)

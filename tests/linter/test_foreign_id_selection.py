@@ -169,3 +169,22 @@ def test_fingerprints_do_not_depend_on_the_selection() -> None:
 def test_unknown_foreign_ids_are_still_config_errors() -> None:
     with pytest.raises(UnknownRuleError, match="DL9999"):
         build_config({"ignore": ["DL9999"]}, _registry().rules)
+
+
+def test_an_exact_rule_is_matched_only_by_the_ids_its_findings_carry() -> None:
+    import dataclasses
+
+    exact = rule(meta=dataclasses.replace(PACKAGES.meta, exact_tool_ids=True), check=_check, doc=_DOC)
+    text = "FROM debian:12\nRUN legacy install x\nRUN pip install flask\n"
+    reg = Registry(rules=(exact,), origins={}, plugins=())
+
+    def words(**table) -> list[str]:
+        config = build_config(table, reg.rules)
+        return _words(lint_one(Path("Dockerfile"), Path.cwd(), reg, config, {}, text=text).outcome.findings)
+
+    # ``legacy`` carries no id: with an exact rule no alias stands in for it
+    assert words(ignore=["DL3008"]) == ["legacy", "pip"]
+    assert words(select=["DL3008"]) == []
+    assert words(select=["DL3013"]) == ["pip"]
+    assert Selection(ignore=("DL3008", "DL3013")).enabled(exact)  # ``legacy`` is neither
+    assert finding_strength("DL3013", exact, ()) == 0 and finding_strength("DF9101", exact, ()) == 1000
