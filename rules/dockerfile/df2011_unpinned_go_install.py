@@ -86,6 +86,7 @@ RULE = rule(
         summary="go get, or go install @latest, fetches a remote package without a pinned version",
         fix_title="Pin the module version: go install pkg@vX.Y.Z",
         tags=frozenset({"reproducibility", "supply-chain"}), aliases=("DL3062",),
+        exact_tool_ids=True,  # `@latest` is no DL3062 (hadolint accepts any @)
     ),
     check=check,
 )

@@ -130,6 +130,7 @@ RULE = rule(
         code="DF3002", name="runs-as-root", severity=Severity.WARNING, target=Target.DOCKERFILE,
         summary="The final stage runs as root", fix_title="Add a non-root USER at the end of the final stage",
         tags=frozenset({"security"}), aliases=("DL3002", "CKV_DOCKER_8", "DS002", "CKV_DOCKER_3"),
+        exact_tool_ids=True,  # every finding lists its ids: no USER is DS002/CKV_DOCKER_3, never DL3002
     ),
     check=check,
 )

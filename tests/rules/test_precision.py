@@ -223,3 +223,40 @@ def test_the_shipped_list_is_well_formed_and_packaged() -> None:
         assert not prefix.startswith("docker.io/library"), line
     data = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     assert "verified_publishers.txt" in data["tool"]["setuptools"]["package-data"]["pylint_image.linter"]
+
+
+# --- selection by foreign id acts on exactly these findings -----------------------------------
+
+_ROOT_FILE = "FROM debian:12 AS a\nUSER root\nFROM debian:12\nCMD [\"sh\"]\n"  # final stage: no USER
+
+
+@pytest.mark.parametrize(("table", "kept"), [
+    ({"select": ["DL3002"]}, []),                    # no USER is not hadolint's DL3002
+    ({"select": ["DS002"]}, [3]),
+    ({"select": ["CKV_DOCKER_3"]}, [3]),
+    ({"select": ["CKV_DOCKER_8"]}, []),
+    ({"ignore": ["DL3002"]}, [3]),
+    ({"ignore": ["CKV_DOCKER_3"]}, []),
+])
+def test_foreign_ids_select_only_their_own_runs_as_root_findings(table: dict, kept: list[int]) -> None:
+    found = _findings(_ROOT_FILE, "DF3002", table)
+    assert [f.source.span.start_line for f in found if f.source and f.suppressed is None] == kept
+
+
+def test_dl3002_selects_the_explicit_root_user() -> None:
+    found = _findings("FROM debian:12\nUSER 0:0\n", "DF3002", {"select": ["DL3002"]})
+    assert [f.source.span.start_line for f in found if f.source] == [2]
+    assert _findings("FROM debian:12\nUSER 0:0\n", "DF3002", {"ignore": ["DL3002"]}) == []
+
+
+def test_windows_administrator_is_no_foreign_check() -> None:
+    text = "FROM mcr.microsoft.com/windows/servercore:ltsc2022\nUSER ContainerAdministrator\n"
+    assert len(_findings(text, "DF3002")) == 1
+    assert _findings(text, "DF3002", {"select": ["DL3002"]}) == []
+    assert len(_findings(text, "DF3002", {"ignore": ["DL3002", "DS002"]})) == 1
+
+
+def test_dl3062_is_the_missing_version_not_latest() -> None:
+    text = "FROM golang:1.22\nRUN go install x.org/a@latest\nRUN go get x.org/b\n"
+    assert [f.source.span.start_line for f in _findings(text, "DF2011", {"select": ["DL3062"]}) if f.source] == [3]
+    assert [f.source.span.start_line for f in _findings(text, "DF2011", {"ignore": ["DL3062"]}) if f.source] == [2]
