@@ -19,6 +19,22 @@ from .images import is_trusted
 VERIFIED_CHOICES = ("info", "ignore", "warn")
 
 
+class ChecksVerifiedChoice:
+    """Base of the rules' option classes: an unknown ``verified-publishers`` value is refused
+    when the options are built, which the config reports as its own error (exit 2, naming the
+    rule), instead of a rule crash on every file."""
+
+    __slots__ = ()
+
+    def __new__(cls, *args: object, **kwargs: object) -> ChecksVerifiedChoice:
+        # ``verified_publishers`` is the second field of both option classes.
+        choice = kwargs.get("verified_publishers", args[1] if len(args) > 1 else "info")
+        if choice not in VERIFIED_CHOICES:
+            raise TypeError(f"option verified-publishers must be one of {', '.join(VERIFIED_CHOICES)}, "
+                            f"not {choice!r}")
+        return super().__new__(cls)
+
+
 @frozen
 class Unofficial:
     """An image that is neither official nor trusted; ``publisher`` when a verified one publishes it."""

@@ -49,11 +49,11 @@ from collections.abc import Iterator
 from pylint_image.linter import Context, Dockerfile, RuleMeta, Severity, Target, Violation, rule
 from pylint_image.rules._shared import anchor
 from pylint_image.rules._shared import frozen
-from pylint_image.rules._shared.publishers import judge
+from pylint_image.rules._shared.publishers import ChecksVerifiedChoice, judge
 
 
 @frozen
-class Options:
+class Options(ChecksVerifiedChoice):
     """Options of unofficial-base-image."""
 
     trusted: tuple[str, ...] = ()

@@ -41,14 +41,14 @@ from typing import TYPE_CHECKING
 from pylint_image.linter import Context, InvalidReference, Reference, RuleMeta, Severity, Target, Violation, rule
 from pylint_image.rules._shared.built import built_base, from_span, image_location
 from pylint_image.rules._shared import frozen
-from pylint_image.rules._shared.publishers import judge
+from pylint_image.rules._shared.publishers import ChecksVerifiedChoice, judge
 
 if TYPE_CHECKING:
     from pylint_image.linter import Image
 
 
 @frozen
-class Options:
+class Options(ChecksVerifiedChoice):
     """Options of unofficial-base-image (image target)."""
 
     trusted: tuple[str, ...] = ()

@@ -211,6 +211,19 @@ def test_an_unknown_choice_is_refused() -> None:
         judge(Reference.parse("someuser/tools"), (), "error")
 
 
+@pytest.mark.parametrize("code", ["DF1002", "IM1001"])
+def test_an_unknown_choice_in_the_config_is_a_config_error(code: str) -> None:
+    from pylint_image.linter.errors import ConfigError
+    from tests.support.linting import config_for, registry
+
+    rule = next(r for r in registry().rules if r.meta.code == code)
+    config = config_for({"rules": {"unofficial-base-image": {"verified-publishers": "error"}}})
+    with pytest.raises(ConfigError, match=f"invalid options for {code}: option verified-publishers must be one of"):
+        config.options_for(rule)
+    good = config_for({"rules": {"unofficial-base-image": {"verified-publishers": "warn", "trusted": ["a.io"]}}})
+    assert good.options_for(rule).verified_publishers == "warn" and good.options_for(rule).trusted == ("a.io",)
+
+
 def test_the_shipped_list_is_well_formed_and_packaged() -> None:
     text = (ROOT / "linter" / "verified_publishers.txt").read_text(encoding="utf-8")
     entries = [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
