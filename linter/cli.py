@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from .config import FAIL_ON, Config, build_args_of
-from .errors import PylintImageError, ConfigError, ToolUnavailable, UsageError
+from .errors import PylintImageError, ToolUnavailable, UsageError
 from .findings import Finding, Notification, Severity
 from .report import Report, tool_version
 
