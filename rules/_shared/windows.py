@@ -20,12 +20,14 @@ only *target* Windows (``dockcross/windows-static-x64``) are not matched.
 from __future__ import annotations
 
 import re
+from functools import cache
 
 from pylint_image.linter import Dockerfile, Stage
 
 from .images import stage_chain
 
-_WINDOWS_IMAGE = re.compile(
+# Compiled on first use (~1 ms at import otherwise, on every start of every lint).
+_WINDOWS_IMAGE = (
     r"servercore|nanoserver"
     r"|^mcr\.microsoft\.com/windows(?:[/:@-]|$)"  # windows, windows/servercore, windows/server...
     r"|^mcr\.microsoft\.com/dotnet/framework/"  # .NET Framework exists only on Windows
@@ -33,13 +35,18 @@ _WINDOWS_IMAGE = re.compile(
     r"|^[^:@]*-windows(?:-[a-z0-9]+)*(?:[:@]|$)"  # node-windows, mssql-server-windows-express
     r"|:(?:[^@]*-)?(?:windows|ltsc20\d\d)(?:-[^@]*)?(?:@|$)")  # tags: windows, 1.0-windows, ltsc2022
 _WINDOWS_SHELLS = frozenset({"cmd", "cmd.exe", "powershell", "powershell.exe", "pwsh.exe"})
-_DRIVE_PATH = re.compile(r"(?:^|[\s\"'=;])[A-Za-z]:[\\/]")
+_DRIVE_PATH = r"(?:^|[\s\"'=;])[A-Za-z]:[\\/]"
+
+
+@cache
+def _pattern(source: str) -> re.Pattern[str]:
+    return re.compile(source)
 
 
 def _image_is_windows(stage: Stage) -> bool:
     base = stage.base
     text = (base.resolved or base.raw).strip("\"'").lower()
-    return bool(_WINDOWS_IMAGE.search(text)) or (stage.platform or "").lower().startswith("windows")
+    return bool(_pattern(_WINDOWS_IMAGE).search(text)) or (stage.platform or "").lower().startswith("windows")
 
 
 def _shell_is_windows(stage: Stage) -> bool:
@@ -56,7 +63,7 @@ def _paths_are_windows(dockerfile: Dockerfile, stage: Stage) -> bool:
     for instruction in stage.instructions:
         if instruction.keyword == "FROM":
             continue
-        if (instruction.keyword == "WORKDIR" or backtick) and _DRIVE_PATH.search(instruction.value):
+        if (instruction.keyword == "WORKDIR" or backtick) and _pattern(_DRIVE_PATH).search(instruction.value):
             return True
     return False
 
