@@ -103,6 +103,15 @@ def locate(instruction: Instruction, run: Instruction, script: Script, node: She
     return span
 
 
+def locate_word(instruction: Instruction, run: Instruction, script: Script, command: ShellCommand, text: str) -> Span:
+    """Where a finding about the argument ``text`` of ``command`` is: that word, else the command."""
+    index, _ = program(command)
+    for word in command.argv[index + 1 :]:
+        if word.text == text:
+            return locate(instruction, run, script, word)
+    return locate(instruction, run, script, command)
+
+
 def flags(args: Sequence[str]) -> set[str]:
     """Option names as hadolint sees them: ``--name[=v]`` gives ``name``, ``-abc`` gives a, b, c."""
     found: set[str] = set()

@@ -31,7 +31,7 @@ from collections.abc import Iterator
 
 from pylint_image.linter import Context, Dockerfile, RuleMeta, Severity, Span, Target, Violation, rule
 from pylint_image.rules._shared.rpm import INSTALL_VERBS, is_pinned, recognize
-from pylint_image.rules._shared.shell import commands_of, locate, program_args, run_instructions
+from pylint_image.rules._shared.shell import commands_of, locate_word, program_args, run_instructions
 
 
 # hadolint's id for each manager family (microdnf and tdnf are dnf's)
@@ -54,7 +54,8 @@ def check(dockerfile: Dockerfile, ctx: Context) -> Iterator[Violation]:
             else:
                 continue
             if unpinned:
-                entry = found_by.setdefault(found.manager, (locate(instruction, run, script, command), []))
+                where = locate_word(instruction, run, script, command, unpinned[0])  # the first unpinned package
+                entry = found_by.setdefault(found.manager, (where, []))
                 entry[1].extend(f"{found.tool} {p}" for p in unpinned)
         for manager, (span, names) in found_by.items():
             yield Violation(span, f"packages installed without a version: {', '.join(names)}",

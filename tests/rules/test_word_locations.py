@@ -50,3 +50,8 @@ def test_a_pragma_above_the_run_still_covers_a_finding_on_line_three() -> None:
 def test_a_heredoc_body_finding_points_into_the_body() -> None:
     text = "FROM debian:12.5\nRUN <<EOF\nset -e\napt-get install -y make\nEOF\n"
     assert _spans(text, ("DF2003",))["DF2003"] == {(4, 9, 4, 16)}
+
+
+def test_an_unpinned_rpm_package_is_located_at_the_package() -> None:
+    text = "FROM fedora:40\nRUN dnf -y update && \\\n    dnf install -y \\\n        curl-8.6.0 git\n"
+    assert _spans(text, ("DF2008",))["DF2008"] == {(4, 20, 4, 23)}  # `git`, line 4 column 20
