@@ -103,25 +103,12 @@ USER node
 # ``ours`` entries by pylint-image only.  Each reason is in docs/hadolint-differences.md.
 ALLOWED: dict[str, dict[tuple[str, int, str], str]] = {
     "hadolint": {
-        ("app/Dockerfile", 3, "DL3042"): "multi-stage awareness: pip's cache in a builder stage never ships "
-                                         "(DL3042 in docs/hadolint-differences.md)",
+        ("app/Dockerfile", 3, "DL3042"): "multi-stage awareness: package-cache-not-cleaned skips builder "
+                                         "stages, whose caches never ship (docs/hadolint-differences.md, "
+                                         "DL3042 'builder stage')",
     },
     "ours": {},
 }
-
-# Not accepted differences but known bugs, between parts of issue 11 being built: the main test
-# leaves them out, and the strict xfail below fails as soon as one is fixed (then remove it here).
-_GAP_DL3002 = ("runs-as-root's no-USER finding carries DS002 and CKV_DOCKER_3 but no DL id, so "
-               "selection applies the rule's DL3002 alias to it (--select DL3002 shows it); hadolint's "
-               "DL3002 is only an explicit USER root")
-KNOWN_GAPS: dict[str, dict[tuple[str, int, str], str]] = {
-    "hadolint": {},
-    "ours": {
-        ("svc/api/Dockerfile", 7, "DL3002"): _GAP_DL3002,
-        ("tools/Containerfile", 1, "DL3002"): _GAP_DL3002,
-    },
-}
-
 
 def _environment(home: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HADOLINT_") and k != "XDG_CONFIG_HOME"}
@@ -180,18 +167,12 @@ def runs(repo: Path) -> tuple[tuple[int, dict], tuple[int, dict]]:
 
 def test_the_same_foreign_ids_as_hadolint_apart_from_documented_differences(runs) -> None:
     (_, theirs), (_, ours) = runs
-    only_theirs = set(theirs) - set(ours) - set(KNOWN_GAPS["hadolint"])
-    only_ours = set(ours) - set(theirs) - set(KNOWN_GAPS["ours"])
+    only_theirs = set(theirs) - set(ours)
+    only_ours = set(ours) - set(theirs)
     assert only_theirs == set(ALLOWED["hadolint"]), "reported by hadolint only (not allowed, or gone)"
     assert only_ours == set(ALLOWED["ours"]), "reported by pylint-image only (not allowed, or gone)"
     # The repository is not trivial: most of hadolint's findings are matched.
     assert len(set(theirs) & set(ours)) >= 15
-
-
-@pytest.mark.xfail(strict=True, reason="known gaps, see KNOWN_GAPS")
-def test_no_known_gap_is_left(runs) -> None:
-    (_, theirs), (_, ours) = runs
-    assert not set(KNOWN_GAPS["hadolint"]) - set(ours) and not set(KNOWN_GAPS["ours"]) & set(ours)
 
 
 def test_config_ids_and_pragmas_act_as_in_hadolint(runs) -> None:
