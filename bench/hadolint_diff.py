@@ -4,7 +4,8 @@ Both tools lint every file in ONE invocation each; this module turns their JSON 
 per-hadolint-id agreement figures.  Each finding of ours counts for the hadolint ids it
 carries itself (its foreign ids, issue 11: an apt finding of DF2001 carries DL3008, a pip
 one DL3013); a finding that carries no DL id counts for its rule's DL aliases, exactly as
-``--select DLnnnn`` picks findings.  Hits are (file, instruction line) pairs, so per DL id:
+``--select DLnnnn`` picks findings (not when its rule declares ``exact_tool_ids``: its
+findings list all their ids).  Hits are (file, instruction line) pairs, so per DL id:
 
 - *both*: hits both tools report; *missed*: hadolint's hits we do not report; *extra*: our
   hits hadolint does not report;
@@ -300,12 +301,16 @@ class Comparison:
         }
 
 
-def our_dl_hits(ours: ToolRun, aliases: Mapping[str, tuple[str, ...]]) -> tuple[dict[str, set[Hit]], dict[str, set[str]]]:
+def our_dl_hits(ours: ToolRun, aliases: Mapping[str, tuple[str, ...]],
+                exact: Iterable[str] = ()) -> tuple[dict[str, set[Hit]], dict[str, set[str]]]:
     """DL id -> our hits for it, and DL id -> our rules whose findings count for it.
 
     A finding counts for the DL ids it carries; one that carries none counts for its rule's
-    DL aliases (what ``--select DLnnnn`` picks).  Parse errors are compared file by file, apart.
+    DL aliases (what ``--select DLnnnn`` picks), unless its rule is in ``exact`` (its
+    findings list all their foreign ids: ``RuleMeta.exact_tool_ids``).  Parse errors are
+    compared file by file, apart.
     """
+    exact = set(exact)
     hits: dict[str, set[Hit]] = defaultdict(set)
     rules: dict[str, set[str]] = defaultdict(set)
     for code, dls in aliases.items():
@@ -314,7 +319,7 @@ def our_dl_hits(ours: ToolRun, aliases: Mapping[str, tuple[str, ...]]) -> tuple[
     for code, hit, ids in ours.tagged:
         if code == OUR_PARSE_ERROR:
             continue
-        for dl in [i for i in ids if _DL.fullmatch(i)] or aliases.get(code, ()):
+        for dl in [i for i in ids if _DL.fullmatch(i)] or (() if code in exact else aliases.get(code, ())):
             hits[dl].add(hit)
             rules[dl].add(code)
     rules.pop(HADOLINT_PARSE_ERROR, None)
@@ -322,9 +327,10 @@ def our_dl_hits(ours: ToolRun, aliases: Mapping[str, tuple[str, ...]]) -> tuple[
     return hits, rules
 
 
-def compare(hadolint: ToolRun, ours: ToolRun, aliases: Mapping[str, tuple[str, ...]], files: int) -> Comparison:
-    """Compute the per-DL figures from two normalised runs."""
-    mine_by_dl, rules_by_dl = our_dl_hits(ours, aliases)
+def compare(hadolint: ToolRun, ours: ToolRun, aliases: Mapping[str, tuple[str, ...]], files: int,
+            exact: Iterable[str] = ()) -> Comparison:
+    """Compute the per-DL figures from two normalised runs (``exact``: see ``our_dl_hits``)."""
+    mine_by_dl, rules_by_dl = our_dl_hits(ours, aliases, exact)
     theirs = {code: hits for code, hits in hadolint.hits.items() if _DL.fullmatch(code) and code != HADOLINT_PARSE_ERROR}
     dl_rows = []
     for dl in sorted(set(theirs) | set(rules_by_dl)):
@@ -362,7 +368,14 @@ def run_comparison(corpus: Path, *, parallel: bool = False, preview: bool = Fals
         theirs = run_hadolint(files, hadolint_exe)
     _normalize((theirs, mine), corpus)
     aliases = dl_aliases(rule_catalogue(ours_exe, preview))
-    return compare(theirs, mine, aliases, len(files))
+    return compare(theirs, mine, aliases, len(files), exact_rules())
+
+
+def exact_rules() -> set[str]:
+    """Codes of the rules whose findings list all their foreign ids (no alias fallback)."""
+    from pylint_image.linter.plugins import load_registry  # noqa: PLC0415 - keeps import cheap
+
+    return {r.meta.code for r in load_registry().rules if getattr(r.meta, "exact_tool_ids", False)}
 
 
 # --- the generated table and the allow-list of docs/hadolint-differences.md -----------------

@@ -1,7 +1,8 @@
 """## What it does
 Flags a `FROM` whose image has no tag, or the tag `latest`, once `ARG` defaults and
 `--build-arg` overrides are applied (`ARG TAG=latest` + `FROM python:${TAG}` is caught).
-No tag is hadolint's `DL3006`, `latest` its `DL3007`.
+No tag is hadolint's `DL3006`, `latest` its `DL3007` (Trivy's `DS001` and Checkov's
+`CKV_DOCKER_7` cover both).
 
 ## Why is this bad?
 An untagged or `latest` base changes under you: two builds of the same commit can get a
@@ -43,6 +44,10 @@ class Options:
     require_digest: bool = False
 
 
+# Trivy's and Checkov's checks cover both no tag and latest
+_OTHER_IDS = ("DS001", "CKV_DOCKER_7")
+
+
 def check(dockerfile: Dockerfile, ctx: Context) -> Iterator[Violation]:
     """Yield one violation per FROM whose base image is not pinned."""
     require_digest = bool(ctx.options and ctx.options.require_digest)
@@ -63,7 +68,7 @@ def check(dockerfile: Dockerfile, ctx: Context) -> Iterator[Violation]:
         if not image.tag or image.tag == "latest":
             what = "the tag 'latest'" if image.tag else "no tag"
             yield Violation(where, f"base image '{name}'{via} uses {what}: pin a version tag or a digest",
-                            tool_ids=("DL3007",) if image.tag else ("DL3006",))
+                            tool_ids=(("DL3007",) if image.tag else ("DL3006",)) + _OTHER_IDS)
         elif require_digest:
             yield Violation(where, f"base image '{name}'{via} is not pinned by digest (require-digest)")
 
@@ -73,7 +78,7 @@ RULE = rule(
         code="DF1001", name="unpinned-image-tag", severity=Severity.WARNING, target=Target.DOCKERFILE,
         summary="Base image has no tag, or the tag 'latest'", fix_title="Pin a version tag or a digest",
         tags=frozenset({"reproducibility", "supply-chain"}), options=Options,
-        aliases=("DL3006", "DL3007", "DS001", "CKV_DOCKER_7"),
+        aliases=("DL3006", "DL3007", "DS001", "CKV_DOCKER_7"), exact_tool_ids=True,
     ),
     check=check,
 )

@@ -72,7 +72,7 @@ RULE = rule(
         summary="Packages are installed without pinned versions",
         fix_title="Pin each package to a version (pkg=1.2, pkg==1.2, pkg@1.2)",
         tags=frozenset({"reproducibility", "supply-chain"}),
-        aliases=("DL3008", "DL3018", "DL3013", "DL3016", "DL3028"),
+        aliases=("DL3008", "DL3018", "DL3013", "DL3016", "DL3028"), exact_tool_ids=True,
     ),
     check=check,
 )

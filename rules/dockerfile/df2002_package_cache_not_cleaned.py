@@ -113,7 +113,7 @@ RULE = rule(
         code="DF2002", name="package-cache-not-cleaned", severity=Severity.INFO, target=Target.DOCKERFILE,
         summary="A package manager's cache is left in the image layer",
         fix_title="Clean the cache in the same RUN, use --no-cache(-dir), or a cache mount",
-        tags=frozenset({"image-size"}), options=Options, aliases=("DL3009", "DL3019", "DL3042", "DL3060", "DS025"),
+        tags=frozenset({"image-size"}), options=Options, aliases=("DL3009", "DL3019", "DL3042", "DL3060", "DS025"), exact_tool_ids=True,
     ),
     check=check,
 )

@@ -67,7 +67,7 @@ RULE = rule(
         code="DF2008", name="unpinned-rpm-package-version", severity=Severity.WARNING, target=Target.DOCKERFILE,
         summary="yum, dnf or zypper installs packages without pinned versions",
         fix_title="Pin each package: name-1.2 (yum, dnf) or name=1.2 (zypper)",
-        tags=frozenset({"reproducibility", "supply-chain"}), aliases=("DL3033", "DL3041", "DL3037"),
+        tags=frozenset({"reproducibility", "supply-chain"}), aliases=("DL3033", "DL3041", "DL3037"), exact_tool_ids=True,
     ),
     check=check,
 )

@@ -106,7 +106,7 @@ RULE = rule(
         summary="yum, dnf or zypper leaves its package cache in the image layer",
         fix_title="Run `yum/dnf clean all` or `zypper clean -a` in the same RUN",
         tags=frozenset({"image-size"}), options=Options,
-        aliases=("DL3032", "DL3040", "DL3036", "DS015", "DS019", "DS020", "DS027"),
+        aliases=("DL3032", "DL3040", "DL3036", "DS015", "DS019", "DS020", "DS027"), exact_tool_ids=True,
     ),
     check=check,
 )

@@ -93,7 +93,7 @@ RULE = rule(
         code="DF2013", name="package-install-without-assume-yes", severity=Severity.WARNING,
         target=Target.DOCKERFILE, summary="A package manager command would prompt for confirmation (no -y)",
         fix_title="Add -y", fixable=True, tags=frozenset({"package-manager", "correctness"}),
-        aliases=("DL3014", "DL3030", "DL3038", "DL3034", "DS021"),
+        aliases=("DL3014", "DL3030", "DL3038", "DL3034", "DS021"), exact_tool_ids=True,
     ),
     check=check,
 )

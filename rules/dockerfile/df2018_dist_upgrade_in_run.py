@@ -58,7 +58,7 @@ RULE = rule(
     meta=RuleMeta(
         code="DF2018", name="dist-upgrade-in-run", severity=Severity.WARNING, target=Target.DOCKERFILE,
         summary="A RUN performs a distribution upgrade", fix_title="Use a newer base image tag instead",
-        tags=frozenset({"reproducibility"}), aliases=("DL3035", "DS024"),
+        tags=frozenset({"reproducibility"}), aliases=("DL3035", "DS024"), exact_tool_ids=True,
     ),
     check=check,
 )

@@ -99,7 +99,7 @@ RULE = rule(
         fix_title="Keep verification on; add the needed CA certificate instead",
         tags=frozenset({"security", "supply-chain"}), security_severity=7.5,
         aliases=("CKV2_DOCKER_2", "CKV2_DOCKER_3", "CKV2_DOCKER_4", "CKV2_DOCKER_5", "CKV2_DOCKER_6",
-                 "CKV2_DOCKER_12", "CKV2_DOCKER_13", "CKV2_DOCKER_14", "CKV2_DOCKER_15", "CKV2_DOCKER_16"),
+                 "CKV2_DOCKER_12", "CKV2_DOCKER_13", "CKV2_DOCKER_14", "CKV2_DOCKER_15", "CKV2_DOCKER_16"), exact_tool_ids=True,
     ),
     check=check,
 )

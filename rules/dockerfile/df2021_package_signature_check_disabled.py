@@ -67,7 +67,7 @@ RULE = rule(
         target=Target.DOCKERFILE, summary="Packages are installed with signature verification turned off",
         fix_title="Import the repository key instead of skipping verification",
         tags=frozenset({"security", "supply-chain"}), security_severity=8.0,
-        aliases=("CKV2_DOCKER_7", "CKV2_DOCKER_8", "CKV2_DOCKER_9", "CKV2_DOCKER_10", "CKV2_DOCKER_11"),
+        aliases=("CKV2_DOCKER_7", "CKV2_DOCKER_8", "CKV2_DOCKER_9", "CKV2_DOCKER_10", "CKV2_DOCKER_11"), exact_tool_ids=True,
     ),
     check=check,
 )

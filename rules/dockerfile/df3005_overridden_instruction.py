@@ -62,7 +62,7 @@ RULE = rule(
         summary="CMD, ENTRYPOINT or HEALTHCHECK repeated in one stage",
         fix_title="Keep only the last CMD/ENTRYPOINT/HEALTHCHECK of the stage",
         tags=frozenset({"correctness"}),
-        aliases=("DL4003", "DL4004", "DL3012", "MultipleInstructionsDisallowed", "DS007", "DS016", "DS023"),
+        aliases=("DL4003", "DL4004", "DL3012", "MultipleInstructionsDisallowed", "DS007", "DS016", "DS023"), exact_tool_ids=True,
     ),
     check=check,
 )

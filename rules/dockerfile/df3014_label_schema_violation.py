@@ -106,7 +106,7 @@ RULE = rule(
         summary="A label is malformed, empty, missing or not in the label schema",
         fix_title="Give the label a value in the expected format",
         tags=frozenset({"metadata"}), options=Options,
-        aliases=("DL3049", "DL3050", "DL3051", "DL3052", "DL3053", "DL3054", "DL3055", "DL3056", "DL3058"),
+        aliases=("DL3049", "DL3050", "DL3051", "DL3052", "DL3053", "DL3054", "DL3055", "DL3056", "DL3058"), exact_tool_ids=True,
     ),
     check=check,
 )

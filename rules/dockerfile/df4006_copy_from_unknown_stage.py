@@ -80,7 +80,7 @@ RULE = rule(
     meta=RuleMeta(
         code="DF4006", name="copy-from-unknown-stage", severity=Severity.ERROR, target=Target.DOCKERFILE,
         summary="COPY --from names no earlier stage", fix_title="Name a stage defined earlier, or a full image reference",
-        tags=frozenset({"correctness"}), aliases=("DL3022", "DL3023", "DS006"),
+        tags=frozenset({"correctness"}), aliases=("DL3022", "DL3023", "DS006"), exact_tool_ids=True,
     ),
     check=check,
 )

@@ -33,7 +33,7 @@ CASES = [
     ("DF4006", "FROM alpine:3.20 AS a\nCOPY --from=a /x /x\nCOPY --from=nosuch /x /x\nCOPY --from=b /x /x\n"
                "COPY --from=0 /y /y\nFROM alpine:3.20 AS b\n",
      [(2, ("DL3023", "DS006")), (3, ("DL3022",)), (4, ("DL3022",)), (5, ("DL3023", "DS006"))]),
-    ("DF1001", "FROM alpine\nFROM alpine:latest\nFROM alpine:3.20\n", [(1, ("DL3006",)), (2, ("DL3007",))]),
+    ("DF1001", "FROM alpine\nFROM alpine:latest\nFROM alpine:3.20\n", [(1, ("DL3006", "DS001", "CKV_DOCKER_7")), (2, ("DL3007", "DS001", "CKV_DOCKER_7"))]),
     ("DF2002", "FROM python:3.12-alpine\nRUN apk add --no-cache curl=8.1 && pip install flask==3.0\n"
                "RUN apk add jq=1.7 && apt-get update\n",
      [(2, ("DL3042",)), (3, ("DL3009",)), (3, ("DL3019", "DS025"))]),
@@ -121,3 +121,13 @@ def test_a_foreign_id_acts_on_its_own_findings_only(table: dict, text: str, left
     result = lint_text(text, table=table)
     assert result.error is None, result.error
     assert sorted(f.tool_ids for f in result.outcome.findings if f.code == "DF2001" and f.suppressed is None) == left
+
+
+def test_rules_that_say_which_id_declare_their_ids_exact() -> None:
+    """An alias must not stand in for a finding that carries none of it (a git -c sslVerify finding is no CKV2_DOCKER_2)."""
+    by_code = {r.meta.code: r.meta for r in registry().rules}
+    assert all(by_code[code].exact_tool_ids for code, _, _ in CASES)
+    result = lint_text("FROM debian:12\nRUN git -c http.sslVerify=false clone https://z && curl -k https://x\n",
+                       table={"ignore": ["CKV2_DOCKER_2"]})
+    assert [f.message for f in result.outcome.findings if f.code == "DF2020" and f.suppressed is None] == [
+        "git -c http.sslVerify=false turns off TLS certificate verification"]

