@@ -20,6 +20,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -126,21 +127,21 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def _hadolint(repo: Path) -> tuple[int, dict[tuple[str, int, str], str]]:
+def _hadolint(repo: Path, files: Sequence[str] = tuple(FILES)) -> tuple[int, dict[tuple[str, int, str], str]]:
     assert HADOLINT is not None
-    proc = subprocess.run([HADOLINT, "--format", "json", *FILES], cwd=repo, capture_output=True, text=True,
+    proc = subprocess.run([HADOLINT, "--format", "json", *files], cwd=repo, capture_output=True, text=True,
                           env=_environment(repo.parent), timeout=120)
     assert proc.returncode in (0, 1), proc.stderr
     return proc.returncode, {(i["file"], int(i["line"]), i["code"]): i["level"] for i in json.loads(proc.stdout)}
 
 
-def _ours(repo: Path) -> tuple[int, dict[tuple[str, int, str], str]]:
+def _ours(repo: Path, files: Sequence[str] = tuple(FILES)) -> tuple[int, dict[tuple[str, int, str], str]]:
     # Our own run, as a user would: no option but the report format, .hadolint.yaml found by itself.
-    proc = subprocess.run([sys.executable, "-m", "pylint_image.linter.cli", "--format", "json", *FILES],
+    proc = subprocess.run([sys.executable, "-m", "pylint_image.linter.cli", "--format", "json", *files],
                           cwd=repo, capture_output=True, text=True, env=_environment(repo.parent), timeout=120)
     assert proc.returncode in (0, 1), proc.stderr
     by_code = {r.meta.code: r for r in load_registry().rules}
-    starts = {name: instruction_starts(repo / name) for name in FILES}
+    starts = {name: instruction_starts(repo / name) for name in files}
     found: dict[tuple[str, int, str], str] = {}
     for f in json.loads(proc.stdout)["findings"]:
         loc = f["location"]
@@ -200,4 +201,18 @@ def test_overridden_ids_take_the_overriding_severity(runs) -> None:
 
 def test_failure_threshold_gives_the_same_exit_code(runs) -> None:
     (their_code, _), (our_code, _) = runs
+    assert their_code == our_code == 1
+
+
+def test_label_schema_and_strict_labels_as_in_hadolint(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".hadolint.yaml").write_text(
+        "label-schema:\n  author: text\n  version: semver\n  org.opencontainers.image.url: url\n  git: hash\n"
+        "strict-labels: true\n")
+    (tmp_path / "Dockerfile").write_text(
+        'FROM alpine:3.20\nLABEL author="" version="1.x" org.opencontainers.image.url="nope" extra=1\nUSER 1\n')
+    (their_code, theirs), (our_code, ours) = _hadolint(tmp_path, ["Dockerfile"]), _ours(tmp_path, ["Dockerfile"])
+    assert set(ours) == set(theirs) == {("Dockerfile", 1, "DL3049"), ("Dockerfile", 2, "DL3050"),
+                                        ("Dockerfile", 2, "DL3051"), ("Dockerfile", 2, "DL3052"),
+                                        ("Dockerfile", 2, "DL3056")}
     assert their_code == our_code == 1
