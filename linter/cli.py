@@ -464,6 +464,8 @@ def run_subcommand(name: str, argv: list[str]) -> int:
     add_common(p)
     args = p.parse_args(argv)
     registry, config = setup(args)
+    for warning in config.warnings:  # hadolint keys we do not know...
+        print(f"pylint-image: warning: {one_line(warning)}", file=sys.stderr)
     report = module.run(args, registry, config)
     errors = [n for n in report.notifications if n.id in ("input-error", "source-error", "build-error")]
     infra = [n for n in report.notifications if n.id in getattr(module, "FATAL_NOTIFICATIONS", ())]
