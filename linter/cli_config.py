@@ -12,7 +12,6 @@ nearest config above the file, up to the repository root) and lints each group w
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -57,14 +56,16 @@ def exit_code_per_config(results: Sequence[FileResult], configs: ConfigResolver)
 
 def say_configs(configs: ConfigResolver, stream: TextIO) -> None:
     """The warnings of every config used (hadolint keys we do not know...) and, with ``verbose``, which file each is."""
+    from .formatters.base import escape_control  # keys and paths come from the repository: one line each
+
     for config in configs.used():
         for warning in config.warnings:
-            stream.write(f"pylint-image: warning: {warning}\n")
+            stream.write(f"pylint-image: warning: {escape_control(warning, keep='')}\n")
         if config.verbose:
             what = "hadolint configuration" if config.from_hadolint else "configuration"
-            where = config.path if config.path is not None else "HADOLINT_* variables" \
-                if config.from_hadolint else "none (defaults)"
-            stream.write(f"pylint-image: {what}: {where}\n")
+            where = (str(config.path) if config.path is not None
+                     else "HADOLINT_* variables" if config.from_hadolint else "none (defaults)")
+            stream.write(f"pylint-image: {what}: {escape_control(where, keep='')}\n")
 
 
 def config_parser(parser_cls: type[argparse.ArgumentParser]) -> argparse.ArgumentParser:
@@ -102,7 +103,9 @@ def run_config_command(argv: list[str], parser_cls: type[argparse.ArgumentParser
         stdout.write(f"# .pylint-image.yaml, from hadolint's {source}\n" + hc.render_yaml(table))
     else:
         stdout.write(f"# pyproject.toml, from hadolint's {source}\n" + hc.render_toml(table))
+    from .formatters.base import escape_control
+
     for warning in config.warnings:
-        stderr.write(f"pylint-image: warning: {warning}\n")
+        stderr.write(f"pylint-image: warning: {escape_control(warning, keep='')}\n")
     return 0
 

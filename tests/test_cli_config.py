@@ -163,3 +163,10 @@ def test_readme_configuration_example_is_a_valid_config() -> None:
     block = readme.split("## Configuration", 1)[1].split("```toml\n", 1)[1].split("```", 1)[0]
     config = build_config(tomllib.loads(block)["tool"]["pylint-image"], load_registry().rules)
     assert config.selection.shellcheck and config.output_format == "text" and not config.disable_ignore_pragma
+
+
+def test_warnings_are_one_escaped_line(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / ".hadolint.yaml").write_text('"bad\\e[31mkey\\nline": 1\n')
+    _, _, err = lint(capsys, "svc/b")
+    warnings = [line for line in err.splitlines() if "unknown hadolint key" in line]
+    assert len(warnings) == 1 and "\x1b" not in err, err
