@@ -78,7 +78,7 @@ RULE = rule(
         code="DF1001", name="unpinned-image-tag", severity=Severity.WARNING, target=Target.DOCKERFILE,
         summary="Base image has no tag, or the tag 'latest'", fix_title="Pin a version tag or a digest",
         tags=frozenset({"reproducibility", "supply-chain"}), options=Options,
-        aliases=("DL3006", "DL3007", "DS001", "CKV_DOCKER_7"), exact_tool_ids=True,
+        aliases=("DL3006", "DL3007", "DS001", "CKV_DOCKER_7"),
     ),
     check=check,
 )
