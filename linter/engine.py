@@ -88,6 +88,7 @@ class _Stamper:
             code=meta.code, name=meta.name, severity=self.config.selection.severity_of(rule, v.tool_ids, v.severity),
             location=location, message=v.message, fingerprint=fingerprint(meta.code, self.display, text, occurrence),
             fix_hint=meta.fix_title, fix=v.fix, related=v.related, tool_ids=v.tool_ids,
+            alias_ids=() if v.tool_ids or meta.exact_tool_ids else meta.aliases,
         )
 
 

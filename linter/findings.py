@@ -145,6 +145,14 @@ class Finding:
     suppressed: Suppression | None = None
     related: tuple[Location, ...] = ()
     tool_ids: tuple[str, ...] = ()  # its ids in other tools: ("DL3013",), ("SC2086",)
+    # The rule's foreign aliases, stamped when the finding carries no id of its own and the
+    # rule does not declare exact ids: what the formatters show, never used for matching.
+    alias_ids: tuple[str, ...] = ()
+
+    @property
+    def foreign_ids(self) -> tuple[str, ...]:
+        """The other tools' ids for this finding, as shown: its own ids, else its rule's aliases."""
+        return self.tool_ids or self.alias_ids
 
     @property
     def source(self) -> SourceLocation | None:

@@ -51,7 +51,7 @@ def finding_to_json(f: Finding, root: Path) -> dict[str, JsonValue]:
     return {
         "code": f.code,
         "name": f.name,
-        "foreign_ids": list(f.tool_ids),
+        "foreign_ids": list(f.foreign_ids),
         "severity": f.severity.value,
         "message": f.message,
         "location": location_to_json(f.location, root),

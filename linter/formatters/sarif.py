@@ -126,7 +126,7 @@ def _result(om, f: Finding, rule_index: int, report: Report) -> om.Result:
         partial_fingerprints={FINGERPRINT_KEY: f.fingerprint},
         suppressions=suppressions, fixes=_fixes(om, f, report),
         # the finding's ids in other tools (hadolint's DL3013, ShellCheck's SC2086), exactly
-        properties={"foreignIds": list(f.tool_ids)} if f.tool_ids else None,
+        properties={"foreignIds": list(f.foreign_ids)} if f.foreign_ids else None,
     )
 
 

@@ -90,7 +90,7 @@ class TextFormatter:
         message = f.message.split("\n", 1)[0] if first_line else " ".join(f.message.split("\n"))
         # The finding's ids in other tools after our code and name, so that ``CODE [name]`` stays
         # what scripts match: ``DF2001 [unpinned-package-version] (DL3013) ...``.
-        foreign = f" ({escape_control(', '.join(f.tool_ids), keep='')})" if f.tool_ids else ""
+        foreign = f" ({escape_control(', '.join(f.foreign_ids), keep='')})" if f.foreign_ids else ""
         return self._Text.assemble(
             (escape_control(location_label(f, report.root), keep=""), "bold"), ": ", (f.code, _STYLE[f.severity]),
             " ", (f"[{escape_control(f.name, keep='')}]", "dim"), foreign, " ", escape_control(message, keep="\t"),

@@ -1,0 +1,43 @@
+"""Every output names the other tools' ids of a finding: its own exact ids, else its rule's aliases."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from pylint_image.rules import DOCKERFILE_RULES
+
+DOCKERFILE = "FROM debian:12\nRUN apt-get install -y curl\nRUN cd /tmp\n"
+
+
+def _lint(tmp_path: Path, fmt: str) -> str:
+    path = tmp_path / "Dockerfile"
+    path.write_text(DOCKERFILE, encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "pylint_image.linter.cli", "--format", fmt,
+                           "--fail-on", "never", str(path)], capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def _meta(code: str):
+    return next(r.meta for r in DOCKERFILE_RULES if r.meta.code == code)
+
+
+def test_json_shows_exact_ids_and_falls_back_to_the_rules_aliases(tmp_path: Path) -> None:
+    found = {f["code"]: f["foreign_ids"] for f in json.loads(_lint(tmp_path, "json"))["findings"]}
+    assert found["DF2001"] == ["DL3008"]                        # exact: apt only, not pip's DL3013
+    assert not _meta("DF2006").exact_tool_ids
+    assert found["DF2006"] == list(_meta("DF2006").aliases)     # no own id: the rule's aliases
+    assert "DL3003" in found["DF2006"]
+
+
+def test_sarif_and_text_show_the_same_ids(tmp_path: Path) -> None:
+    sarif = json.loads(_lint(tmp_path, "sarif"))
+    props = {r["ruleId"]: r.get("properties", {}).get("foreignIds") for r in sarif["runs"][0]["results"]}
+    assert props["DF2006"] == list(_meta("DF2006").aliases)
+    assert props["DF2001"] == ["DL3008"]
+    text = _lint(tmp_path, "text")
+    line = next(x for x in text.splitlines() if "DF2006 [cd-in-run]" in x)
+    assert f"({', '.join(_meta('DF2006').aliases)})" in line
