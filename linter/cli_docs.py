@@ -30,6 +30,14 @@ def run_docs_command(name: str, argv: list[str], parser_cls: type[argparse.Argum
             docs.render_rules_table(registry.rules, sys.stdout, color=color)
         return 0
     found = docs.find_rule(registry.rules, args.rule)
+    if found is None:  # another tool's id a rule reports per finding (ShellCheck's SC2086 -> DF2023)
+        import re
+
+        token = args.rule.strip().upper()
+        found = next((r for r in registry.rules
+                      if r.meta.tool_id_pattern and re.fullmatch(r.meta.tool_id_pattern, token)), None)
+        if found is not None:
+            sys.stderr.write(f"{token} is reported by {found.meta.code} [{found.meta.name}]\n")
     if found is None:
         raise PylintImageError(f"unknown rule '{args.rule}' (see: pylint-image rules)")
     if args.format == "json":

@@ -41,3 +41,14 @@ def test_sarif_and_text_show_the_same_ids(tmp_path: Path) -> None:
     text = _lint(tmp_path, "text")
     line = next(x for x in text.splitlines() if "DF2006 [cd-in-run]" in x)
     assert f"({', '.join(_meta('DF2006').aliases)})" in line
+
+
+def test_rule_command_knows_a_shellcheck_id_by_the_rule_that_reports_it() -> None:
+    done = subprocess.run([sys.executable, "-m", "pylint_image.linter.cli", "rule", "sc2086"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("# DF2023 shellcheck-finding")
+    assert done.stderr == "SC2086 is reported by DF2023 [shellcheck-finding]\n"
+    bad = subprocess.run([sys.executable, "-m", "pylint_image.linter.cli", "rule", "SC20"],
+                         capture_output=True, text=True)
+    assert bad.returncode == 2 and "unknown rule 'SC20'" in bad.stderr
