@@ -137,8 +137,11 @@ def parse_error_outcome(error: ParseError, path: Path, display: str, registry: R
     rules = [r for r in registry.lookup(PARSE_ERROR) if config.selection.enabled(r)]
     line = error.line or 1
     loc = SourceLocation(path, Span(line, 1, line, 2))
+    violation = Violation(loc, error.message, tool_ids=error.tool_ids)
     for rule in rules:
-        out.findings.append(_Stamper(display, None, config).stamp(rule, Violation(loc, error.message), loc))
+        keep = config.selection.finding_filter(rule)
+        if keep is None or keep(violation.tool_ids):
+            out.findings.append(_Stamper(display, None, config).stamp(rule, violation, loc))
     if not rules:
         out.notifications.append(Notification("parse-error", "error", error.format()))
     return out

@@ -46,7 +46,17 @@ class InputError(PylintImageError):
 
 
 class ParseError(PylintImageError):
-    """A Dockerfile is malformed; the linter reports it as a ``parse-error`` finding."""
+    """A Dockerfile is malformed; the linter reports it as a ``parse-error`` finding.
+
+    ``tool_ids`` is hadolint's id for this kind of error (DL1000 unless a more precise one
+    applies: DL3061 for an instruction before the first FROM, DL3043 for a forbidden
+    ONBUILD trigger), carried by the finding so that ``--ignore DL3061`` hides only those.
+    """
+
+    def __init__(self, message: str, path: str | Path | None = None, line: int | None = None,
+                 *, tool_ids: tuple[str, ...] = ("DL1000",)) -> None:
+        self.tool_ids = tool_ids
+        super().__init__(message, path, line)
 
 
 class ConfigError(PylintImageError):

@@ -76,7 +76,7 @@ def test_empty_file_is_a_parse_error_like_buildkit_says(tmp_path: Path, content:
     (tmp_path / "Dockerfile").write_text(content)
     result = run("--concise", "Dockerfile", cwd=tmp_path)
     assert result.returncode == 1 and "Traceback" not in result.stderr
-    assert "Dockerfile:1:1: DF0001 [parse-error] file with no instructions" in result.stdout
+    assert "Dockerfile:1:1: DF0001 [parse-error] (DL1000) file with no instructions" in result.stdout
 
 
 def test_directory_discovery_finds_every_naming_convention(tmp_path: Path) -> None:

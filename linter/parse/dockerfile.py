@@ -39,7 +39,7 @@ def build_dockerfile(
         elif not stages:
             if ins.keyword != "ARG":
                 # BuildKit's instructions.Parse: only ARG may precede the first FROM
-                raise ParseError("no build stage in current context", where, ins.line)
+                raise ParseError("no build stage in current context", where, ins.line, tool_ids=("DL3061",))
         index += 1
         if stage_index is None:
             global_args.append(ins)
@@ -77,7 +77,7 @@ def _check_instruction(ins: Instruction, path: str) -> None:
     if ins.onbuild is not None:
         sub = ins.onbuild.keyword
         if sub in ("ONBUILD", "FROM", "MAINTAINER"):
-            raise ParseError(f"{sub} isn't allowed as an ONBUILD trigger", path, ins.line)
+            raise ParseError(f"{sub} isn't allowed as an ONBUILD trigger", path, ins.line, tool_ids=("DL3043",))
         _check_instruction(ins.onbuild, path)
 
 

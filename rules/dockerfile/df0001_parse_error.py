@@ -36,6 +36,7 @@ RULE = rule(
         code="DF0001", name="parse-error", severity=Severity.ERROR, target=Target.DOCKERFILE,
         summary="The Dockerfile cannot be parsed", tags=frozenset({"correctness"}),
         aliases=("DL1000", "DL3061", "DL3043"),  # both are files BuildKit refuses to parse
+        exact_tool_ids=True,  # each parse error carries the one hadolint id of its kind
     ),
     check=check,
 )

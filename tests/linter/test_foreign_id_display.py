@@ -52,3 +52,21 @@ def test_rule_command_knows_a_shellcheck_id_by_the_rule_that_reports_it() -> Non
     bad = subprocess.run([sys.executable, "-m", "pylint_image.linter.cli", "rule", "SC20"],
                          capture_output=True, text=True)
     assert bad.returncode == 2 and "unknown rule 'SC20'" in bad.stderr
+
+
+def test_each_parse_error_carries_the_one_hadolint_id_of_its_kind(tmp_path: Path) -> None:
+    cases = {"before-from": ("RUN x\nFROM a\n", "DL3061"), "empty": ("", "DL1000"),
+             "onbuild": ("FROM a\nONBUILD FROM b\n", "DL3043"), "unknown": ("FROM a\nRUNN x\n", "DL1000")}
+    for name, (text, _) in cases.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+
+    def lint(*extra: str) -> dict[str, list[str]]:
+        done = subprocess.run([sys.executable, "-m", "pylint_image.linter.cli", "--format", "json",
+                               "--fail-on", "never", *extra, *cases], capture_output=True, text=True, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        return {f["location"]["path"]: f["foreign_ids"] for f in json.loads(done.stdout)["findings"]
+                if f["code"] == "DF0001"}
+
+    assert lint() == {name: [dl] for name, (_, dl) in cases.items()}
+    assert set(lint("--ignore", "DL3061")) == set(cases) - {"before-from"}
+    assert set(lint("--select", "DL3043")) == {"onbuild"}
