@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -23,3 +24,13 @@ def shared_dir() -> Path | None:
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return REPO
+
+
+@pytest.fixture(autouse=True)
+def _no_hadolint_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A developer's HADOLINT_* variables (read when no config of ours applies) do not reach the tests.
+
+    Tests that exercise them set them themselves.
+    """
+    for name in [n for n in os.environ if n.startswith("HADOLINT_")]:
+        monkeypatch.delenv(name)
