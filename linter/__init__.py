@@ -27,7 +27,6 @@ from .model.span import Span
 from .reference import InvalidReference, Reference
 from .report import Report, Table
 from .ruleapi import Context, Needs, Rule, RuleMeta, Settings, Status, Target, rule
-from .tools import find_tool
 
 # Image and runtime model types load on first use: a Dockerfile-only run never needs them,
 # and every import counts against the cold start.
@@ -49,6 +48,9 @@ _VARIABLES = ("Scope", "expand", "fork", "global_scope", "has_variables", "parse
 _LAZY.update(dict.fromkeys(_VARIABLES, ".parse.variables"))
 if TYPE_CHECKING:
     from .parse.variables import Scope, expand, fork, global_scope, has_variables, parse_assignments, scope_at, walk
+_LAZY["find_tool"] = ".tools"  # only the shellcheck rule and the tests look tools up
+if TYPE_CHECKING:
+    from .tools import find_tool
 
 
 def __getattr__(name: str):
@@ -63,6 +65,6 @@ __all__ = [
     "Arg", "Comment", "Context", "Dockerfile", "Edit", "ExpansionBudget", "ExpansionCut", "Finding", "Fix",
     "Flag", "Heredoc", "ImageLocation", "ImageRef", "Instruction", "InvalidReference", "Location", "Needs", "Notification",
     "Reference", "Report", "Rule", "RuleMeta", "RuntimeLocation", "Settings", "Severity", "SourceLocation", "Span",
-    "Stage", "Status", "Suppression", "Table", "Target", "Violation", "expansion_limit", "find_tool", "rule",
+    "Stage", "Status", "Suppression", "Table", "Target", "Violation", "expansion_limit", "rule",
     *_LAZY,
 ]

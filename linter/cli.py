@@ -513,10 +513,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _check_not_a_mistyped_command(word: str) -> None:
     """``imagee foo`` is not two missing files: a first word close to a command and no file is a usage error."""
-    import difflib
-
     if word.startswith("-") or os.path.lexists(word):
         return
+    import difflib
+
     close = difflib.get_close_matches(word, SUBCOMMANDS, n=3, cutoff=0.75)
     if close:
         # A typo keeps the length more often than not: 'rulez' is 'rules' rather than 'rule'.

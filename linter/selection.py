@@ -40,19 +40,20 @@ SHELLCHECK_RULE = "shellcheck-finding"  # DF2023, which ``shellcheck = true`` tu
 # The foreign tools whose ids may appear in aliases and tool_ids.  BuildKit's check names
 # are CamelCase words, matched case-sensitively on the alias as the rule spells it.
 _FAMILIES = (
-    ("shellcheck", re.compile(r"SC\d{4}", re.IGNORECASE)),
-    ("hadolint", re.compile(r"DL\d{4}", re.IGNORECASE)),
-    ("trivy", re.compile(r"(?:AVD-)?DS-?\d{3,4}", re.IGNORECASE)),
-    ("checkov", re.compile(r"CKV2?_[A-Z0-9]+_\d+", re.IGNORECASE)),
-    ("dockle", re.compile(r"(?:CIS-DI|DKL-[A-Z]{2})-\d{4}", re.IGNORECASE)),
-    ("buildkit", re.compile(r"[A-Z][a-z0-9]+(?:[A-Z][a-z0-9]*)+")),
+    ("shellcheck", r"SC\d{4}", re.IGNORECASE),
+    ("hadolint", r"DL\d{4}", re.IGNORECASE),
+    ("trivy", r"(?:AVD-)?DS-?\d{3,4}", re.IGNORECASE),
+    ("checkov", r"CKV2?_[A-Z0-9]+_\d+", re.IGNORECASE),
+    ("dockle", r"(?:CIS-DI|DKL-[A-Z]{2})-\d{4}", re.IGNORECASE),
+    ("buildkit", r"[A-Z][a-z0-9]+(?:[A-Z][a-z0-9]*)+", 0),
 )
 
 
 def family(foreign_id: str) -> str | None:
     """The tool a foreign id belongs to (``hadolint`` for DL3008), or None for our own codes and names."""
-    for name, pattern in _FAMILIES:
-        if pattern.fullmatch(foreign_id):
+    # re.fullmatch caches the compiled patterns: nothing is compiled by a run that never asks.
+    for name, pattern, flags in _FAMILIES:
+        if re.fullmatch(pattern, foreign_id, flags):
             return name
     return None
 
