@@ -25,6 +25,7 @@ is None (keep every finding, the fast path) unless a foreign token concerns the 
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import field
@@ -49,6 +50,7 @@ _FAMILIES = (
 )
 
 
+@functools.lru_cache(maxsize=4096)  # asked for every rule of every file with the same few tokens
 def family(foreign_id: str) -> str | None:
     """The tool a foreign id belongs to (``hadolint`` for DL3008), or None for our own codes and names."""
     # re.fullmatch caches the compiled patterns: nothing is compiled by a run that never asks.
@@ -64,32 +66,43 @@ def _alias(token: str, rule: Rule) -> str | None:
     return next((a for a in rule.meta.aliases if a.upper() == up), None)
 
 
-def _by_pattern(token: str, rule: Rule) -> bool:
-    pattern = rule.meta.tool_id_pattern
-    return pattern is not None and re.fullmatch(pattern, token, re.IGNORECASE) is not None
-
-
 def match_strength(token: str, rule: Rule) -> int:
     """How specifically ``token`` names ``rule`` (some finding of it): 0 for no match, higher is more specific."""
     meta = rule.meta
+    return _strength(token, meta.name, meta.code, meta.aliases, meta.tool_id_pattern)
+
+
+# Both are asked for every rule of every linted file with the same few tokens: cached on
+# the rule's identifying fields (hashable), not on the Rule.
+@functools.lru_cache(maxsize=8192)
+def _strength(token: str, name: str, code: str, aliases: tuple[str, ...], pattern: str | None) -> int:
     t = token.strip()
     if not t:
         return 0
-    if t.upper() == "ALL":
+    up = t.upper()
+    if up == "ALL":
         return 1
-    if t == meta.name or t.upper() == meta.code or _alias(t, rule) is not None or _by_pattern(t, rule):
+    if (t == name or up == code or any(a.upper() == up for a in aliases)
+            or (pattern is not None and re.fullmatch(pattern, t, re.IGNORECASE) is not None)):
         return EXACT
-    if meta.code.startswith(t.upper()):
+    if code.startswith(up):
         return 1 + len(t)
     return 0
 
 
 def _foreign_family(token: str, rule: Rule) -> str | None:
     """The tool family of ``token`` when it names findings of ``rule`` rather than the whole rule."""
+    meta = rule.meta
+    return _token_family(token, meta.name, meta.code, meta.aliases)
+
+
+@functools.lru_cache(maxsize=8192)
+def _token_family(token: str, name: str, code: str, aliases: tuple[str, ...]) -> str | None:
     t = token.strip()
-    if t == rule.meta.name or t.upper() == rule.meta.code:
+    up = t.upper()
+    if t == name or up == code:
         return None
-    alias = _alias(t, rule)
+    alias = next((a for a in aliases if a.upper() == up), None)
     return family(alias if alias is not None else t)
 
 

@@ -119,6 +119,13 @@ def _expand(text: str, scope: Mapping[str, str | None], *, escape: str | None = 
     return _Word(text, scope, escape or "", quotes, unset == "empty", budget).run()
 
 
+@functools.lru_cache(maxsize=64)
+def _special_chars(stop: str, escape: str, quotes: bool) -> re.Pattern[str]:
+    """The characters ``_Word.until`` must look at: ``$``, the stop, the escape and the quotes."""
+    chars = "$" + stop + escape + ("'\"" if quotes else "")
+    return re.compile("[" + re.escape(chars) + "]")
+
+
 class _Word:
     """One pass of BuildKit's shellWord over ``text`` (``processStopOn`` and friends)."""
 
@@ -150,14 +157,17 @@ class _Word:
                 out.append(self.single_quoted())
             elif self.quotes and ch == '"':
                 out.append(self.double_quoted(depth))
-            else:
+            elif ch == escape:
                 self.pos += 1
-                if ch == escape:
-                    if self.pos >= len(text):
-                        break  # an escape at the very end is dropped
-                    ch = text[self.pos]
-                    self.pos += 1
-                out.append(ch)
+                if self.pos >= len(text):
+                    break  # an escape at the very end is dropped
+                out.append(text[self.pos])
+                self.pos += 1
+            else:  # a run of ordinary characters, copied in one slice
+                special = _special_chars(stop, escape, self.quotes).search(text, self.pos + 1)
+                end = special.start() if special else len(text)
+                out.append(text[self.pos:end])
+                self.pos = end
         if stop:
             raise _Invalid(f"missing {stop!r}")
         return "".join(out)
