@@ -132,26 +132,44 @@ def _csv(value: str | Sequence[str] | None) -> tuple[str, ...] | None:
 
 def setup(args: argparse.Namespace, targets=None):
     """Load plugins and config, apply CLI overrides; return (registry, config)."""
-    from .config import UnknownRuleError, load_config
+    from .config import UnknownRuleError
     from .plugins import load_registry
 
     args.format = resolve_format(args.format) if args.format else None
     registry = load_registry(disabled=args.disable_plugin, required=_csv(args.require_plugins) or (),
                              targets=targets)
     known = registry.rules
+    anchor = _config_anchor(args)
     try:
-        config = load_config(args.config, Path.cwd(), known)
+        config = _command_config(args.config, anchor, known)
     except UnknownRuleError:
         if targets is None:
             raise
         # The config may name image or runtime rules this command did not load: check it
         # against every rule before calling the name unknown.
         known = load_registry(disabled=args.disable_plugin).rules
-        config = load_config(args.config, Path.cwd(), known)
+        config = _command_config(args.config, anchor, known)
     if args.format is None:
         args.format = resolve_format(config.output_format or "text")
     args.no_color = args.no_color or config.no_color
     return registry, apply_options(config, args, known)
+
+
+def _config_anchor(args: argparse.Namespace) -> Path | None:
+    """The Dockerfile (or context folder) ``image``/``verify`` judge: their config is the nearest above it, as lint's is."""
+    for name in ("file", "dockerfile", "path"):  # verify --file, image --dockerfile, verify PATH
+        value = getattr(args, name, None)
+        if isinstance(value, Path) and value.exists():
+            return value / "Dockerfile" if value.is_dir() else value
+    return None
+
+
+def _command_config(explicit: Path | None, anchor: Path | None, known) -> Config:
+    from .config import ConfigResolver, load_config
+
+    if anchor is None:
+        return load_config(explicit, Path.cwd(), known)
+    return ConfigResolver(explicit, Path.cwd(), known).for_path(anchor)
 
 
 def apply_options(config: Config, args: argparse.Namespace, known) -> Config:

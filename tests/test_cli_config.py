@@ -170,3 +170,27 @@ def test_warnings_are_one_escaped_line(repo: Path, capsys: pytest.CaptureFixture
     _, _, err = lint(capsys, "svc/b")
     warnings = [line for line in err.splitlines() if "unknown hadolint key" in line]
     assert len(warnings) == 1 and "\x1b" not in err, err
+
+
+def test_image_and_verify_take_the_config_nearest_their_dockerfile(repo: Path) -> None:
+    """`image --dockerfile svc/a/Dockerfile` and `verify svc/a` use svc/a's config, as lint does for that file."""
+    import argparse
+
+    from pylint_image.linter.cli import _command_config, _config_anchor
+    from pylint_image.rules import DOCKERFILE_RULES
+
+    (repo / "pyproject.toml").write_text('[tool.pylint-image]\nignore = ["DF3007"]\n')
+    (repo / "svc/a/.pylint-image.yaml").write_text("ignore: [DF3004]\n")
+    cases = {
+        "image --dockerfile": argparse.Namespace(dockerfile=Path("svc/a/Dockerfile")),
+        "verify PATH (a folder)": argparse.Namespace(path=Path("svc/a"), file=None),
+        "verify --file": argparse.Namespace(path=Path("."), file=Path("svc/a/deep/Dockerfile")),
+    }
+    for what, args in cases.items():
+        config = _command_config(None, _config_anchor(args), DOCKERFILE_RULES)
+        assert config.selection.ignore == ("DF3004",), what
+    # Without a Dockerfile (an image alone) the current directory's config applies, and --config wins.
+    alone = _command_config(None, _config_anchor(argparse.Namespace(dockerfile=None)), DOCKERFILE_RULES)
+    assert alone.selection.ignore == ("DF3007",)
+    forced = _command_config(repo / "pyproject.toml", _config_anchor(cases["verify --file"]), DOCKERFILE_RULES)
+    assert forced.selection.ignore == ("DF3007",)
