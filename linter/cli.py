@@ -318,10 +318,12 @@ def _stdout_closed() -> None:
 
 def run_lint(args: argparse.Namespace) -> int:
     """The default command: lint files and directories."""
-    from .lint import FileResult, discover, lint_many, lint_one
+    from .lint import FileResult, discover, lint_one
 
     if args.version:
         return print_version(sys.stdout)
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError("--jobs must be at least 1")
     if not args.paths:
         raise UsageError("no PATH given (try: pylint-image Dockerfile)")
     started = time.perf_counter()

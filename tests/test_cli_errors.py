@@ -260,3 +260,15 @@ def test_formatter_names_are_checked_against_the_installed_formatters() -> None:
     names = {p.name for p in plugins.find(plugins.FORMATTERS_GROUP)}
     assert {"text", "json", "sarif", "github"} <= names
     assert cli.resolve_format("tty") == "text" and cli.resolve_format("json") == "json"
+
+
+def test_lint_jobs_must_be_positive(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    for jobs in ("0", "-1"):
+        done = subprocess.run([sys.executable, "-m", "pylint_image.linter.cli", "--jobs", jobs, "Dockerfile"],
+                              capture_output=True, text=True, cwd=tmp_path)
+        assert done.returncode == 2 and done.stdout == ""
+        assert done.stderr == "pylint-image: error: --jobs must be at least 1\n"
