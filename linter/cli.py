@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 SUBCOMMANDS = ("check", "rules", "rule", "image", "verify", "cache", "config")
 SHELLCHECK_RULE = "DF2023"  # the preview rule that runs ShellCheck; --shellcheck selects it
-FORMATS_HELP = "output format: text, json, sarif, github (or a plugin's); hadolint's tty is text"
+FORMATS_HELP = "output format: text, json, sarif, github, html (or a plugin's); hadolint's tty is text"
 # hadolint's -f names: the ones we have under another name, and the ones we do not have.
 HADOLINT_FORMATS = {"tty": "text"}
 HADOLINT_ONLY_FORMATS = ("checkstyle", "codeclimate", "gitlab_codeclimate", "gnu", "codacy", "sonarqube")

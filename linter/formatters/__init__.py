@@ -12,6 +12,7 @@ BUILTIN_FORMATTERS: dict[str, str] = {
     "json": "pylint_image.linter.formatters.json:JsonFormatter",
     "sarif": "pylint_image.linter.formatters.sarif:SarifFormatter",
     "github": "pylint_image.linter.formatters.github:GithubFormatter",
+    "html": "pylint_image.linter.formatters.html:HtmlFormatter",
 }
 
 __all__ = ["BUILTIN_FORMATTERS"]
