@@ -137,6 +137,21 @@ class Layer:
         """Sum of the sizes of the regular files this layer adds."""
         return sum(e.size for e in self.entries if e.kind is FileKind.FILE)
 
+    @property
+    def content_size(self) -> int:
+        """Docker's size of this layer (``docker history``), not the tar stream's length.
+
+        overlay2 unpacks the layer into a directory and adds up ``lstat`` sizes of all but
+        directories, each inode once (moby's ``directory.Size``): a regular file counts
+        its size, a symlink the length of its target, a hard link nothing more, and
+        directories, whiteouts (0:0 devices), devices and FIFOs nothing.  The last
+        entry of a path wins, as unpacking overwrites.
+        """
+        last = {e.path: e for e in self.entries}
+        return sum(e.size if e.kind is FileKind.FILE
+                   else len(e.linkname.encode("utf-8", "surrogateescape")) if e.kind is FileKind.SYMLINK
+                   else 0 for e in last.values())
+
 
 @frozen
 class Shadowed:
@@ -231,8 +246,13 @@ class Image:
 
     @property
     def size(self) -> int:
-        """Total uncompressed size of all layers (what ``docker images`` calls SIZE)."""
+        """Total length of the layers' uncompressed tar streams (``content_size`` is Docker's SIZE)."""
         return sum(layer.uncompressed_size for layer in self.layers)
+
+    @property
+    def content_size(self) -> int:
+        """Docker's size of the image (``docker image ls`` SIZE): the layers' ``content_size``."""
+        return sum(layer.content_size for layer in self.layers)
 
     @property
     def compressed_size(self) -> int:
