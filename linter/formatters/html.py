@@ -40,6 +40,7 @@ body{margin:0;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-seri
 header{padding:16px 24px;background:var(--panel);border-bottom:1px solid var(--line)}
 h1{font-size:20px;margin:0 0 4px}
 h2{font-size:16px;margin:24px 0 8px}
+h2.mono{font-size:14px}
 main{padding:0 24px 24px}
 code,.mono,.src{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12.5px}
 a{color:#0b5cad}
@@ -69,6 +70,8 @@ border-radius:3px;vertical-align:middle;overflow:hidden}
 .src{border:1px solid var(--line);border-radius:4px;overflow-x:auto;background:#fbfcfd}
 .line{display:flex;white-space:pre}
 .line.hit{background:var(--hit)}
+.hit-error{box-shadow:inset 3px 0 var(--error)}.hit-warning{box-shadow:inset 3px 0 var(--warning)}
+.hit-info{box-shadow:inset 3px 0 var(--info)}.hit-style{box-shadow:inset 3px 0 var(--style)}
 .ln{flex:none;width:4.5em;padding-right:8px;text-align:right;color:var(--muted);text-decoration:none;user-select:none}
 .text{flex:1 1 auto;tab-size:4}
 .badges{flex:none;padding:0 8px}
