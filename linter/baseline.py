@@ -35,6 +35,7 @@ from .model.span import slice_text
 if TYPE_CHECKING:
     import argparse
 
+    from .lint import FileResult
     from .report import Report
 
 FORMAT = "pylint-image-baseline"
@@ -318,15 +319,6 @@ def note(baseline: Baseline, hidden: int, disappeared: int) -> Notification:
                         f"{disappeared} recorded finding(s) no longer found")
 
 
-def apply(report: Report, baseline: Baseline, scope: Iterable[str] = ()) -> tuple[Report, Notification]:
-    """``report`` with the known findings suppressed and the baseline note added."""
-    findings, hidden = suppress(report.findings, baseline)
-    visible = [f for f in findings if f.suppressed is None or f.suppressed.kind == "external"]
-    message = note(baseline, hidden, gone(visible, baseline, (*report.targets, *scope), report.root))
-    return dataclasses.replace(report, findings=tuple(findings),
-                               notifications=(*report.notifications, message)), message
-
-
 def add_arguments(p: argparse.ArgumentParser, *, image: bool = False) -> None:
     """``--baseline FILE`` and ``--write-baseline FILE``."""
     extra = "; also the image's size, for image-size-regression" if image else ""
@@ -335,3 +327,51 @@ def add_arguments(p: argparse.ArgumentParser, *, image: bool = False) -> None:
                         + (" and compares the image's size with the recorded one" if image else ""))
     p.add_argument("--write-baseline", type=Path, metavar="FILE",
                    help=f"record today's findings in FILE (sorted, one per line){extra}")
+
+
+def load_option(args: argparse.Namespace) -> Baseline | None:
+    """The ``--baseline`` file, read before any work (a bad one is a usage error), or None."""
+    path = getattr(args, "baseline", None)
+    return None if path is None else load(path)
+
+
+def apply_to_results(results: Sequence[FileResult], root: Path, baseline: Baseline | None,
+                     write_to: Path | None) -> Notification | None:
+    """lint: stable fingerprints on every file's findings, ``--write-baseline``, then ``--baseline``.
+
+    The file written records what this run finds, before the old baseline hides anything.
+    """
+    for r in results:
+        text = r.text
+        r.outcome.findings = stamp(r.outcome.findings, lambda f: text, root)
+    if write_to is not None:
+        write(write_to, [f for r in results for f in r.outcome.findings], root)
+    if baseline is None or baseline.size_only:
+        return None
+    hidden = 0
+    for r in results:
+        r.outcome.findings, count = suppress(r.outcome.findings, baseline)
+        hidden += count
+    now = [f for r in results for f in r.outcome.findings if _present(f)]
+    return note(baseline, hidden, gone(now, baseline, [r.display for r in results], root))
+
+
+def apply_to_report(report: Report, baseline: Baseline | None, write_to: Path | None,
+                    scope: Iterable[str] = (), images: Mapping[str, int] | None = None,
+                    ) -> tuple[Report, Notification | None]:
+    """image and verify: the same as ``apply_to_results``, on a whole report (``images``: sizes to record)."""
+    report = restamp(report)
+    if write_to is not None:
+        write(write_to, report.findings, report.root, images)
+    if baseline is None or baseline.size_only:
+        return report, None
+    findings, hidden = suppress(report.findings, baseline)
+    now = [f for f in findings if _present(f)]
+    message = note(baseline, hidden, gone(now, baseline, (*report.targets, *scope), report.root))
+    return dataclasses.replace(report, findings=tuple(findings),
+                               notifications=(*report.notifications, message)), message
+
+
+def _present(f: Finding) -> bool:
+    """Still found: visible, or hidden only by the baseline (a pragma since added makes it gone)."""
+    return f.suppressed is None or f.suppressed.kind == "external"

