@@ -157,7 +157,19 @@ def setup(args: argparse.Namespace, targets=None):
     if args.format is None:
         args.format = resolve_format(config.output_format or "text")
     args.no_color = args.no_color or config.no_color
+    _set_docs_url(config)
     return registry, apply_options(config, args, known)
+
+
+def _set_docs_url(config: Config) -> None:
+    """The rule docs' base URL reports link to: $PYLINT_IMAGE_DOCS_URL, else the config's docs-url (docs.rule_url)."""
+    from . import docs
+
+    env = os.environ.get(docs.DOCS_URL_ENV)
+    problem = docs.check_docs_url(env) if env else None
+    if problem:
+        raise UsageError(f"{docs.DOCS_URL_ENV}: {problem}")
+    docs.set_docs_url(config.docs_url)
 
 
 def _config_anchor(args: argparse.Namespace) -> Path | None:

@@ -5,7 +5,8 @@ DL3008), ``severity`` (``{RULE: level}``), ``fail-on`` (error|warning|info|style
 ``trusted-registries`` (list), ``preview`` (bool), ``disable-ignore-pragma`` (bool: inline
 ignore pragmas are not honoured), ``output-format`` (the report format when ``--format`` is not
 given), ``no-color`` and ``verbose`` (bool: say on stderr which config each file uses),
-``shellcheck`` (bool: run DF2023, as ``--shellcheck`` does) and ``rules`` (``{RULE: {option: value}}``).
+``shellcheck`` (bool: run DF2023, as ``--shellcheck`` does), ``docs-url`` (the base URL of the rule
+docs that reports link to) and ``rules`` (``{RULE: {option: value}}``).
 Errors are ConfigError one-liners naming the file and, where known, the line.
 
 Each linted file uses the nearest config at or above its folder, up to the repository root
@@ -31,7 +32,7 @@ from .selection import Selection, match_strength, token_known
 from pylint_image.linter.model.frozen import frozen
 
 KNOWN_KEYS = ("select", "ignore", "severity", "fail-on", "trusted-registries", "preview", "disable-ignore-pragma",
-              "output-format", "no-color", "verbose", "shellcheck", "rules")
+              "output-format", "no-color", "verbose", "shellcheck", "docs-url", "rules")
 _BOOL_KEYS = ("preview", "disable-ignore-pragma", "no-color", "verbose", "shellcheck")
 FAIL_ON = ("error", "warning", "info", "style", "never")
 
@@ -56,6 +57,7 @@ class Config:
     verbose: bool = False
     from_hadolint: bool = False  # read from hadolint's file or HADOLINT_* variables
     warnings: tuple[str, ...] = ()  # what the CLI says on stderr (hadolint keys we do not know...)
+    docs_url: str | None = None  # the base URL of the rule docs reports link to (docs.rule_url)
 
     def options_for(self, rule: Rule) -> Any:
         """Build the rule's options object from defaults and the most specific config entry."""
@@ -194,12 +196,19 @@ def build_config(
     if output_format is not None and not isinstance(output_format, str):
         raise ConfigError("'output-format' must be a string (text, json, sarif, github)", path,
                           lines.get("output-format"))
+    docs_url = table.get("docs-url")
+    if docs_url is not None:
+        from .docs import check_docs_url
+
+        problem = "'docs-url' must be a string" if not isinstance(docs_url, str) else check_docs_url(docs_url)
+        if problem:
+            raise ConfigError(problem, path, lines.get("docs-url"))
     options = _validate_rule_options(table.get("rules", {}), rules, path, lines)
     selection = Selection(select=select, ignore=ignore, severity=severity, preview=flags["preview"],
                           shellcheck=flags["shellcheck"])
     return Config(selection, fail_on, trusted, options, path, dict(lines),
                   disable_ignore_pragma=flags["disable-ignore-pragma"], output_format=output_format,
-                  no_color=flags["no-color"], verbose=flags["verbose"])
+                  no_color=flags["no-color"], verbose=flags["verbose"], docs_url=docs_url)
 
 
 def _validate_rule_options(

@@ -8,6 +8,7 @@ page per rule plus an index.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -17,8 +18,15 @@ from .ruledoc import RuleDoc, clean_doc, code_blocks, missing_headings, parse_do
 from .ruleapi import Rule
 from pylint_image.linter.model.frozen import frozen
 
+# The project's links come from its [project.urls] (pyproject.toml, read back from the installed
+# metadata); these copies serve a source tree without metadata.  The repository URL is a
+# placeholder until the project is published: whoever publishes sets it there, and a user points
+# the links elsewhere with `docs-url` (config) or PYLINT_IMAGE_DOCS_URL (docs/formats.md).
 REPO_URL = "https://github.com/pylint-image/pylint-image"
 DOCS_BASE_URL = f"{REPO_URL}/blob/main/docs/rules"
+DOCS_URL_LABEL = "Rule docs"  # the [project.urls] key of the default docs base URL
+DOCS_URL_ENV = "PYLINT_IMAGE_DOCS_URL"
+_docs_url: str | None = None  # the config's docs-url, set by the CLI for this run
 
 
 @frozen
@@ -36,8 +44,58 @@ def examples(rule_or_doc: Rule | str | RuleDoc) -> Examples:
 
 
 def help_uri(rule: Rule) -> str:
-    """Return the stable https URL of the rule's docs page in the project's repository."""
-    return f"{DOCS_BASE_URL}/{rule.meta.code}.md"
+    """Return the URL of the rule's docs page (SARIF ``helpUri``; every format's docs link)."""
+    return rule_url(rule.meta.code)
+
+
+def rule_url(code: str) -> str:
+    """The one builder of a rule's docs link: ``{base}/{CODE}.md``, or the base with ``{code}`` filled in."""
+    base = docs_base_url()
+    return base.replace("{code}", code) if "{code}" in base else f"{base.rstrip('/')}/{code}.md"
+
+
+def docs_base_url() -> str:
+    """The base URL of the rule docs: $PYLINT_IMAGE_DOCS_URL, else the config's ``docs-url``, else [project.urls]."""
+    return os.environ.get(DOCS_URL_ENV) or _docs_url or project_url(DOCS_URL_LABEL, DOCS_BASE_URL)
+
+
+def set_docs_url(url: str | None) -> None:
+    """Use ``url`` (the config's ``docs-url``; None: the default) as the docs base URL of this run."""
+    global _docs_url
+    _docs_url = url
+
+
+def check_docs_url(url: str) -> str | None:
+    """Why ``url`` cannot be a docs base URL (not an absolute http(s) URL), or None when it can."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or any(c.isspace() for c in url):
+        return f"docs URL must be an absolute http(s) URL, got {url!r}"
+    return None
+
+
+def project_url(label: str, default: str) -> str:
+    """The installed distribution's ``[project.urls]`` entry ``label`` (``Homepage``...), else ``default``."""
+    return _project_urls().get(label.casefold(), default)
+
+
+_PROJECT_URLS: dict[str, str] | None = None
+
+
+def _project_urls() -> dict[str, str]:
+    # importlib.metadata costs tens of ms of imports: only formats that print links ask, once.
+    global _PROJECT_URLS
+    if _PROJECT_URLS is None:
+        from importlib import metadata
+
+        try:
+            entries = metadata.metadata("pylint-image").get_all("Project-URL") or []
+        except metadata.PackageNotFoundError:
+            entries = []
+        urls = (entry.partition(",") for entry in entries)
+        _PROJECT_URLS = {label.strip().casefold(): url.strip() for label, _, url in urls if url.strip()}
+    return _PROJECT_URLS
 
 
 def full_description(rule: Rule) -> str:

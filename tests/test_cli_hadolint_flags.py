@@ -136,13 +136,23 @@ def test_format_takes_hadolints_names(name: str, tmp_path: Path) -> None:
         assert json.loads(result.stdout)["version"] == "2.1.0"
 
 
-@pytest.mark.parametrize("name", ["checkstyle", "codeclimate", "gitlab_codeclimate", "gnu", "codacy", "sonarqube"])
+@pytest.mark.parametrize("name", ["gnu", "codacy"])
 def test_hadolints_other_formats_are_a_clear_usage_error(name: str, tmp_path: Path) -> None:
+    from pylint_image.linter.formatters import BUILTIN_FORMATTERS
+
     (tmp_path / "Dockerfile").write_text("FROM alpine\n")
     result = run("--format", name, "Dockerfile", cwd=tmp_path)
     assert result.returncode == 2 and result.stdout == ""
+    supported = ", ".join(sorted(BUILTIN_FORMATTERS) + ["gitlab_codeclimate", "tty"])
     assert result.stderr == (f"pylint-image: error: format '{name}' is hadolint's and not supported "
-                             "(supported: github, json, sarif, text, tty)\n")
+                             f"(supported: {supported})\n")
+
+
+@pytest.mark.parametrize("name", ["checkstyle", "codeclimate", "gitlab_codeclimate", "sonarqube"])
+def test_hadolints_ci_formats_are_ours(name: str, tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM alpine\n")
+    result = run("--format", name, "Dockerfile", cwd=tmp_path)
+    assert result.returncode == 1 and "DF1001" in result.stdout, result.stderr
 
 
 def test_ignore_and_select_repeat_as_hadolints_ignore_does(tmp_path: Path) -> None:

@@ -13,6 +13,11 @@ BUILTIN_FORMATTERS: dict[str, str] = {
     "sarif": "pylint_image.linter.formatters.sarif:SarifFormatter",
     "github": "pylint_image.linter.formatters.github:GithubFormatter",
     "html": "pylint_image.linter.formatters.html:HtmlFormatter",
+    "gitlab": "pylint_image.linter.formatters.gitlab:GitlabFormatter",
+    "codeclimate": "pylint_image.linter.formatters.codeclimate:CodeClimateFormatter",
+    "checkstyle": "pylint_image.linter.formatters.checkstyle:CheckstyleFormatter",
+    "junit": "pylint_image.linter.formatters.junit:JunitFormatter",
+    "sonarqube": "pylint_image.linter.formatters.sonarqube:SonarqubeFormatter",
 }
 
 __all__ = ["BUILTIN_FORMATTERS"]

@@ -62,7 +62,7 @@ def build_sarif(report: Report) -> dict[str, object]:
     index = {r.meta.code: i for i, r in enumerate(rules)}
     driver = om.ToolComponent(
         name="pylint-image", version=report.tool_version, semantic_version=report.tool_version,
-        information_uri=docs.REPO_URL, rules=[_descriptor(om, r) for r in rules],
+        information_uri=docs.project_url("Homepage", docs.REPO_URL), rules=[_descriptor(om, r) for r in rules],
     )
     notes = [_notification(om, n, report) for n in report.notifications]
     invocation = om.Invocation(
