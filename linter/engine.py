@@ -223,9 +223,14 @@ def run_rules(subject: Any, target: Target, registry: Registry, config: Config, 
     out = Outcome()
     stamper = _Stamper(display, dockerfile, config)
     settings = settings_of(config, dockerfile.build_args if dockerfile else None)
+    origins = None
+    if target is Target.IMAGE and dockerfile is not None and provenance is not None:
+        from .provenance import map_provenance  # which layers the base made, for the rules
+
+        origins = map_provenance(subject, dockerfile)
     for rule in enabled_rules(registry, config, target):
         ctx = Context(options=config.options_for(rule), settings=settings, dockerfile=dockerfile,
-                      image_name=image_name)
+                      image_name=image_name, provenance=origins)
         violations, notes = _run_one(rule, subject, ctx, display)
         out.notifications.extend(notes)
         keep = config.selection.finding_filter(rule)

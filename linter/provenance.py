@@ -71,6 +71,12 @@ class Provenance:
         """Return the origin of layer ``index``, or None when unresolved."""
         return next((o for o in self.origins if o.layer_index == index), None)
 
+    @property
+    def base_layers(self) -> frozenset[int]:
+        """Indices of the layers the base image made (attributed to the FROM line)."""
+        return frozenset(o.layer_index for o in self.origins
+                         if o.how == "base" and o.layer_index is not None)
+
     def for_diff_id(self, diff_id: str) -> Origin | None:
         """Return the origin of the layer with ``diff_id``, or None when unresolved."""
         return next((o for o in self.origins if o.diff_id == diff_id), None)

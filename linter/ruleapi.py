@@ -13,6 +13,7 @@ from pylint_image.linter.model.frozen import frozen
 
 if TYPE_CHECKING:
     from .model.dockerfile import Dockerfile
+    from .provenance import Provenance
 
 CODE_RE = re.compile(r"^[A-Z]{2,4}[0-9]{3,4}$")
 NAME_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
@@ -94,13 +95,16 @@ class Context:
     """What a check receives besides its subject.
 
     ``dockerfile`` is the linted file for Dockerfile rules, and the linked Dockerfile
-    (``--dockerfile``) for image and runtime rules, else None.
+    (``--dockerfile``) for image and runtime rules, else None.  ``provenance`` says, for
+    image rules with a linked Dockerfile, which instruction made each layer
+    (``provenance.base_layers``: the layers the base image made), else None.
     """
 
     options: Any
     settings: Settings
     dockerfile: Dockerfile | None = None
     image_name: str = ""
+    provenance: Provenance | None = None
 
 
 @runtime_checkable

@@ -26,7 +26,7 @@ from pylint_image.linter.engine import Outcome, enabled_rules, run_rules
 from pylint_image.linter.errors import PylintImageError
 from pylint_image.linter.findings import Notification, SourceLocation
 from pylint_image.linter.model.dockerfile import Dockerfile
-from pylint_image.linter.model.image import Image
+from pylint_image.linter.model.image import MODEL_VERSION, Image
 from pylint_image.linter.oci.layer import NeedsLike
 from pylint_image.linter.plugins import Registry
 from pylint_image.linter.ruleapi import Target
@@ -55,7 +55,7 @@ def image_outcome(image: AcquiredImage, registry: Registry, config: Config, dock
 
 def _cached(image: AcquiredImage, needs: Sequence[NeedsLike], cache_root: Path) -> Image:
     """The image's model from the cache, else loaded (and kept when the image id is known)."""
-    key = hashlib.sha256(f"{image.image_id}\n{needs!r}".encode()).hexdigest()
+    key = hashlib.sha256(f"{MODEL_VERSION}\n{image.image_id}\n{needs!r}".encode()).hexdigest()
     path = cache_root / "images" / f"{key}.pickle"
     if image.image_id and path.is_file() and path.stat().st_size <= _MAX_MODEL:
         found = _load(path)

@@ -16,6 +16,11 @@ from pylint_image.linter.model.frozen import frozen
 
 
 
+# Bumped whenever a model class gains or loses a field: verify keeps loaded models as
+# pickles (runner/image_level.py), and an old pickle would miss the new slots.
+MODEL_VERSION = 2
+
+
 def _empty() -> Mapping[Any, Any]:
     """Return a fresh read-only empty mapping (dataclass defaults must not be shared)."""
     return MappingProxyType({})
@@ -52,9 +57,21 @@ class FileEntry:
         return self.kind is FileKind.FILE and bool(self.mode & 0o6000)
 
 
+# Every Anomaly.kind the reader records (linter/oci/layer.py while scanning a layer, and
+# linter/oci/merge.py while stacking them).  The image rules hostile-layer-entry and
+# malformed-layer-entry report them, each a part (tests/image/test_hostile_findings.py
+# checks that every kind is reported by exactly one of them).
+ANOMALY_KINDS = ("path-traversal", "absolute-path", "unknown-type", "hardlink-escapes-root",
+                 "symlink-escapes-root", "device-file", "sparse-file", "duplicate-entry",
+                 "hardlink-missing-target", "whiteout-of-missing-path")
+
+
 @frozen
 class Anomaly:
-    """Something hostile or suspicious found in a layer (path traversal, device file...)."""
+    """Something hostile or suspicious found in a layer (path traversal, device file...).
+
+    ``kind`` is one of ``ANOMALY_KINDS``; ``layer_index`` is the layer holding it.
+    """
 
     layer_index: int
     path: str
@@ -131,6 +148,9 @@ class Layer:
     entries: tuple[FileEntry, ...] = ()
     whiteouts: tuple[str, ...] = ()
     opaque_dirs: tuple[str, ...] = ()
+    # The bytes of this layer's own copies of the files some rule needs (see FileTree.contents),
+    # including copies a later layer deletes or overwrites: they still ship in this layer.
+    contents: Mapping[str, bytes] = field(default_factory=_empty, compare=False, repr=False)
 
     @property
     def files_size(self) -> int:
@@ -229,6 +249,17 @@ class FileTree:
         """Return the indices of the layers that wrote or deleted ``path``, in order."""
         return self.touched.get(normalize(path), ())
 
+    def fates(self) -> dict[tuple[int, str], Shadowed]:
+        """Map (layer index, path) of each copy a later layer deleted or overwrote to how.
+
+        A copy missing from the result is the one the merged tree shows (or a directory
+        that was only re-stated).  Built on each call: call it once per rule.
+        """
+        out: dict[tuple[int, str], Shadowed] = {}
+        for item in self.shadowed:
+            out.setdefault((item.entry.layer_index, item.entry.path), item)
+        return out
+
 
 @frozen
 class Image:
@@ -243,6 +274,23 @@ class Image:
     manifest_digest: str = ""
     annotations: Mapping[str, str] = field(default_factory=_empty)
     anomalies: tuple[Anomaly, ...] = ()
+
+    def has_content_in_layer(self, index: int, path: str) -> bool:
+        """True when layer ``index``'s own copy of ``path`` was loaded (it matched some rule's needs)."""
+        return 0 <= index < len(self.layers) and normalize(path) in self.layers[index].contents
+
+    def read_in_layer(self, index: int, path: str) -> bytes:
+        """Return the bytes of layer ``index``'s own copy of a needed small regular file.
+
+        Unlike ``files.read``, this sees copies that later layers deleted or overwrote.
+        KeyError when not loaded.
+        """
+        key = normalize(path)
+        try:
+            return self.layers[index].contents[key]
+        except (IndexError, KeyError):
+            raise KeyError(f"{key}: content not loaded in layer {index} (not in any rule's needs, "
+                           "not a regular file, or over the size cap)") from None
 
     @property
     def size(self) -> int:

@@ -131,7 +131,7 @@ def assemble(parts: ImageParts, scans: Sequence[LayerScan]) -> Image:
             media_type=ref.media_type or _media_type(scan),
             history_index=hist, created_by=history[hist].created_by if hist is not None else "",
             entries=tuple(scan.entries), whiteouts=tuple(scan.whiteouts),
-            opaque_dirs=tuple(scan.opaque_dirs)))
+            opaque_dirs=tuple(scan.opaque_dirs), contents=MappingProxyType(dict(scan.contents))))
     files, anomalies = merge_layers(stamped)
     return Image(ref=parts.ref, digest=parts.config_digest, config=image_config, history=history,
                  layers=tuple(layers), files=files, manifest_digest=parts.manifest_digest,

@@ -82,7 +82,14 @@ def merge_layers(scans: Sequence[LayerScan]) -> tuple[FileTree, tuple[Anomaly, .
     for index, scan in enumerate(scans):
         for directory in scan.opaque_dirs:
             tree.remove(directory, index, keep_self=True)
+        emptied = set(scan.opaque_dirs)
         for path in scan.whiteouts:
+            # A whiteout only makes sense for something below; inside a directory this layer
+            # empties (opaque), the path may just have been removed with it.
+            if (path not in tree.entries and path not in tree.children
+                    and not any(d == "/" or path.startswith(d + "/") for d in emptied)):
+                tree.anomalies.append(Anomaly(index, path, "whiteout-of-missing-path",
+                                              "no lower layer has this path"))
             tree.remove(path, index)
         for entry in scan.entries:
             tree.add(entry, index)

@@ -23,6 +23,8 @@ from . import (
     im3002_image_size_regression,
     im3003_layer_too_large,
     im3004_runs_as_root,
+    im4001_hostile_layer_entry,
+    im4002_malformed_layer_entry,
 )
 
 IMAGE_RULES: tuple[Rule, ...] = (
@@ -38,4 +40,6 @@ IMAGE_RULES: tuple[Rule, ...] = (
     im3002_image_size_regression.RULE,
     im3003_layer_too_large.RULE,
     im3004_runs_as_root.RULE,
+    im4001_hostile_layer_entry.RULE,
+    im4002_malformed_layer_entry.RULE,
 )

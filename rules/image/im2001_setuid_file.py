@@ -1,6 +1,8 @@
 """## What it does
 Flags regular files in the final image with the setuid or setgid bit, reported at the
-layer (and Dockerfile line) that added them.
+layer (and Dockerfile line) that added them.  With `--dockerfile`, the ones the base image
+brought are one finding at the `FROM` line ("inherited from the base image") listing them;
+a file your own instructions made setuid (or changed) is a finding of its own at that line.
 
 ## Why is this bad?
 A setuid binary runs with its owner's privileges whatever user starts it: one bug in it is
@@ -28,28 +30,35 @@ from typing import TYPE_CHECKING
 
 from pylint_image.linter import (
     Context,
-    ImageLocation,
     RuleMeta,
     Severity,
     Target,
     Violation,
     rule,
 )
+from pylint_image.rules._shared.layers import INHERITED, at_layer, base_layers, path_list
 
 if TYPE_CHECKING:
     from pylint_image.linter import Image
 
 
 def check(image: Image, ctx: Context) -> Iterator[Violation]:
-    """Yield one violation per setuid/setgid regular file of the merged tree."""
+    """Yield one violation per setuid/setgid file the user's layers made, and one for the base's."""
+    base = base_layers(ctx)
+    inherited: dict[str, int] = {}
     for entry in image.files.walk("/"):
         if entry.kind.value != "file" or not entry.mode & 0o6000:
             continue
         bits = " and ".join(b for b, m in (("setuid", 0o4000), ("setgid", 0o2000)) if entry.mode & m)
-        layer = image.layers[entry.layer_index] if entry.layer_index >= 0 else None
-        yield Violation(ImageLocation(ctx.image_name or image.ref, entry.path,
-                                      layer.diff_id if layer else None),
+        if entry.layer_index in base:
+            inherited[f"{entry.path} ({bits})"] = entry.layer_index
+            continue
+        yield Violation(at_layer(image, ctx, entry.layer_index, entry.path),
                         f"{entry.path} is {bits} (mode {entry.mode:04o}, owner uid {entry.uid})")
+    if inherited:
+        count = f"{len(inherited)} setuid/setgid file{'s' if len(inherited) > 1 else ''}"
+        yield Violation(at_layer(image, ctx, min(inherited.values())),
+                        f"{count} {INHERITED}: {path_list(inherited)}")
 
 
 RULE = rule(meta=RuleMeta(code="IM2001", name="setuid-file", severity=Severity.WARNING,

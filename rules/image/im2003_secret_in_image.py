@@ -1,7 +1,12 @@
 """## What it does
-Flags secrets in the final image, by content: private keys (a `PRIVATE KEY` PEM block, so
-certificates never match), `.env` files with values, cloud/registry/git credentials,
-`.npmrc`/`.pypirc` with tokens or passwords; and `.git` directories.
+Flags secrets in every layer of the image, by content: private keys (a `PRIVATE KEY` PEM
+block, so certificates never match), `.env` files with values, cloud/registry/git
+credentials, `.npmrc`/`.pypirc` with tokens or passwords; and `.git` directories.
+
+Each finding names the layer (and, with `--dockerfile`, the line) that added the file, and
+says when a later layer deleted or overwrote it: the bytes are still in the earlier layer.
+With `--dockerfile`, secrets the base image brought are one finding at the `FROM` line
+("inherited from the base image").
 
 ## Why is this bad?
 Anyone who can pull the image can read every layer; a key or token in it is published,
@@ -31,7 +36,6 @@ from typing import TYPE_CHECKING
 
 from pylint_image.linter import (
     Context,
-    ImageLocation,
     Needs,
     RuleMeta,
     Severity,
@@ -39,6 +43,7 @@ from pylint_image.linter import (
     Violation,
     rule,
 )
+from pylint_image.rules._shared.layers import INHERITED, at_layer, base_layers, path_list, still_shipped
 
 if TYPE_CHECKING:
     from pylint_image.linter import Image
@@ -65,13 +70,13 @@ NEEDS = Needs(globs=("*.pem", "*.key", "*/id_rsa", "*/id_dsa", "*/id_ecdsa", "*/
                      "*/.git-credentials", "*/.netrc", "*/.env", "*/.env.*"))
 
 
-def _secret(image: Image, path: str) -> str | None:
-    """Return what kind of secret ``path`` holds, or None."""
+def _secret(image: Image, layer: int, path: str) -> str | None:
+    """Return what kind of secret layer ``layer``'s copy of ``path`` holds, or None."""
     if _BY_NAME.search(path):
         return "gcloud credentials"
-    if not image.files.has_content(path) or _EXEMPT.search(path):
+    if not image.has_content_in_layer(layer, path) or _EXEMPT.search(path):
         return None
-    data = image.files.read(path)
+    data = image.read_in_layer(layer, path)
     if _KEY_FILES.search(path) and _PRIVATE_KEY.search(data):
         return "private key"
     for name, content, label in _CONTENT_RULES:
@@ -80,21 +85,41 @@ def _secret(image: Image, path: str) -> str | None:
     return None
 
 
+def _found(image: Image) -> Iterator[tuple[int, str, str, str]]:
+    """(layer, path reported, path of the copy, what) for every secret of every layer."""
+    for layer in image.layers:
+        seen: set[str] = set()
+        for entry in layer.entries:
+            if entry.path in seen:
+                continue  # a duplicate entry: the layer's last copy is the one loaded
+            seen.add(entry.path)
+            if entry.path.endswith("/.git/HEAD"):
+                # HEAD, not the directory entry: tars may omit directory entries.
+                repo = posixpath.dirname(entry.path)
+                yield layer.index, repo, entry.path, "a git repository (history, remotes, maybe credentials)"
+            elif entry.kind.value == "file":
+                label = _secret(image, layer.index, entry.path)
+                if label:
+                    yield layer.index, entry.path, entry.path, label
+
+
 def check(image: Image, ctx: Context) -> Iterator[Violation]:
-    """Yield one violation per secret-bearing file and per `.git` directory."""
-    name = ctx.image_name or image.ref
-    for entry in image.files.walk("/"):
-        layer = image.layers[entry.layer_index] if entry.layer_index >= 0 else None
-        digest = layer.diff_id if layer else None
-        if entry.path.endswith("/.git/HEAD"):
-            # HEAD, not the directory entry: tars may omit directory entries.
-            repo = posixpath.dirname(entry.path)
-            yield Violation(ImageLocation(name, repo, digest),
-                            f"{repo}: a git repository (history, remotes, maybe credentials)")
-        elif entry.kind.value == "file":
-            label = _secret(image, entry.path)
-            if label:
-                yield Violation(ImageLocation(name, entry.path, digest), f"{entry.path}: {label}")
+    """Yield one violation per secret-bearing file and `.git` directory of each layer."""
+    base = base_layers(ctx)
+    fates = image.files.fates()
+    inherited: dict[str, int] = {}
+    for layer, path, copy, label in _found(image):
+        fate = fates.get((layer, copy))
+        if layer in base:
+            gone = f", {'deleted' if fate.deleted else 'overwritten'} by layer {fate.by_layer}" if fate else ""
+            inherited[f"{path} ({label}{gone})"] = layer
+            continue
+        yield Violation(at_layer(image, ctx, layer, path),
+                        f"{path}: {label}{still_shipped(fate, layer)}")
+    if inherited:
+        count = f"{len(inherited)} secret{'s' if len(inherited) > 1 else ''}"
+        yield Violation(at_layer(image, ctx, min(inherited.values())),
+                        f"{count} {INHERITED}: {path_list(inherited)}")
 
 
 RULE = rule(meta=RuleMeta(code="IM2003", name="secret-in-image", severity=Severity.ERROR,

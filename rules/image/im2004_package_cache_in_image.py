@@ -1,8 +1,11 @@
 """## What it does
-Flags package-manager caches left in the final image (apt lists and archives, apk cache,
-pip, npm and yarn caches, `__pycache__` directories), one finding per cache with the bytes
-it costs, at the layer that added most of it.  Caches under `min-bytes` (default 512 KiB)
-are ignored.
+Flags package-manager caches in the image (apt lists and archives, apk cache, pip, npm and
+yarn caches, `__pycache__` directories): one finding per cache and layer, at the layer (and
+Dockerfile line) that added it, with the bytes that layer added.  Caches a later layer
+deleted are counted too: deleting them later does not remove them from the earlier layer.
+With `--dockerfile`, what the base image brought is one finding per cache at the `FROM`
+line ("inherited from the base image"), so your `RUN` line is blamed only for the bytes its
+own layer added.  Findings under `min-bytes` (default 512 KiB) are ignored.
 
 ## Why is this bad?
 Caches are only useful while building; in the image they are dead weight on every pull,
@@ -33,7 +36,6 @@ from typing import TYPE_CHECKING
 
 from pylint_image.linter import (
     Context,
-    ImageLocation,
     RuleMeta,
     Severity,
     Target,
@@ -41,6 +43,7 @@ from pylint_image.linter import (
     rule,
 )
 from pylint_image.rules._shared import frozen
+from pylint_image.rules._shared.layers import INHERITED, at_layer, base_layers
 
 if TYPE_CHECKING:
     from pylint_image.linter import Image
@@ -63,25 +66,52 @@ class Options:
     min_bytes: int = 512 << 10
 
 
+def _label(path: str) -> str | None:
+    return next((label for label, pattern in _CACHES if pattern.search(path)), None)
+
+
 def check(image: Image, ctx: Context) -> Iterator[Violation]:
-    """Yield one violation per cache kind over the size floor."""
+    """Yield one violation per cache kind and layer (the base's layers as one) over the size floor."""
     floor = (ctx.options or Options()).min_bytes
-    sizes: Counter[str] = Counter()
-    layers: dict[str, Counter[int]] = defaultdict(Counter)
-    for entry in image.files.walk("/"):
-        if entry.kind.value != "file":
-            continue
-        for label, pattern in _CACHES:
-            if pattern.search(entry.path):
-                sizes[label] += entry.size
-                layers[label][entry.layer_index] += entry.size
-                break
-    for label, size in sizes.items():
+    base = base_layers(ctx)
+    fates = image.files.fates()
+    sizes: Counter[tuple[int, str]] = Counter()
+    gone: Counter[tuple[int, str]] = Counter()
+    removers: dict[tuple[int, str], set[int]] = defaultdict(set)
+    first: dict[tuple[int, str], int] = {}
+    for layer in image.layers:
+        group = -1 if layer.index in base else layer.index
+        for entry in layer.entries:
+            label = _label(entry.path) if entry.kind.value == "file" else None
+            if label is None:
+                continue
+            key = (group, label)
+            first.setdefault(key, layer.index)
+            sizes[key] += entry.size
+            fate = fates.get((layer.index, entry.path))
+            if fate is not None and fate.by_layer != layer.index:
+                gone[key] += entry.size
+                removers[key].add(fate.by_layer)
+    for (group, label), size in sizes.items():
         if size < floor or size == 0:
             continue
-        layer = image.layers[layers[label].most_common(1)[0][0]]
-        yield Violation(ImageLocation(ctx.image_name or image.ref, None, layer.diff_id),
-                        f"{label} left in the image: {size / 2**20:.2f} MiB")
+        at = first[(group, label)]
+        if group < 0:
+            message = f"{label} {INHERITED}: {_mib(size)}"
+        else:
+            message = f"{label} left in the image: {_mib(size)} added by layer {at}"
+        if gone[(group, label)]:
+            by = sorted(removers[(group, label)])
+            later = ("layer " if len(by) == 1 else "layers ") + ", ".join(str(i) for i in by)
+            where = "the base image's layers" if group < 0 else f"layer {at}"
+            message += (f" ({_mib(gone[(group, label)])} of it deleted or overwritten by "
+                        f"{later} but still in {where}: deleting it later does not remove it "
+                        "from the image)")
+        yield Violation(at_layer(image, ctx, at), message)
+
+
+def _mib(size: int) -> str:
+    return f"{size / 2**20:.2f} MiB"
 
 
 RULE = rule(meta=RuleMeta(code="IM2004", name="package-cache-in-image", severity=Severity.WARNING,

@@ -1,6 +1,8 @@
 """## What it does
 Flags compilers and build tools (gcc, g++, cc, clang, make, rustc, javac, go) and large
-sets of C headers (`-dev` packages under `/usr/include`) in the final image.
+sets of C headers (`-dev` packages under `/usr/include`) in the final image.  With
+`--dockerfile`, the ones the base image brought are reported once at the `FROM` line
+("inherited from the base image"), apart from what your own instructions installed.
 
 ## Why is this bad?
 Toolchains add hundreds of megabytes and give an attacker who gets a shell everything
@@ -33,7 +35,6 @@ from typing import TYPE_CHECKING
 
 from pylint_image.linter import (
     Context,
-    ImageLocation,
     RuleMeta,
     Severity,
     Target,
@@ -41,6 +42,7 @@ from pylint_image.linter import (
     rule,
 )
 from pylint_image.rules._shared import frozen
+from pylint_image.rules._shared.layers import INHERITED, at_layer, base_layers, path_list
 
 if TYPE_CHECKING:
     from pylint_image.linter import Image
@@ -57,23 +59,30 @@ class Options:
 
 
 def check(image: Image, ctx: Context) -> Iterator[Violation]:
-    """Yield one violation per build tool and one for a large header tree."""
-    name = ctx.image_name or image.ref
-    headers = []
+    """Yield one violation per build tool, one for a large header tree, the base's grouped."""
+    base = base_layers(ctx)
+    inherited: dict[str, int] = {}
+    headers: dict[bool, list[int]] = {True: [], False: []}
     for entry in image.files.walk("/usr"):
         if entry.kind.value == "dir":
             continue
         if _TOOLS.match(entry.path):
-            layer = image.layers[entry.layer_index]
-            yield Violation(ImageLocation(name, entry.path, layer.diff_id),
+            if entry.layer_index in base:
+                inherited[entry.path] = entry.layer_index
+                continue
+            yield Violation(at_layer(image, ctx, entry.layer_index, entry.path),
                             f"build tool {entry.path} is in the final image")
         elif entry.path.startswith("/usr/include/") and entry.path.endswith(".h"):
-            headers.append(entry)
-    if len(headers) > (ctx.options or Options()).max_headers:
-        layer = image.layers[max(h.layer_index for h in headers)]
-        yield Violation(ImageLocation(name, "/usr/include", layer.diff_id),
-                        f"{len(headers)} C headers under /usr/include (-dev packages) in the "
-                        "final image")
+            headers[entry.layer_index in base].append(entry.layer_index)
+    if inherited:
+        yield Violation(at_layer(image, ctx, min(inherited.values())),
+                        f"build tools {INHERITED}: {path_list(inherited)}")
+    limit = (ctx.options or Options()).max_headers
+    for from_base, layers in headers.items():
+        if len(layers) > limit:
+            where = f" {INHERITED}" if from_base else " in the final image"
+            yield Violation(at_layer(image, ctx, max(layers), "/usr/include"),
+                            f"{len(layers)} C headers under /usr/include (-dev packages){where}")
 
 
 RULE = rule(meta=RuleMeta(code="IM2005", name="build-tools-in-final-image", severity=Severity.INFO,
