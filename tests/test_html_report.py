@@ -9,9 +9,9 @@ save screenshots under tests/artifacts/ (CI keeps them).
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import os
+import re
 import subprocess
 import sys
 from html.parser import HTMLParser
@@ -22,7 +22,7 @@ import pytest
 from pylint_image.linter import Finding, ImageLocation, Notification, Report, Severity, SourceLocation, Span, Table
 from pylint_image.linter.formatters.html import CSP, HtmlFormatter, render_page
 from tests.support import synth_image as synth
-from tests.support.headless_chromium import chromium_binary, open_page
+from tests.support.headless_chromium import open_page
 from tests.support.sample_report import DOCKERFILE, RULES, full_report
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -209,6 +209,18 @@ def test_hostile_strings_are_text_not_markup() -> None:
     assert "\u202e" not in text and "\x1b" not in text and "\\u202eevil\\u202c \\x1b[31mred" in shown
 
 
+def test_container_output_carries_no_control_characters() -> None:
+    """What a container printed (ESC, CR, NUL, C1, bidi) is shown as escapes, tabs and newlines kept."""
+    from tests.linter.test_hostile_inputs import _container_report
+
+    text = render(_container_report())
+    assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]", text), repr(text)
+    shown = "".join(Page(text).text)
+    assert "exited 1: \\x1b]0;pwned\\x07\\x1b[2J\\rERROR\\x9b31m \\u202egnp.exe\\x00 done" in shown
+    assert "done\tok\nsecond line" in shown and "/bin/\\x1b[31mls" in shown and "/etc/\\x1b[8mhidden" in shown
+    assert "RUN \\x1b[31m red" in shown
+
+
 def _hostile_image(tmp_path: Path) -> Path:
     synth.write_oci_layout(HOSTILE_SPEC, tmp_path / "layout")
     (tmp_path / "Dockerfile").write_text(HOSTILE_DOCKERFILE)
@@ -341,8 +353,7 @@ def test_escaping_alone_keeps_hostile_strings_inert(tmp_path: Path) -> None:
 def test_lint_and_verify_reports_render_in_chromium(tmp_path: Path) -> None:
     """The generic report (source, image and runtime findings, notifications, a table) renders cleanly."""
     page = tmp_path / "full.html"
-    report = dataclasses.replace(full_report())
-    page.write_text(render(report))
+    page.write_text(render(full_report()))
     seen = open_page(page, "({findings: document.querySelectorAll('tr.finding').length, notes: "
                      "document.querySelectorAll('li.notification').length, bars: "
                      "document.querySelectorAll('tr.bar-row').length})", tmp_path / "browser", screenshot=True)

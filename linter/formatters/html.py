@@ -272,7 +272,8 @@ def _where(location: Location | None, report: Report, sources: _Sources) -> tupl
     if src is not None:
         label = f"{relative_path(src.path, report.root)}:{src.span.start_line}:{src.span.start_col}"
         anchor = sources.anchor(src.path, src.span.start_line)
-        parts.append(f'<a class="mono" href="#{anchor}">{_e(label)}</a>' if anchor else f'<span class="mono">{_e(label)}</span>')
+        parts.append(f'<a class="mono" href="#{anchor}">{_e(label)}</a>' if anchor
+                     else f'<span class="mono">{_e(label)}</span>')
     if isinstance(location, (ImageLocation, RuntimeLocation)):
         at = image_label(location)
         if isinstance(location, ImageLocation) and location.layer_digest:
