@@ -45,6 +45,7 @@ COMMANDS = {
     "rule": (["rule", "DF0001"], "pylint_image.linter.plugins.load_registry"),
     "cache": (["cache", "prune", "--cache-dir", "cache"], "pylint_image.runner.cache.prune"),
     "config": (["config", "--from-hadolint"], "pylint_image.linter.hadolint_config.load_settings"),
+    "merge": (["merge", "shard1.sarif"], "pylint_image.linter.merge.read"),
 }
 
 
