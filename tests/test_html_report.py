@@ -268,6 +268,24 @@ def test_lint_command_writes_a_page_too(tmp_path: Path) -> None:
     assert 'href="#L1"' in done.stdout and 'href="#L2"' in done.stdout
 
 
+def _verify_html(cwd: Path) -> subprocess.CompletedProcess:
+    # The image's entrypoint (sh) is not in it: verify proves that without starting anything.
+    return subprocess.run([sys.executable, "-m", "pylint_image.linter.cli", "verify", "--image", "layout",
+                           "Dockerfile", "--format", "html", "-o", "verify.html"], cwd=cwd, capture_output=True,
+                          text=True, timeout=300, env={**os.environ, "NO_COLOR": "1"})
+
+
+def test_verify_command_writes_a_page_too(tmp_path: Path) -> None:
+    cwd = _hostile_image(tmp_path)
+    done = _verify_html(cwd)
+    assert done.returncode == 1, done.stderr
+    text = (cwd / "verify.html").read_text(encoding="utf-8")
+    page = Page(text)
+    assert_self_contained(page, text)
+    rows = [page.row(r) for r in page.rows if r.startswith("finding-")]
+    assert any("entrypoint" in r for r in rows) and any(IMG in r for r in rows), rows
+    assert [i for i in page.ids if i.startswith("L")] == ["L1", "L2", "L3"]
+
 # --- in a real browser -------------------------------------------------------------------
 
 # What the page shows, as the browser laid it out (widths in CSS pixels).
@@ -360,6 +378,13 @@ def test_lint_and_verify_reports_render_in_chromium(tmp_path: Path) -> None:
     _save("html-report-lint.png", seen.screenshot)
     assert seen.errors == [] and seen.requests == []
     assert seen.values == {"findings": 6, "notes": 2, "bars": 3}
+    # A real verify report, as the CLI writes it.
+    cwd = _hostile_image(tmp_path / "verify")
+    assert _verify_html(cwd).returncode == 1
+    seen = open_page(cwd / "verify.html", "document.querySelectorAll('tr.finding').length", tmp_path / "browser2",
+                     screenshot=True)
+    _save("html-report-verify.png", seen.screenshot)
+    assert seen.errors == [] and seen.requests == [] and seen.values >= 2
 
 
 def test_without_chromium_the_browser_tests_skip_locally_and_fail_in_ci(monkeypatch: pytest.MonkeyPatch) -> None:
