@@ -51,6 +51,10 @@ if TYPE_CHECKING:
 _LAZY["find_tool"] = ".tools"  # only the shellcheck rule and the tests look tools up
 if TYPE_CHECKING:
     from .tools import find_tool
+# dive's wasted-space figures (wasted-space and the image command's table use the same ones).
+_LAZY.update(dict.fromkeys(("dive_analysis", "DiveAnalysis"), ".dive_ci"))
+if TYPE_CHECKING:
+    from .dive_ci import DiveAnalysis, dive_analysis
 
 
 def __getattr__(name: str):
