@@ -54,7 +54,7 @@ def check(image: Image, ctx: Context) -> Iterator[Violation]:
             inherited[f"{entry.path} ({bits})"] = entry.layer_index
             continue
         yield Violation(at_layer(image, ctx, entry.layer_index, entry.path),
-                        f"{entry.path} is {bits} (mode {entry.mode:04o}, owner uid {entry.uid})")
+                        f"{entry.path} is {bits} (mode {entry.mode & 0o7777:04o}, owner uid {entry.uid})")
     if inherited:
         count = f"{len(inherited)} setuid/setgid file{'s' if len(inherited) > 1 else ''}"
         yield Violation(at_layer(image, ctx, min(inherited.values())),

@@ -56,11 +56,11 @@ def check(image: Image, ctx: Context) -> Iterator[Violation]:
         if kind == "dir" and entry.mode & 0o1000:
             continue  # sticky: users cannot remove each other's files (/tmp is fine)
         if entry.layer_index in base:
-            inherited[f"{entry.path} ({entry.mode:04o})"] = entry.layer_index
+            inherited[f"{entry.path} ({entry.mode & 0o7777:04o})"] = entry.layer_index
             continue
         what = "directory without the sticky bit" if kind == "dir" else "file"
         yield Violation(at_layer(image, ctx, entry.layer_index, entry.path),
-                        f"{entry.path} is a world-writable {what} (mode {entry.mode:04o})")
+                        f"{entry.path} is a world-writable {what} (mode {entry.mode & 0o7777:04o})")
     if inherited:
         count = f"{len(inherited)} world-writable path{'s' if len(inherited) > 1 else ''}"
         yield Violation(at_layer(image, ctx, min(inherited.values())),
