@@ -1,7 +1,8 @@
 r"""## What it does
 Flags a layer that adds more than `max-bytes` (default 256 MiB) or more than
 `max-share` of the image (default 0.6, only for images over 64 MiB), and names its
-biggest files and directories.
+biggest files and directories.  Sizes are Docker's (`docker history`: the layer's files,
+not its tar stream's length).
 
 ## Why is this bad?
 One huge layer is re-downloaded whole whenever anything in it changes, and usually means a
@@ -60,9 +61,9 @@ class Options:
 def check(image: Image, ctx: Context) -> Iterator[Violation]:
     """Yield one violation per oversized layer with its top files and directories."""
     opts = ctx.options or Options()
-    total = image.size
-    for layer in image.layers:
-        size = layer.uncompressed_size
+    sizes = [layer.content_size for layer in image.layers]
+    total = sum(sizes)
+    for layer, size in zip(image.layers, sizes):
         share = size / total if total else 0.0
         too_big = size > opts.max_bytes
         if not too_big and not (total > _MIN_IMAGE_FOR_SHARE and share > opts.max_share):
