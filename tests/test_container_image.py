@@ -252,3 +252,42 @@ def test_image_analysis_of_a_mounted_archive(tool_image: str, tmp_path: Path) ->
     assert doc["targets"] == ["/data/app.tar"]
     assert "IM3004" in {f["code"] for f in doc["findings"]}
     assert doc["tables"], "no layer table"
+
+
+# What verify needs from `docker run` (docs/ci/container.md): root in the container (the
+# image's uid 65532 could only run rootless, which maps no other uid), mounts and namespaces
+# (CAP_SYS_ADMIN), the sandbox's network (CAP_NET_ADMIN), runc's keyring and mount calls
+# (no seccomp/AppArmor confinement of the outer container), writable cgroups, and a /tmp
+# that is not overlayfs (the container's rootfs overlay needs its upper dir elsewhere).
+VERIFY_RUN_ARGS = ("--user", "0", "--cap-add", "SYS_ADMIN", "--cap-add", "NET_ADMIN",
+                   "--security-opt", "seccomp=unconfined", "--security-opt", "apparmor=unconfined",
+                   "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw", "--tmpfs", "/tmp:exec")
+
+
+@pytest.mark.docker
+@pytest.mark.sandbox
+@pytest.mark.slow
+def test_verify_runs_inside_the_image(tool_image: str, tmp_path: Path) -> None:
+    """`verify --image app.tar` in the tool's container starts the image in the sandbox for real."""
+    ctx = tmp_path / "ctx"
+    ctx.mkdir()
+    dockerfile = f'FROM {busybox_base()}\nUSER 1000\nCMD ["true"]\n'
+    (ctx / "Dockerfile").write_text(dockerfile)
+    docker_build(ctx, "pylint-image-test/container-verify:1")
+    data = tmp_path / "data"
+    data.mkdir()
+    saved = docker("save", "-o", str(data / "app.tar"), "pylint-image-test/container-verify:1")
+    assert saved.returncode == 0, saved.stderr
+    (data / "Dockerfile").write_text(dockerfile)
+    data.chmod(0o755)
+    for path in data.iterdir():
+        path.chmod(0o644)
+    result = run_image("verify", "--image", "app.tar", "Dockerfile", "--require-sandbox", "--progress", "none",
+                       "-f", "json", docker_args=(*VERIFY_RUN_ARGS, "-v", f"{data}:/work:ro"))
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    doc = json.loads(result.stdout)
+    assert doc["notifications"] == []
+    rows = {row[0]: row[1:] for table in doc["tables"] for row in table["rows"]}
+    assert rows["start"][0] == "exited" and "exit code 0" in rows["start"][1]
+    assert rows["user"] == ["non-root", "uid 1000"]
+    assert "cgroup" in rows["resources"][1]
