@@ -155,3 +155,14 @@ def xml_text(text: str) -> str:
     """``text`` as XML 1.0 can carry it: controls written as visible escapes (``\\x1b``), newlines and tabs kept."""
     text = escape_control(text)
     return _NOT_XML.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def json_dumps(value: object, *, indent: int | None) -> str:
+    """JSON as UTF-8 can carry it: a lone surrogate (a file name in an image that is not UTF-8) becomes the text ``\\udcff``."""
+    import json
+
+    text = json.dumps(value, indent=indent, ensure_ascii=False)
+    return _SURROGATE.sub(lambda m: f"\\\\u{ord(m.group()):04x}", text) if _SURROGATE.search(text) else text

@@ -12,7 +12,6 @@ Suppressed findings are left out.  docs/formats.md describes every field.
 
 from __future__ import annotations
 
-import json
 from typing import TextIO
 
 from .. import docs
@@ -32,7 +31,7 @@ class CodeClimateFormatter:
 
     def render(self, report: Report, stream: TextIO) -> None:
         """Write one JSON document and a newline per issue, NUL between them."""
-        documents = [json.dumps(issue, ensure_ascii=False) + "\n" for issue in issues(report, positions=True)]
+        documents = [_ci.json_dumps(issue, indent=None) + "\n" for issue in issues(report, positions=True)]
         stream.write("\0".join(documents))
 
 

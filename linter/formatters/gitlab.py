@@ -11,10 +11,10 @@ is ``[]``.  Suppressed findings are left out.  See docs/ci/gitlab.md.
 
 from __future__ import annotations
 
-import json
 from typing import TextIO
 
 from ..report import Report
+from . import _ci
 from .codeclimate import issues
 
 
@@ -30,5 +30,5 @@ class GitlabFormatter:
 
     def render(self, report: Report, stream: TextIO) -> None:
         """Write the array followed by a newline."""
-        json.dump(issues(report, positions=False), stream, indent=None if self.concise else 2, ensure_ascii=False)
+        stream.write(_ci.json_dumps(issues(report, positions=False), indent=None if self.concise else 2))
         stream.write("\n")

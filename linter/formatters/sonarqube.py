@@ -15,7 +15,6 @@ import).  docs/formats.md describes every field.
 
 from __future__ import annotations
 
-import json
 from typing import TextIO
 
 from .. import docs
@@ -40,7 +39,7 @@ class SonarqubeFormatter:
 
     def render(self, report: Report, stream: TextIO) -> None:
         """Write the document followed by a newline."""
-        json.dump(build(report), stream, indent=None if self.concise else 2, ensure_ascii=False)
+        stream.write(_ci.json_dumps(build(report), indent=None if self.concise else 2))
         stream.write("\n")
 
 
