@@ -28,8 +28,8 @@ What each key becomes (the table ``to_table`` returns; ``config --from-hadolint`
   every schema label that is missing); ``strict-labels`` -> its ``strict`` option;
 - ``disable-ignore-pragma`` -> ``disable-ignore-pragma``;
 - always ``shellcheck = true``: hadolint runs ShellCheck on every RUN;
-- ``format`` / ``formats`` -> ``output-format`` (``tty`` is text; json and sarif are ours
-  too; the last one given wins as we write one report); ``no-color`` and ``verbose`` keep their
+- ``format`` / ``formats`` -> ``output-format`` (``tty`` is text, ``gitlab_codeclimate`` gitlab; json,
+  sarif, checkstyle, codeclimate and sonarqube are ours too; the last one given wins as we write one report); ``no-color`` and ``verbose`` keep their
   names.
 
 Unknown keys and ``HADOLINT_*`` variables, values we cannot use (an output format we lack)
@@ -60,7 +60,9 @@ LEVELS = ("error", "warning", "info", "style")
 THRESHOLDS = {"error": "error", "warning": "warning", "info": "info", "style": "style",
               "ignore": "style", "none": "style"}
 DEFAULT_THRESHOLD = "info"  # hadolint's ``def :: DLSeverity``
-OUTPUT_FORMATS = {"tty": "text", "json": "json", "sarif": "sarif"}
+OUTPUT_FORMATS = {"tty": "text", "json": "json", "sarif": "sarif", "checkstyle": "checkstyle",
+                  "codeclimate": "codeclimate", "gitlab_codeclimate": "gitlab", "sonarqube": "sonarqube",
+                  "junit": "junit"}
 HADOLINT_FORMATS = ("tty", "json", "checkstyle", "codeclimate", "gitlab_codeclimate", "gnu", "codacy",
                     "sonarqube", "sarif", "junit")
 LABEL_TYPES = ("email", "hash", "text", "rfc3339", "semver", "spdx", "url")
@@ -325,7 +327,7 @@ def to_table(settings: HadolintSettings) -> dict[str, Any]:
 def conversion_warnings(settings: HadolintSettings) -> list[str]:
     """What ``to_table`` could not carry over, one line each."""
     where = _at(settings.path, None)
-    notes = [where + f"output format '{f}' is not one of ours (text, json, sarif, github): not carried over"
+    notes = [where + f"output format '{f}' is not one of ours: not carried over"
              for f in settings.formats if f not in OUTPUT_FORMATS]
     if len(settings.formats) > 1:
         notes.append(where + f"several output formats ({', '.join(settings.formats)}): we write one report, "

@@ -148,7 +148,7 @@ def test_wrong_values_are_config_errors_with_the_line(tmp_path: Path, text: str,
 
 
 def test_environment_variables_with_hadolints_meaning() -> None:
-    env = {"HADOLINT_NOFAIL": "no", "HADOLINT_VERBOSE": "Yes", "HADOLINT_FORMAT": "json,checkstyle",
+    env = {"HADOLINT_NOFAIL": "no", "HADOLINT_VERBOSE": "Yes", "HADOLINT_FORMAT": "json,gnu",
            "HADOLINT_FAILURE_THRESHOLD": "error", "HADOLINT_OVERRIDE_ERROR": "DL3008,DL3009",
            "HADOLINT_OVERRIDE_STYLE": "DL3015", "HADOLINT_IGNORE": "DL3013,SC2086",
            "HADOLINT_TRUSTED_REGISTRIES": "docker.io,ghcr.io", "HADOLINT_REQUIRE_LABELS": "maintainer:text,org.x:url",
@@ -156,14 +156,14 @@ def test_environment_variables_with_hadolints_meaning() -> None:
     s = hc.from_environment(env)
     assert s is not None
     assert (s.no_fail, s.verbose, s.strict_labels, s.disable_ignore_pragma) == (False, True, True, True)
-    assert s.formats == ["json", "checkstyle"] and s.failure_threshold == "error"
+    assert s.formats == ["json", "gnu"] and s.failure_threshold == "error"
     assert s.override == {"error": ["DL3008", "DL3009"], "warning": [], "info": [], "style": ["DL3015"]}
     assert s.ignored == ["DL3013", "SC2086"] and s.trusted_registries == ["docker.io", "ghcr.io"]
     assert s.label_schema == {"maintainer": "text", "org.x": "url"}
     assert s.warnings == [f"unknown hadolint variable HADOLINT_IGNORED is ignored (hadolint knows: {', '.join(hc.ENV_VARS)})"]
     assert hc.conversion_warnings(s) == [
-        "output format 'checkstyle' is not one of ours (text, json, sarif, github): not carried over",
-        "several output formats (json, checkstyle): we write one report, in the last one given"]
+        "output format 'gnu' is not one of ours: not carried over",
+        "several output formats (json, gnu): we write one report, in the last one given"]
     assert hc.from_environment({"PATH": "/bin"}) is None
 
 
@@ -218,3 +218,11 @@ def test_printed_toml_reads_back_as_the_same_config(tmp_path: Path) -> None:
 def test_toml_strings_are_escaped() -> None:
     text = hc.render_toml({"ignore": ['a"b\\c\n'], "rules": {"x.y": {"k": True}}})
     assert tomllib.loads(text)["tool"]["pylint-image"] == {"ignore": ['a"b\\c\n'], "rules": {"x.y": {"k": True}}}
+
+
+@pytest.mark.parametrize(("theirs", "ours"), [("checkstyle", "checkstyle"), ("codeclimate", "codeclimate"),
+                                              ("gitlab_codeclimate", "gitlab"), ("sonarqube", "sonarqube")])
+def test_hadolints_ci_formats_are_carried_over(tmp_path: Path, theirs: str, ours: str) -> None:
+    (tmp_path / ".hadolint.yaml").write_text(f"format: {theirs}\n")
+    config = load_config(None, tmp_path, RULES, _env(tmp_path))
+    assert config.output_format == ours and not config.warnings
