@@ -10,6 +10,7 @@ exactly as ``verify --image SOURCE`` gets it (``source.acquire``), with the same
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import time
 from dataclasses import replace
@@ -17,17 +18,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pylint_image.linter.engine import Outcome, enabled_rules, run_rules
-from pylint_image.linter.errors import EngineUnavailable, InputError, ParseError, SourceError
+from pylint_image.linter.dive_ci import FILE_NAME
+from pylint_image.linter.errors import ConfigError, EngineUnavailable, InputError, ParseError, SourceError
 from pylint_image.linter.findings import Notification, SourceLocation
 from pylint_image.linter.report import Report, Table, tool_version
 from pylint_image.linter.ruleapi import Target
 
+from .progress import SILENT_BYTES
 from .source import acquire, add_platform_argument
 
 if TYPE_CHECKING:
     from pylint_image.linter.config import Config
     from pylint_image.linter.model.dockerfile import Dockerfile
-    from pylint_image.linter.model.image import Image
+    from pylint_image.linter.model.image import Image, Layer
     from pylint_image.linter.plugins import Registry
 
 # No engine to read a docker-daemon: image from is the host's problem: exit code 3 (as for verify).
@@ -53,6 +56,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     # it); the CLI writes it and applies it to the findings (linter/baseline.py).
     baseline.add_arguments(p, image=True)
     add_platform_argument(p)
+    p.add_argument("--dive-ci", type=Path, metavar="FILE",
+                   help="dive's CI rules (lowestEfficiency, highestWastedBytes, highestUserWastedPercent) as "
+                        "wasted-space's thresholds, with dive's meaning and verdict (default: a .dive-ci next to "
+                        "--dockerfile, else in the current directory, as dive finds it)")
+    p.add_argument("--progress", default="auto", choices=("auto", "plain", "none"),
+                   help="bytes read per layer (and of the docker save stream) on stderr: a live bar on a "
+                        "terminal (auto), one line per layer (plain), or nothing (none; auto off a terminal)")
 
 
 def run(args: argparse.Namespace, registry: Registry, config: Config) -> Report:
@@ -60,9 +70,14 @@ def run(args: argparse.Namespace, registry: Registry, config: Config) -> Report:
     started = time.perf_counter()
     notes: list[Notification] = list(registry.warnings)
     dockerfile, display = _dockerfile(args, notes)
+    config = _with_dive_ci(config, registry, args, notes)   # a bad .dive-ci stops here (exit 2)
     needs = [r.meta.needs for r in enabled_rules(registry, config, Target.IMAGE)]
+    from .progress import choose_bytes
+
+    progress = choose_bytes(args.progress)
     try:
-        with acquire(args.source, platform=args.platform) as acquired:
+        with acquire(args.source, platform=args.platform,
+                     progress=None if progress is SILENT_BYTES else progress) as acquired:
             image = acquired.model(needs)
     except EngineUnavailable as exc:
         notes.append(Notification("engine-unavailable", "error", exc.format()))
@@ -70,6 +85,8 @@ def run(args: argparse.Namespace, registry: Registry, config: Config) -> Report:
     except SourceError as exc:
         notes.append(Notification("source-error", "error", exc.format() + suggestion(args.source)))
         return _report([], notes, registry, args, dockerfile, display, started)
+    finally:
+        progress.done()   # the live display is gone before anything else is written
     config = _with_baseline(config, args.baseline, notes, args.source)
     provenance, origin_lines = _provenance(image, dockerfile)
     outcome: Outcome = run_rules(image, Target.IMAGE, registry, config, display=args.source,
@@ -77,7 +94,7 @@ def run(args: argparse.Namespace, registry: Registry, config: Config) -> Report:
     notes.extend(outcome.notifications)
     args.baseline_images = {args.source: image.size}  # what --write-baseline records besides the findings
     report = _report(outcome.findings, notes, registry, args, dockerfile, display, started)
-    return replace(report, tables=(_layer_table(image, origin_lines), _waste_table(image)))
+    return replace(report, tables=(_layer_table(image, origin_lines), _waste_table(image, registry, config)))
 
 
 def suggestion(source: str) -> str:
@@ -160,29 +177,90 @@ def _provenance(image: Image, dockerfile: Dockerfile | None):
 
 
 def _layer_table(image: Image, origin_lines: dict[int, str]) -> Table:
-    biggest = max((layer.uncompressed_size for layer in image.layers), default=0) or 1
+    """One row per layer: Docker's size (as ``docker history``), the stored blob's when compressed."""
+    sizes = [layer.content_size for layer in image.layers]
+    biggest = max(sizes, default=0) or 1
     rows, bars = [], []
-    for layer in image.layers:
+    for layer, size in zip(image.layers, sizes):
         created = " ".join((layer.created_by or "").split())
         created = created if len(created) <= 60 else created[:57] + "..."
-        rows.append((str(layer.index), _mib(layer.uncompressed_size), origin_lines.get(layer.index, "-"), created))
-        bars.append(layer.uncompressed_size / biggest)
-    title = f"Layers of {image.ref or 'image'}: {_mib(image.size)} uncompressed, {len(image.layers)} layers"
-    return Table(title, ("#", "size", "Dockerfile", "created by"), tuple(rows), tuple(bars))
+        rows.append((str(layer.index), docker_size(size), _compressed(layer), origin_lines.get(layer.index, "-"),
+                     created))
+        bars.append(size / biggest)
+    compressed = [layer for layer in image.layers if layer.digest != layer.diff_id]
+    stored = f" ({docker_size(sum(layer.size for layer in compressed))} compressed)" if compressed else ""
+    title = f"Layers of {image.ref or 'image'}: {docker_size(sum(sizes))}{stored}, {len(image.layers)} layers"
+    return Table(title, ("#", "size", "compressed", "Dockerfile", "created by"), tuple(rows), tuple(bars))
 
 
-def _waste_table(image: Image, top: int = 10) -> Table:
-    """dive's view: what later layers overwrite or delete, largest first, and the efficiency."""
-    waste = image.waste()
-    rows = tuple((s.entry.path, _mib(s.entry.size), "deleted" if s.deleted else "overwritten",
-                  f"{s.entry.layer_index} -> {s.by_layer}") for s in waste.files[:top])
-    title = (f"Wasted space: {_mib(waste.wasted_bytes)}, efficiency {waste.efficiency:.1%}"
-             + (f" (top {top} of {len(waste.files)} files)" if len(waste.files) > top else ""))
+def _compressed(layer: Layer) -> str:
+    """The stored blob's size when it is compressed (a registry pull, a gzip layout), else ``-``."""
+    return docker_size(layer.size) if layer.digest != layer.diff_id else "-"
+
+
+def docker_size(n: int) -> str:
+    """A size as the docker CLI prints it (go-units ``HumanSizeWithPrecision(n, 3)``): ``1.98MB``, ``0B``."""
+    value, unit = float(n), 0
+    while value >= 1000.0 and unit < len(_UNITS) - 1:
+        value /= 1000.0
+        unit += 1
+    return f"{value:.3g}{_UNITS[unit]}"
+
+
+_UNITS = ("B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB")
+
+
+def _waste_table(image: Image, registry: Registry, config: Config, top: int = 10) -> Table:
+    """dive's view, as wasted-space judges it: paths that several layers hold or delete, largest first."""
+    from pylint_image.linter.dive_ci import dive_analysis
+
+    rule = next((r for r in registry.rules if r.meta.code == "IM2006"), None)
+    options = config.options_for(rule) if rule is not None else None
+    directories = bool(getattr(options, "count_deleted_directories", True))
+    dive = dive_analysis(image, directories)
+    rows = tuple((item.path, docker_size(item.size), "deleted" if item.deleted else "overwritten",
+                  " -> ".join(map(str, item.layers))) for item in dive.inefficiencies[:top])
+    user = "n/a" if math.isnan(dive.wasted_user_percent) else f"{dive.wasted_user_percent:.2%}"
+    title = (f"Wasted space: {docker_size(dive.wasted_bytes)}, efficiency {dive.efficiency:.2%}, "
+             f"user wasted {user}" + ("" if directories else " (as dive counts)")
+             + (f" (top {top} of {len(dive.inefficiencies)} paths)" if len(dive.inefficiencies) > top else ""))
     return Table(title, ("path", "size", "by", "layers"), rows)
 
 
-def _mib(n: int) -> str:
-    return f"{n / 2**20:.1f} MiB" if n >= 2**20 else f"{n / 1024:.1f} KiB"
+def _dive_ci_file(args: argparse.Namespace) -> Path | None:
+    """``--dive-ci FILE``, else ``.dive-ci`` next to ``--dockerfile``, else in the current directory (dive's place)."""
+    if args.dive_ci is not None:
+        return args.dive_ci
+    places = ([args.dockerfile.parent / FILE_NAME] if args.dockerfile is not None else []) + [Path(FILE_NAME)]
+    return next((p for p in places if p.is_file()), None)
+
+
+def _with_dive_ci(config: Config, registry: Registry, args: argparse.Namespace,
+                  notes: list[Notification]) -> Config:
+    """Put a .dive-ci's thresholds into wasted-space's options, counting as dive counts.
+
+    Every threshold is set (dive's default for a key the file leaves out), over the config's
+    own wasted-space options: the verdict is dive's on the same image.
+    """
+    import dataclasses
+
+    from pylint_image.linter.dive_ci import read_dive_ci
+    from pylint_image.linter.selection import EXACT, match_strength
+
+    path = _dive_ci_file(args)
+    if path is None:
+        return config
+    if not path.is_file():
+        raise ConfigError("no such dive CI file", path)
+    dive = read_dive_ci(path)
+    values = {**dive.as_options(), "count-deleted-directories": False}
+    rule = next((r for r in registry.rules if r.meta.code == "IM2006"), None)
+    options = {k: dict(v) for k, v in config.rule_options.items()}
+    tokens = [t for t in options if rule is not None and match_strength(t, rule) >= EXACT] or ["wasted-space"]
+    for token in tokens:
+        options.setdefault(token, {}).update(values)
+    notes.append(Notification("dive-ci", "note", f"wasted-space judges with dive's CI rules from {path}"))
+    return dataclasses.replace(config, rule_options=options)
 
 
 def _report(findings, notes, registry, args, dockerfile, display, started) -> Report:

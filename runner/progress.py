@@ -242,3 +242,224 @@ def counting_saver(save: Callable[[str], contextlib.AbstractContextManager[IO[by
             yield _Counting(stream, lambda n: progress.update(f"{ref}: {_size(n)} read"))  # type: ignore[misc]
 
     return counted
+
+
+# --- bytes read: the image command's layers and the docker save stream ------------------
+
+
+class ByteProgress(Protocol):
+    """Told how many bytes of each item (a layer, the ``docker save`` stream) were read; never raises."""
+
+    def start(self, label: str, total: int | None) -> None:
+        """A new item begins; ``total``: its size in bytes when known."""
+
+    def advance(self, count: int) -> None:
+        """The current item has ``count`` bytes read so far."""
+
+    def finish(self) -> None:
+        """The current item was read to its end."""
+
+    def done(self) -> None:
+        """Nothing more to read: remove the display."""
+
+
+class SilentBytes:
+    """Shows nothing (off a terminal, and ``--progress none``)."""
+
+    def start(self, label: str, total: int | None) -> None:
+        """Ignore the item."""
+
+    def advance(self, count: int) -> None:
+        """Ignore the count."""
+
+    def finish(self) -> None:
+        """Ignore the end."""
+
+    def done(self) -> None:
+        """Nothing to finish."""
+
+
+SILENT_BYTES = SilentBytes()
+
+
+def _rate(n: int, seconds: float) -> str:
+    return f"{_size(int(n / seconds))}/s" if seconds > 0 else "-"
+
+
+class PlainBytes:
+    """One line per item read, for logs: ``pylint-image: image: layer 2/5: 12.3 MiB in 0.4 s``."""
+
+    def __init__(self, stream: TextIO | None = None, command: str = "image") -> None:
+        self.stream = stream if stream is not None else sys.stderr
+        self.command = command
+        self._label, self._count, self._began = "", 0, 0.0
+
+    def start(self, label: str, total: int | None) -> None:
+        """Remember the item."""
+        self._label, self._count, self._began = label, 0, time.monotonic()
+
+    def advance(self, count: int) -> None:
+        """Remember the count (said when the item ends)."""
+        self._count = count
+
+    def finish(self) -> None:
+        """Write the item's line."""
+        took = time.monotonic() - self._began
+        try:
+            self.stream.write(f"pylint-image: {self.command}: {_one_line(self._label)}: {_size(self._count)} "
+                              f"in {took:.1f} s\n")
+            self.stream.flush()
+        except (OSError, ValueError):
+            pass
+
+    def done(self) -> None:
+        """Nothing to finish."""
+
+
+class RichBytes:
+    """A bar per item on a terminal: bytes read / total and the rate; only bytes and rate when the total is unknown.
+
+    The display is transient: when reading is over it is removed, and the report follows alone.
+    """
+
+    def __init__(self, console=None) -> None:   # console: rich.console.Console
+        from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+
+        if console is None:
+            from rich.console import Console
+
+            console = Console(stderr=True)
+        self._progress = Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
+                                  TransferSpeedColumn(), console=console, transient=True)
+        self._task: Any = None
+        self._started = False
+
+    def start(self, label: str, total: int | None) -> None:
+        """Add the item's bar (and show the display on the first one)."""
+        if not self._started:
+            self._progress.start()
+            self._started = True
+        self._task = self._progress.add_task(_one_line(label)[:60], total=total)
+
+    def advance(self, count: int) -> None:
+        """Move the current bar to ``count`` bytes."""
+        if self._task is not None:
+            self._progress.update(self._task, completed=count)
+
+    def finish(self) -> None:
+        """Fill the current bar (its total is what was read when none was known)."""
+        if self._task is not None:
+            task = self._progress.tasks[-1]
+            self._progress.update(self._task, total=task.total if task.total is not None else task.completed,
+                                  completed=task.total if task.total is not None else task.completed)
+            self._task = None
+
+    def done(self) -> None:
+        """Remove the display."""
+        if self._started:
+            self._progress.stop()
+            self._started = False
+
+
+def choose_bytes(mode: str, stream: TextIO | None = None, command: str = "image") -> ByteProgress:
+    """The byte-count display for ``--progress MODE`` on ``stream`` (stderr), as :func:`choose` picks."""
+    stream = stream if stream is not None else sys.stderr
+    if mode == "none":
+        return SILENT_BYTES
+    if mode == "plain":
+        return PlainBytes(stream, command)
+    try:
+        tty = stream.isatty()
+    except (AttributeError, ValueError):
+        tty = False
+    if not tty:
+        return SILENT_BYTES
+    if os.environ.get("TERM") == "dumb":
+        return PlainBytes(stream, command)
+    from rich.console import Console
+
+    return RichBytes(Console(file=stream))
+
+
+class _CountedReader:
+    """A read-only stream that tells a ByteProgress its bytes (at most every ``_BYTES_EVERY`` s) and its end."""
+
+    def __init__(self, stream: IO[bytes], progress: ByteProgress) -> None:
+        self._stream, self._progress = stream, progress
+        self.count, self._last, self._ended = 0, 0.0, False
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._stream.read(size)
+        self.count += len(data)
+        now = time.monotonic()
+        if not data and size != 0:
+            self._end()
+        elif now - self._last >= _BYTES_EVERY:
+            self._last = now
+            self._progress.advance(self.count)
+        return data
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def _end(self) -> None:
+        if not self._ended:
+            self._ended = True
+            self._progress.advance(self.count)
+            self._progress.finish()
+
+    def close(self) -> None:
+        self._end()
+        self._stream.close()
+
+    def __enter__(self) -> _CountedReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
+
+
+def counted_saver(save: Callable[[str], contextlib.AbstractContextManager[IO[bytes]]],
+                  progress: ByteProgress) -> Callable[[str], contextlib.AbstractContextManager[IO[bytes]]]:
+    """Wrap an image saver (``docker save``): its stream shows as one item of unknown size (bytes and rate)."""
+
+    @contextlib.contextmanager
+    def counted(ref: str) -> Iterator[IO[bytes]]:
+        with save(ref) as stream:
+            progress.start(f"docker save {ref}", None)
+            reader = _CountedReader(stream, progress)
+            try:
+                yield reader  # type: ignore[misc]
+            finally:
+                reader._end()
+
+    return counted
+
+
+class CountedStore:
+    """A blob store (``linter.oci`` DirStore/TarStore) whose layer blobs tell a ByteProgress what was read.
+
+    Only the layers are counted (``layer 2/5``, their stored size as the total); the index,
+    manifest and config blobs are small and read before.
+    """
+
+    def __init__(self, store: Any, layers: Any, progress: ByteProgress) -> None:
+        self._store, self._progress = store, progress
+        self._layers = {layer.blob: (i, len(layers)) for i, layer in enumerate(layers)}
+
+    def open(self, blob: str, size: int | None = None) -> Any:
+        """Open ``blob``; a layer's stream is counted."""
+        handle = self._store.open(blob, size)
+        where = self._layers.get(blob)
+        if where is None:
+            return handle
+        self._progress.start(f"layer {where[0] + 1}/{where[1]}", size)
+        return _CountedReader(handle, self._progress)
+
+    def __getattr__(self, name: str):
+        return getattr(self._store, name)

@@ -43,6 +43,7 @@ from pylint_image.linter.model.frozen import frozen
 
 if TYPE_CHECKING:   # only verify passes a layer cache; `image` never loads rootfs and the sandbox
     from .rootfs import LayerCache
+    from .progress import ByteProgress
 
 LOG = logging.getLogger(__name__)
 _INSPECT_TIMEOUT = 60.0
@@ -117,7 +118,7 @@ def _config_of_inspect(inspect: dict[str, object], where: str,
 
 
 def _from_archive(path: Path, name: str, cache: LayerCache | None,
-                  platform: Platform | None = None) -> AcquiredImage:
+                  platform: Platform | None = None, progress: ByteProgress | None = None) -> AcquiredImage:
     """Open an archive or layout; with a cache, bring every layer into it, verified, before anything runs."""
     source = ImageSource(path, "", platform)
     image_config, _history, diff_ids = parse_image_config(source.parts.config)
@@ -131,7 +132,21 @@ def _from_archive(path: Path, name: str, cache: LayerCache | None,
         # source error of this image (exit 2), found before any probe starts.
         cache.ensure_all(layers)
     return AcquiredImage(name, image_config, layers, source.parts.config_digest,
-                         lambda needs: load_image(path, needs=needs, ref=name, platform=platform))
+                         lambda needs: _load_archive(path, needs, name, platform, progress))
+
+
+def _load_archive(path: Path, needs: Sequence[NeedsLike], name: str, platform: Platform | None,
+                  progress: ByteProgress | None) -> Image:
+    """``load_image``; with ``progress``, each layer's bytes are shown as they are read."""
+    if progress is None:
+        return load_image(path, needs=needs, ref=name, platform=platform)
+    from pylint_image.linter.oci import ContentNeeds
+
+    from .progress import CountedStore
+
+    source = ImageSource(path, name, platform)
+    source.store = CountedStore(source.store, source.parts.layers, progress)
+    return source.load(ContentNeeds.of(needs))
 
 
 @contextlib.contextmanager
@@ -150,11 +165,16 @@ def _saved(ref: str, save: Saver) -> Iterator[Path]:
 
 @contextlib.contextmanager
 def daemon_image(ref: str, cache: LayerCache | None, save: Saver | None = None,
-                 inspect: bool = True, platform: Platform | None = None) -> Iterator[AcquiredImage]:
+                 inspect: bool = True, platform: Platform | None = None,
+                 progress: ByteProgress | None = None) -> Iterator[AcquiredImage]:
     """A local engine's image: inspect only when the cache is warm (or there is none), else save it once.
 
     ``inspect`` False: the image is not docker's to inspect (a podman or buildah build).
     """
+    if progress is not None:
+        from .progress import counted_saver
+
+        save = counted_saver(save or _docker_save, progress)
     if inspect:
         found = _inspect(ref)
         image_config, diff_ids = _config_of_inspect(found, f"docker-daemon:{ref}", platform)
@@ -182,30 +202,32 @@ def _unreachable(diff_id: str) -> Callable[[], BinaryIO]:
 
 @contextlib.contextmanager
 def acquire(source: str, cache: LayerCache | None = None, *, platform: Platform | None = None,
-            save: Saver | None = None, inspect: bool = True) -> Iterator[AcquiredImage]:
+            save: Saver | None = None, inspect: bool = True,
+            progress: ByteProgress | None = None) -> Iterator[AcquiredImage]:
     """Open SOURCE: ``docker-daemon:NAME``, ``registry:REF``/``docker://REF``, a docker archive or an OCI layout.
 
     With a layer ``cache`` (verify runs the image) every layer is in it, verified, when this
     yields; without one (``pylint-image image`` only reads it) nothing is unpacked, and
     ``model`` reads the image when asked.  ``platform`` picks the image of a multi-platform
     index (None: this host's).  ``save`` and ``inspect`` are for an image a builder just made:
-    its own save command, and whether docker may inspect it.  SourceError (exit code 2) or
+    its own save command, and whether docker may inspect it.  ``progress`` is told the bytes
+    of each layer read (or of the ``docker save`` stream).  SourceError (exit code 2) or
     EngineUnavailable (exit code 3) say in one line why not.
     """
     if source.startswith(REGISTRY_PREFIXES):
         from .registry import resolve_registry_source
 
         layout = resolve_registry_source(source, platform=str(platform) if platform else None)
-        yield _from_archive(layout, source, cache, platform)
+        yield _from_archive(layout, source, cache, platform, progress)
         return
     spec = parse_source(source)
     if spec.kind == "daemon":
-        with daemon_image(spec.target, cache, save, inspect, platform) as image:
+        with daemon_image(spec.target, cache, save, inspect, platform, progress) as image:
             yield image
         return
     if not os.path.lexists(spec.target):
         raise SourceError("no such file or directory", spec.target)
-    yield _from_archive(Path(spec.target), source, cache, platform)
+    yield _from_archive(Path(spec.target), source, cache, platform, progress)
 
 
 def add_platform_argument(parser: argparse.ArgumentParser) -> None:
