@@ -234,3 +234,15 @@ def test_fingerprint_ignores_line_numbers_and_tells_repeats_apart(tmp_path: Path
 ])
 def test_image_subjects_drop_tag_and_digest(image: str, subject: str) -> None:
     assert baseline.image_subject(image) == subject
+
+
+def test_verify_baseline_hides_known_findings(repo: Path) -> None:
+    # verify --image of a layout whose entrypoint is missing: no build, no sandbox run needed.
+    synth.write_oci_layout({"config": {"User": "1000", "Cmd": ["sh"]}, "layers": [{"files": [
+        {"path": "/usr/bin/su", "mode": "04755", "size": 10}]}]}, repo / "img")
+    first = cli("verify", "--image", "img", "--progress", "none", "--write-baseline", "v.json", "-f", "json", cwd=repo)
+    recorded = json.loads((repo / "v.json").read_text())["findings"]
+    assert first.returncode == 1 and {f["code"] for f in recorded} >= {"IM2001", "RT3003"}, first.stderr
+    again = cli("verify", "--image", "img", "--progress", "none", "--baseline", "v.json", "-f", "json", cwd=repo)
+    assert _new(again) == [] and again.returncode == 0, again.stdout + again.stderr
+    assert f"{len(recorded)} known finding(s) hidden, 0 recorded finding(s) no longer found" in again.stderr
