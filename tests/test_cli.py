@@ -135,10 +135,12 @@ def test_unknown_select_token_is_a_usage_error(tmp_path: Path) -> None:
 
 def test_unknown_format_is_a_usage_error(tmp_path: Path) -> None:
     (tmp_path / "Dockerfile").write_text(CLEAN)
+    from pylint_image.linter.formatters import BUILTIN_FORMATTERS
+
     result = run("--format", "jsn", "Dockerfile", cwd=tmp_path)
     assert result.returncode == 2 and result.stdout == ""
-    assert result.stderr.splitlines() == [
-        "pylint-image: error: unknown format 'jsn' (supported: github, json, sarif, text, tty)"]
+    supported = ", ".join(sorted(BUILTIN_FORMATTERS) + ["gitlab_codeclimate", "tty"])
+    assert result.stderr.splitlines() == [f"pylint-image: error: unknown format 'jsn' (supported: {supported})"]
 
 
 def test_output_file_and_version(tmp_path: Path) -> None:
