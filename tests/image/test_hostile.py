@@ -85,6 +85,18 @@ def test_duplicate_entries_are_recorded_and_the_last_wins(tmp_path: Path) -> Non
     assert entry.size == 7 and entry.mode == 0o600
 
 
+def test_whiteout_of_a_path_no_lower_layer_has_is_recorded(tmp_path: Path) -> None:
+    spec = {"layers": [{"files": [{"path": "/etc/real", "content": "x"}]},
+                       {"files": [{"path": "/etc/real", "type": "whiteout"},
+                                  {"path": "/etc/never", "type": "whiteout"},
+                                  {"path": "/var/lib", "type": "opaque"},
+                                  {"path": "/var/lib/emptied", "type": "whiteout"}]}]}
+    image = load_image(synth.write_oci_layout(spec, tmp_path / "oci"))
+    assert {(a.layer_index, a.path, a.kind) for a in image.anomalies} == {
+        (1, "/etc/never", "whiteout-of-missing-path")}
+    assert image.files.stat("/etc/real") is None
+
+
 def test_truncated_gzip_layer_is_a_source_error(tmp_path: Path) -> None:
     built = synth.build({"layers": [{"gzip": True, "files": [{"path": "/a", "size": 200000}]}]})
     root = synth.write_oci_layout(built, tmp_path / "oci")
