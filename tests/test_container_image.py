@@ -14,6 +14,8 @@ import functools
 import hashlib
 import http.server
 import json
+import re
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -24,11 +26,13 @@ from pathlib import Path
 
 import pytest
 
+from pylint_image.linter.tools import find_tool
 from tests.support.debian_base import debian_base, image_exists
 from tests.support.docker_images import busybox_base, docker_build
 
 REPO = Path(__file__).resolve().parent.parent
 DOCKERFILE = REPO / "Dockerfile"
+DOC = REPO / "docs" / "ci" / "container.md"
 TOOL_TAG = "pylint-image-test/tool:ci"
 PYTHON_BASE = "pylint-image-test/python-base"
 _PYTHON_BASE_DOCKERFILE = (
@@ -291,3 +295,64 @@ def test_verify_runs_inside_the_image(tool_image: str, tmp_path: Path) -> None:
     assert rows["start"][0] == "exited" and "exit code 0" in rows["start"][1]
     assert rows["user"] == ["non-root", "uid 1000"]
     assert "cgroup" in rows["resources"][1]
+
+
+# -- docs/ci/container.md ---------------------------------------------------------------------
+
+_BLOCK = re.compile(r"^```(\w+)\n(.*?)^```", re.MULTILINE | re.DOTALL)
+
+
+def _doc_blocks(lang: str) -> list[str]:
+    return [body for kind, body in _BLOCK.findall(DOC.read_text(encoding="utf-8")) if kind == lang]
+
+
+def _yaml_block(first_line: str) -> str:
+    found = [body for body in _doc_blocks("yaml") if body.splitlines()[0] == first_line]
+    assert len(found) == 1, f"docs/ci/container.md has no single yaml block starting {first_line!r}"
+    return found[0]
+
+
+def _tool(name: str) -> str:
+    path = find_tool(name)
+    assert path is not None, f"{name} is missing: install the test extra (pip install -e '.[test]')"
+    return path
+
+
+def test_doc_verify_command_has_the_flags_the_test_proves() -> None:
+    """The doc's `docker run ... verify` line gives exactly the flags test_verify_runs_inside_the_image uses."""
+    commands = [shlex.split(line) for body in _doc_blocks("sh")
+                for line in body.replace("\\\n", " ").splitlines() if " verify " in line]
+    assert len(commands) == 1, commands
+    words = commands[0]
+    image_at = words.index("pylint-image")
+    flags = words[3:image_at]   # after `docker run --rm`
+    workspace = ["-v", '$PWD:/work']
+    assert flags[-2:] == workspace
+    assert tuple(flags[:-2]) == VERIFY_RUN_ARGS
+    assert words[image_at + 1:image_at + 3] == ["verify", "--image"]
+
+
+def test_doc_gitlab_job_validates(tmp_path: Path) -> None:
+    body = _yaml_block("# .gitlab-ci.yml")
+    path = tmp_path / ".gitlab-ci.yml"
+    path.write_text(body, encoding="utf-8")
+    done = subprocess.run([_tool("check-jsonschema"), "--builtin-schema", "vendor.gitlab-ci", str(path)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "entrypoint: [\"\"]" in body and "--format gitlab --output gl-code-quality-report.json" in body
+
+
+def test_doc_github_workflow_validates_and_passes_actionlint(tmp_path: Path) -> None:
+    body = _yaml_block("# .github/workflows/pylint-image-container.yml")
+    repo = tmp_path / "repo"
+    (repo / ".github" / "workflows").mkdir(parents=True)
+    subprocess.run(["git", "init", "-q", str(repo)], check=True, capture_output=True, timeout=30)
+    path = repo / ".github" / "workflows" / "pylint-image-container.yml"
+    path.write_text(body, encoding="utf-8")
+    schema = subprocess.run([_tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", str(path)],
+                            capture_output=True, text=True, timeout=120)
+    assert schema.returncode == 0, schema.stdout + schema.stderr
+    lint = subprocess.run([_tool("actionlint"), "-no-color", "-oneline"], cwd=repo, capture_output=True,
+                          text=True, timeout=120)
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    assert "--format sarif --output pylint-image.sarif" in body and "upload-sarif" in body
