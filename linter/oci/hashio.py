@@ -55,6 +55,97 @@ class HashingReader:
         return "sha256:" + self._hash.hexdigest()
 
 
+class ThreadedHashingReader:
+    """A HashingReader whose reading and hashing run in a worker thread, ahead of the consumer.
+
+    Reading a file or a pipe, inflating gzip and sha256 all release the GIL on large
+    buffers, so the worker overlaps them with the caller's tar parsing.  At most ``depth``
+    chunks of ``CHUNK`` bytes wait in the queue (memory stays bounded).  ``read`` may return
+    fewer bytes than asked (one chunk at a time), as a pipe does.  An exception in the
+    worker is raised by the next ``read``; ``close`` stops the worker.
+    """
+
+    def __init__(self, raw: Reader, depth: int = 4) -> None:
+        import queue  # noqa: PLC0415 - only image reading needs it
+        import threading  # noqa: PLC0415
+
+        self._raw = raw
+        self._hash = hashlib.sha256()
+        self._queue: queue.Queue[bytes | BaseException] = queue.Queue(depth)
+        self._stop = threading.Event()
+        self._data = b""
+        self._pos = 0
+        self._eof = False
+        self.count = 0
+        self._thread = threading.Thread(target=self._work, name="pylint-image-hash", daemon=True)
+        self._thread.start()
+
+    def _work(self) -> None:
+        raw, update, put, stop = self._raw, self._hash.update, self._queue.put, self._stop
+        try:
+            while not stop.is_set():
+                data = raw.read(CHUNK)
+                update(data)
+                while True:
+                    try:
+                        put(data, timeout=0.1)
+                        break
+                    except Exception:  # queue.Full: check whether the consumer left
+                        if stop.is_set():
+                            return
+                if not data:
+                    return
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, raised there
+            put(exc)
+
+    def read(self, size: int = -1) -> bytes:
+        """Up to ``size`` bytes (one queued chunk at most; all remaining when negative)."""
+        if size < 0:
+            parts = []
+            while chunk := self.read(CHUNK):
+                parts.append(chunk)
+            return b"".join(parts)
+        if self._pos >= len(self._data):
+            if self._eof:
+                return b""
+            item = self._queue.get()
+            if isinstance(item, BaseException):
+                self._eof = True
+                raise item
+            if not item:
+                self._eof = True
+                self._thread.join()
+                return b""
+            self._data, self._pos = item, 0
+            self.count += len(item)
+        pos = self._pos
+        if pos == 0 and size >= len(self._data):
+            self._pos = len(self._data)
+            return self._data
+        self._pos = pos + size
+        return self._data[pos:pos + size]
+
+    def readable(self) -> bool:
+        """Always True: this is a reader."""
+        return True
+
+    def drain(self) -> None:
+        """Read (and hash) the rest of the stream without keeping it."""
+        while self.read(CHUNK):
+            pass
+
+    def close(self) -> None:
+        """Stop the worker (the stream is left where it is)."""
+        self._stop.set()
+
+    @property
+    def digest(self) -> str:
+        """The ``sha256:<hex>`` digest of the whole stream (call after reading to its end)."""
+        if not self._eof:
+            raise RuntimeError("digest asked before the end of the stream")
+        return "sha256:" + self._hash.hexdigest()
+
+
 class ForwardReader:
     """Adds ``tell`` and forward-only ``seek`` to a reader, so tarfile can use "r:" mode.
 

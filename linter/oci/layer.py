@@ -1,42 +1,43 @@
 """Scan one layer's tar stream once: file entries, whiteouts, anomalies and needed contents.
 
-The tar is read in stream mode (``r|``) so file data is skipped by reading forward in
-bounded chunks; nothing is extracted and a member's declared size is never allocated.
+The tar is read by :mod:`.tarscan` in 1 MiB buffers; file data is skipped by reading forward
+in bounded chunks (every byte is hashed), nothing is extracted and a member's declared size
+is never allocated.  Only the bodies of the small files ``ContentNeeds`` names are read.
 """
 
 from __future__ import annotations
 
 import fnmatch
-import posixpath
 import re
-import tarfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from pylint_image.linter.errors import SourceError
 from pylint_image.linter.model.image import Anomaly, FileEntry, FileKind, normalize
+from pylint_image.linter.oci import tarscan
 from pylint_image.linter.oci.hashio import (
-    ForwardReader,
     HashingReader,
     PrefixedReader,
     Reader,
+    ThreadedHashingReader,
     decompressed,
     read_head,
     sniff,
 )
 from pylint_image.linter.model.frozen import frozen
+from pylint_image.linter.oci.tarscan import DIR, TarMember, TarScanner
 
 WHITEOUT = ".wh."
 OPAQUE = ".wh..wh..opq"
 DEFAULT_CONTENT_CAP = 64 * 1024
 
 _KINDS = {
-    tarfile.REGTYPE: FileKind.FILE, tarfile.AREGTYPE: FileKind.FILE,
-    tarfile.CONTTYPE: FileKind.FILE, tarfile.GNUTYPE_SPARSE: FileKind.FILE,
-    tarfile.DIRTYPE: FileKind.DIR, tarfile.SYMTYPE: FileKind.SYMLINK,
-    tarfile.LNKTYPE: FileKind.HARDLINK, tarfile.CHRTYPE: FileKind.CHAR,
-    tarfile.BLKTYPE: FileKind.BLOCK, tarfile.FIFOTYPE: FileKind.FIFO,
+    tarscan.REG: FileKind.FILE, tarscan.AREG: FileKind.FILE,
+    tarscan.CONT: FileKind.FILE, tarscan.GNU_SPARSE: FileKind.FILE,
+    tarscan.DIR: FileKind.DIR, tarscan.SYM: FileKind.SYMLINK,
+    tarscan.LNK: FileKind.HARDLINK, tarscan.CHR: FileKind.CHAR,
+    tarscan.BLK: FileKind.BLOCK, tarscan.FIFO: FileKind.FIFO,
 }
 
 
@@ -121,8 +122,7 @@ class LayerScan:
 def scan_blob(raw: Reader, name: str, needs: ContentNeeds = NO_NEEDS,
               index: int = -1) -> LayerScan:
     """Read a layer blob (gzip, zstd or plain tar) to its end and return what it holds."""
-    outer = HashingReader(raw)
-    head = read_head(outer, 512)
+    head = read_head(raw, 512)
     compression = sniff(head)
     if compression == "unknown":
         if not head:
@@ -130,99 +130,108 @@ def scan_blob(raw: Reader, name: str, needs: ContentNeeds = NO_NEEDS,
         raise SourceError(f"{name}: not a tar, gzip or zstd layer")
     scan = LayerScan(compression=compression)
     if compression == "tar":
-        # Uncompressed: the blob digest is the diff_id, so hash the bytes only once.
-        _scan_tar(PrefixedReader(head, outer), name, needs, index, scan)
-        outer.drain()
-        scan.digest = scan.diff_id = outer.digest
-        scan.size = scan.uncompressed_size = outer.count
+        # Uncompressed: the blob digest is the diff_id, so hash the bytes only once.  The
+        # worker thread reads and hashes while this one parses headers.
+        blob = ThreadedHashingReader(PrefixedReader(head, raw))
+        try:
+            _scan_tar(TarScanner(blob, name), needs, index, scan)
+            blob.drain()
+        finally:
+            blob.close()
+        scan.digest = scan.diff_id = blob.digest
+        scan.size = scan.uncompressed_size = blob.count
         return scan
-    inner = HashingReader(decompressed(PrefixedReader(head, outer), compression, name))
-    _scan_tar(inner, name, needs, index, scan)
-    # The tar's end marker may come before the end of the stream (padding, trailing
-    # records): hash everything so the digests cover the whole blob.
-    inner.drain()
+    # Compressed: the worker reads, hashes the blob, inflates and hashes the tar stream.
+    outer = HashingReader(PrefixedReader(head, raw))
+    inner = ThreadedHashingReader(decompressed(outer, compression, name))
+    try:
+        _scan_tar(TarScanner(inner, name), needs, index, scan)
+        # The tar's end marker may come before the end of the stream (padding, trailing
+        # records): hash everything so the digests cover the whole blob.
+        inner.drain()
+    finally:
+        inner.close()
     outer.drain()
     scan.digest, scan.size = outer.digest, outer.count
     scan.diff_id, scan.uncompressed_size = inner.digest, inner.count
     return scan
 
 
-def _scan_tar(stream: Reader, name: str, needs: ContentNeeds, index: int,
-              scan: LayerScan) -> None:
+def _scan_tar(tar: TarScanner, needs: ContentNeeds, index: int, scan: LayerScan) -> None:
     seen: set[str] = set()
-    try:
-        # ForwardReader has no write(): typeshed's file protocol wants one, "r:" never calls it.
-        with tarfile.open(fileobj=ForwardReader(stream), mode="r:") as tar:  # type: ignore[call-overload]
-            while (member := tar.next()) is not None:
-                # tarfile caches every TarInfo; drop them so memory grows with our entries only.
-                tar.members.clear()
-                entry = _entry(member, index, scan)
-                if entry is None:
-                    continue
-                if entry.path in seen:
-                    scan.anomalies.append(Anomaly(index, entry.path, "duplicate-entry",
-                                                  "the same path appears twice in one layer"))
-                seen.add(entry.path)
-                scan.entries.append(entry)
-                if entry.kind is FileKind.FILE and needs.wants(entry.path, entry.size):
-                    scan.contents[entry.path] = _read_member(tar, member, needs.max_size)
-    except tarfile.ReadError as exc:
-        # tarfile reports a member whose declared size runs past the end this way.
-        what = "truncated layer" if "unexpected end" in str(exc) else "unreadable layer tar"
-        raise SourceError(f"{name}: {what} ({exc})") from None
-    except (EOFError, tarfile.StreamError) as exc:
-        raise SourceError(f"{name}: truncated layer ({exc or 'unexpected end of data'})") from None
+    entries, anomalies = scan.entries, scan.anomalies
+    wants = needs.wants
+    kinds = _KINDS
+    file_kind = FileKind.FILE
+    for member in tar:
+        raw = member.name
+        # The common case in one test: a relative, already normal name ("usr/bin/x").
+        if raw and raw[0] != "." and raw[0] != "/" and "//" not in raw and "/." not in raw:
+            path = "/" + raw
+        else:
+            entry = _odd_name(raw, member, index, scan)
+            if entry is None:
+                continue
+            path = entry
+        parent, _, base = path.rpartition("/")
+        if base[:4] == WHITEOUT:
+            if base == OPAQUE:
+                scan.opaque_dirs.append(parent or "/")
+            else:
+                scan.whiteouts.append(parent + "/" + base[4:])
+            continue
+        kind = kinds.get(member.type)
+        if kind is None:
+            anomalies.append(Anomaly(index, path, "unknown-type", f"tar type {chr(member.type)!r}"))
+            continue
+        link = member.linkname
+        if kind is not file_kind:
+            link = _check_link(kind, path, parent, member, index, anomalies)
+            size = 0
+        else:
+            size = member.size
+            if member.sparse is not None:
+                anomalies.append(Anomaly(index, path, "sparse-file", f"declares {size} bytes"))
+        if path in seen:
+            anomalies.append(Anomaly(index, path, "duplicate-entry",
+                                     "the same path appears twice in one layer"))
+        seen.add(path)
+        entries.append(FileEntry(path, kind, member.mode, member.uid, member.gid, size, link,
+                                 index))
+        if kind is file_kind and wants(path, size):
+            data = tar.read_data(member, needs.max_size)
+            if data is not None:
+                scan.contents[path] = data
 
 
-def _read_member(tar: tarfile.TarFile, member: tarfile.TarInfo, cap: int) -> bytes:
-    handle = tar.extractfile(member)
-    if handle is None:
-        return b""
-    data = handle.read(cap + 1)
-    if len(data) != member.size:
-        raise EOFError(f"{member.name}: short read")
-    return data
-
-
-def _entry(member: tarfile.TarInfo, index: int, scan: LayerScan) -> FileEntry | None:
-    """Turn a tar member into a FileEntry, or record a whiteout/anomaly and return None."""
-    raw = member.name
+def _odd_name(raw: str, member: TarMember, index: int, scan: LayerScan) -> str | None:
+    """The path of a name that is not plainly relative and normal; None to drop the member."""
     path = normalize(raw)
     if _escapes(raw):
         scan.anomalies.append(Anomaly(index, path, "path-traversal", f"tar name {raw!r}"))
         return None
     if raw.startswith("/"):
         scan.anomalies.append(Anomaly(index, path, "absolute-path", f"tar name {raw!r}"))
-    if path == "/" and member.isdir():
+    if path == "/" and member.type == DIR:
         return None  # the root itself ("./") carries no information we model
-    base = posixpath.basename(path)
-    parent = posixpath.dirname(path)
-    if base == OPAQUE:
-        scan.opaque_dirs.append(parent)
-        return None
-    if base.startswith(WHITEOUT):
-        scan.whiteouts.append(posixpath.join(parent, base[len(WHITEOUT):]))
-        return None
-    kind = _KINDS.get(member.type)
-    if kind is None:
-        scan.anomalies.append(Anomaly(index, path, "unknown-type", f"tar type {member.type!r}"))
-        return None
+    return path
+
+
+def _check_link(kind: FileKind, path: str, parent: str, member: TarMember, index: int,
+                anomalies: list[Anomaly]) -> str:
+    """A link's target as the model keeps it; record links escaping the root and devices."""
     link = member.linkname
     if kind is FileKind.HARDLINK:
         if _escapes(link):
-            scan.anomalies.append(Anomaly(index, path, "hardlink-escapes-root", link))
-        link = normalize(link)
-    elif kind is FileKind.SYMLINK and not link.startswith("/"):
-        if _escapes(posixpath.join(parent, link)):
-            scan.anomalies.append(Anomaly(index, path, "symlink-escapes-root", link))
-    elif kind in (FileKind.CHAR, FileKind.BLOCK):
-        scan.anomalies.append(Anomaly(index, path, "device-file",
-                                      f"{kind.value} {member.devmajor}:{member.devminor}"))
-    if member.type == tarfile.GNUTYPE_SPARSE or member.sparse is not None:
-        scan.anomalies.append(Anomaly(index, path, "sparse-file",
-                                      f"declares {member.size} bytes"))
-    size = member.size if kind is FileKind.FILE else 0
-    return FileEntry(path, kind, member.mode, member.uid, member.gid, size, link, index)
+            anomalies.append(Anomaly(index, path, "hardlink-escapes-root", link))
+        return normalize(link)
+    if kind is FileKind.SYMLINK:
+        if not link.startswith("/") and ".." in link and _escapes((parent or "/") + "/" + link):
+            anomalies.append(Anomaly(index, path, "symlink-escapes-root", link))
+    elif kind is FileKind.CHAR or kind is FileKind.BLOCK:
+        anomalies.append(Anomaly(index, path, "device-file",
+                                 f"{kind.value} {member.devmajor}:{member.devminor}"))
+    return link
 
 
 def _escapes(name: str) -> bool:
