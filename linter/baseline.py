@@ -71,11 +71,9 @@ def finding_key(finding: Finding, source_text: str | None, root: Path | None = N
     elif isinstance(loc, RuntimeLocation):
         where = loc.probe
     if src is None:
-        # No Dockerfile line: the image (and the path in it) is the subject; the message is
-        # the only text (image-level messages name no line).
-        image = getattr(loc, "image", "")
-        text = "" if where else _norm(finding.message)
-        return finding.code, image_subject(image, root), text, "", where
+        # No Dockerfile line: the image (and the path in it, or the probe) is all there is.
+        # Not the message: image-level ones carry sizes that change with every build.
+        return finding.code, image_subject(getattr(loc, "image", ""), root), "", "", where
     subject = path_subject(src.path, root)
     if source_text is None:
         return finding.code, subject, _norm(finding.message), "", where

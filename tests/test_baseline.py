@@ -246,3 +246,14 @@ def test_verify_baseline_hides_known_findings(repo: Path) -> None:
     again = cli("verify", "--image", "img", "--progress", "none", "--baseline", "v.json", "-f", "json", cwd=repo)
     assert _new(again) == [] and again.returncode == 0, again.stdout + again.stderr
     assert f"{len(recorded)} known finding(s) hidden, 0 recorded finding(s) no longer found" in again.stderr
+
+
+def test_the_documented_example_is_a_baseline_file(tmp_path: Path) -> None:
+    import re
+
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "baseline.md").read_text(encoding="utf-8")
+    example = re.search(r"^```json\n(.*?)^```", doc, re.MULTILINE | re.DOTALL)
+    assert example is not None
+    (tmp_path / "b.json").write_text(example.group(1))
+    loaded = baseline.load(tmp_path / "b.json")
+    assert len(loaded.entries) == 2 and loaded.image_size("docker-daemon:myapp:2.0") == 73400320
