@@ -91,8 +91,10 @@ def test_an_unknown_format_is_a_usage_error_for_every_report_command(argv, tmp_p
     (tmp_path / "Dockerfile").write_text(FINDINGS)
     result = run(*argv, "--format", "jsn", cwd=tmp_path)
     assert result.returncode == 2 and result.stdout == ""
-    assert result.stderr.splitlines() == [
-        "pylint-image: error: unknown format 'jsn' (supported: github, json, sarif, text, tty)"]
+    from pylint_image.linter.formatters import BUILTIN_FORMATTERS
+
+    supported = ", ".join(sorted(BUILTIN_FORMATTERS) + ["gitlab_codeclimate", "tty"])   # as test_cli's
+    assert result.stderr.splitlines() == [f"pylint-image: error: unknown format 'jsn' (supported: {supported})"]
 
 
 @pytest.mark.parametrize("argv", [["image", "docker-daemon:pylint-image-test/x:1"],
