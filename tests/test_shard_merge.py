@@ -229,3 +229,10 @@ def test_merge_command_files_formats_and_exit_codes(tmp_path: Path) -> None:
     (tmp_path / "other.json").write_text('{"a": 1}')
     assert "not a SARIF 2.1.0 log" in cli("merge", "other.json", cwd=tmp_path).stderr
     assert "REPORT" in cli("merge", "--help", cwd=tmp_path).stdout
+
+
+@pytest.mark.parametrize("argv", [[], ["image"], ["verify"]])
+def test_help_names_shard_and_baseline(argv: list[str], tmp_path: Path) -> None:
+    text = " ".join(cli(*argv, "--help", cwd=tmp_path).stdout.split())
+    assert "--shard K/N" in text and "JOB_COMPLETION_INDEX" in text
+    assert "--baseline FILE" in text and "--write-baseline FILE" in text
