@@ -75,7 +75,8 @@ def gitlab(report: Report) -> list[dict]:
 
 def codeclimate(report: Report) -> list[dict]:
     text = render("codeclimate", report)
-    issues = [json.loads(doc) for doc in text.split("\0") if doc]
+    assert not text or text.endswith("\0\n")
+    issues = [json.loads(doc) for doc in text.split("\0") if doc.strip()]
     check_codeclimate(issues)
     return issues
 
@@ -128,8 +129,9 @@ def check_codeclimate(issues: list[dict]) -> None:
         location = issue["location"]
         assert isinstance(location["path"], str)
         if "positions" in location:
-            for end in ("begin", "end"):
-                assert location["positions"][end]["line"] >= 1 and location["positions"][end]["column"] >= 1
+            begin, end = location["positions"]["begin"], location["positions"]["end"]
+            assert begin["line"] >= 1 and begin["column"] >= 1 and end["column"] >= 1
+            assert (end["line"], end["column"]) >= (begin["line"], begin["column"])
         else:
             assert location["lines"]["begin"] >= 1 and location["lines"]["end"] >= location["lines"]["begin"]
         assert issue["severity"] in CODE_QUALITY_SEVERITIES
@@ -228,11 +230,14 @@ def test_gitlab_shape_and_suppressed_left_out() -> None:
 def test_codeclimate_is_a_nul_separated_stream_of_issues() -> None:
     report = full_report()
     text = render("codeclimate", report)
-    assert text.count("\0") == len(report.visible()) - 1
+    # "Each issue must be terminated by the null character, but can additionally be separated by newlines."
+    assert text.count("\0\n") == len(report.visible()) and text.endswith("\0\n")
     issues = codeclimate(report)
     assert [i["fingerprint"] for i in issues] == [i["fingerprint"] for i in gitlab(report)]
     one_line = next(i for i in issues if i["check_name"] == "DF1006")
-    assert one_line["location"]["positions"] == {"begin": {"line": 2, "column": 6}, "end": {"line": 2, "column": 12}}
+    # 1-based; the end is the last character (our span 2:6-2:12 has its end column exclusive)
+    assert one_line["location"]["positions"] == {"begin": {"line": 2, "column": 6}, "end": {"line": 2, "column": 11}}
+    assert all("\n" not in i["description"] for i in issues)  # "a single line of text"
     assert render("codeclimate", CASES["clean"]()) == ""
 
 
@@ -282,6 +287,23 @@ def test_sonar_columns_count_utf16_units() -> None:
     report = dataclasses.replace(full_report(), findings=(finding,), notifications=(), sources={DISPLAY: text})
     text_range = sonar(report)["issues"][0]["primaryLocation"]["textRange"]
     assert (text_range["startColumn"], text_range["endColumn"]) == (13, 16)  # the emoji is two UTF-16 units
+
+
+def test_other_levels_are_a_trace_and_secondary_locations() -> None:
+    import dataclasses
+
+    from pylint_image.linter.findings import RuntimeLocation
+
+    seen_at_runtime = RuntimeLocation(IMAGE, "startup", source=SourceLocation(DOCKERFILE, Span(7, 1, 7, 12)))
+    f = Finding("RT3001", "runs-as-root", Severity.WARNING, SourceLocation(DOCKERFILE, Span(9, 1, 9, 33)),
+                "runs as root", "fp", related=(seen_at_runtime, RuntimeLocation(IMAGE, "no-source")))
+    report = dataclasses.replace(full_report(), findings=(f,), notifications=())
+    (issue,) = codeclimate(report)
+    assert issue["trace"] == {"locations": [{"path": "app/Dockerfile", "lines": {"begin": 7, "end": 7}}]}
+    (sonar_issue,) = sonar(report)["issues"]
+    (secondary,) = sonar_issue["secondaryLocations"]
+    assert secondary["filePath"] == "app/Dockerfile" and secondary["textRange"]["startLine"] == 7
+    assert secondary["message"] == f"{IMAGE} (probe startup)"
 
 
 def test_checkstyle_element_contract() -> None:
@@ -359,7 +381,7 @@ def test_hostile_messages_survive_json(name: str) -> None:
     report = dataclasses.replace(full_report(), findings=(f,), notifications=())
     text = render(name, report)
     text.encode("utf-8")  # a lone surrogate (an image's non-UTF-8 file name) cannot be written as UTF-8
-    doc = json.loads(text.rstrip("\n\0"))
+    doc = json.loads(text.replace("\0", ""))
     strings: list[str] = []
 
     def walk(value: object) -> None:
