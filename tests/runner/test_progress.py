@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -129,3 +130,176 @@ def test_plain_progress_of_a_real_verify_run(tmp_path: Path, no_leaks):
     report, quiet = json.loads(plain.stdout), json.loads(none.stdout)
     assert [f["code"] for f in report["findings"]] == [f["code"] for f in quiet["findings"]]
     assert report["tables"] and report["targets"] == quiet["targets"]
+
+
+# --- the image command: bytes read per layer and of the docker save stream ----------------------
+
+
+class _Bytes:
+    def __init__(self) -> None:
+        self.events: list[tuple] = []
+
+    def start(self, label: str, total: int | None) -> None:
+        self.events.append(("start", label, total))
+
+    def advance(self, count: int) -> None:
+        self.events.append(("advance", count))
+
+    def finish(self) -> None:
+        self.events.append(("finish",))
+
+    def done(self) -> None:
+        self.events.append(("done",))
+
+
+def _layout(tmp_path: Path) -> Path:
+    from tests.support import synth_image as synth
+
+    spec = {"layers": [{"gzip": True, "files": [{"path": "/a.bin", "size": 300_000}]},
+                       {"files": [{"path": "/b.txt", "content": "b" * 5000}]}]}
+    return synth.write_oci_layout(spec, tmp_path / "oci")
+
+
+def test_each_layer_read_is_counted_against_its_stored_size(tmp_path: Path) -> None:
+    from pylint_image.linter.oci import ImageSource
+    from pylint_image.runner.source import acquire
+
+    layout = _layout(tmp_path)
+    sizes = [layer.size for layer in ImageSource(layout).parts.layers]
+    seen = _Bytes()
+    with acquire(str(layout), progress=seen) as acquired:
+        image = acquired.model([])
+    assert [e for e in seen.events if e[0] == "start"] == [("start", "layer 1/2", sizes[0]),
+                                                           ("start", "layer 2/2", sizes[1])]
+    # Each layer ends with its whole blob read, then finished; the model is the same as without.
+    ends = [seen.events[i - 1] for i, e in enumerate(seen.events) if e == ("finish",)]
+    assert ends == [("advance", sizes[0]), ("advance", sizes[1])]
+    with acquire(str(layout)) as plain:
+        assert plain.model([]).layers == image.layers
+
+
+def test_the_docker_save_stream_is_counted_without_a_total():
+    import contextlib
+
+    from pylint_image.runner.progress import counted_saver
+
+    @contextlib.contextmanager
+    def save(ref: str):
+        yield io.BytesIO(b"x" * 3000)
+
+    seen = _Bytes()
+    with counted_saver(save, seen)("img:1") as stream:
+        assert len(stream.read(1000)) + len(stream.read()) + len(stream.read()) == 3000
+    assert seen.events[0] == ("start", "docker save img:1", None)
+    assert seen.events[-2:] == [("advance", 3000), ("finish",)]
+
+
+def test_byte_displays_are_chosen_as_the_phase_displays_are(monkeypatch):
+    from pylint_image.runner.progress import SILENT_BYTES, PlainBytes, RichBytes, choose_bytes
+
+    monkeypatch.delenv("TERM", raising=False)
+    assert choose_bytes("auto", io.StringIO()) is SILENT_BYTES
+    assert choose_bytes("none", _Tty()) is SILENT_BYTES
+    assert isinstance(choose_bytes("plain", io.StringIO()), PlainBytes)
+    assert isinstance(choose_bytes("auto", _Tty()), RichBytes)
+    monkeypatch.setenv("TERM", "dumb")
+    assert isinstance(choose_bytes("auto", _Tty()), PlainBytes)
+
+
+def test_plain_bytes_is_one_line_per_layer():
+    from pylint_image.runner.progress import PlainBytes
+
+    out = io.StringIO()
+    shown = PlainBytes(out)
+    for label, size in (("layer 1/2", 3 * 2**20), ("layer 2/2\x1b[2J", 2048)):
+        shown.start(label, size)
+        shown.advance(size)
+        shown.finish()
+    shown.done()
+    lines = out.getvalue().splitlines()
+    assert [re.sub(r" in [\d.]+ s$", "", line) for line in lines] == [
+        "pylint-image: image: layer 1/2: 3.0 MiB", "pylint-image: image: layer 2/2\\x1b[2J: 2 KiB"]
+
+
+def test_rich_bytes_shows_read_of_total_and_the_rate_and_goes_away():
+    from rich.console import Console
+
+    from pylint_image.runner.progress import RichBytes
+
+    out = io.StringIO()
+    shown = RichBytes(Console(file=out, force_terminal=True, width=100))
+    shown.start("layer 1/2", 2_000_000)
+    shown.advance(1_000_000)
+    shown._progress.refresh()
+    shown.advance(2_000_000)
+    shown.finish()
+    shown.start("docker save img", None)   # an unknown total: bytes and rate only
+    shown.advance(2_500_000)
+    time.sleep(0.05)
+    shown.advance(5_000_000)
+    shown._progress.refresh()
+    shown.done()
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", out.getvalue())
+    assert "layer 1/2" in text and "1.0/2.0 MB" in text
+    assert re.search(r"docker save img .* 5\.0/\? MB +[\d.]+ [kMG]?B/s", text), text
+
+
+def _image_cli(args: list[str], cwd: Path, stderr=subprocess.PIPE, env: dict | None = None):
+    return subprocess.run([sys.executable, "-m", "pylint_image.linter.cli", "image", *args], cwd=cwd,
+                          stdout=subprocess.PIPE, stderr=stderr, timeout=300,
+                          env={**os.environ, "NO_COLOR": "1", **(env or {})})
+
+
+def _on_a_pty(args: list[str], cwd: Path) -> tuple[bytes, bytes, int]:
+    """Run the image command with stderr on a pseudo-terminal: its stdout, what the terminal got, the code."""
+    import pty
+    import select
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "pylint_image.linter.cli", "image", *args], cwd=cwd,
+                            stdout=subprocess.PIPE, stderr=slave,
+                            env={**os.environ, "NO_COLOR": "1", "TERM": "xterm", "COLUMNS": "120"})
+    os.close(slave)
+    seen = b""
+    try:
+        while True:
+            ready, _, _ = select.select([master], [], [], 60)
+            if not ready:
+                raise AssertionError(f"no output on the terminal for 60 s: {seen[-500:]!r}")
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:   # EIO: the child closed its end
+                break
+            if not chunk:
+                break
+            seen += chunk
+        out = proc.stdout.read() if proc.stdout else b""
+        return out, seen, proc.wait(timeout=60)
+    finally:
+        os.close(master)
+        if proc.poll() is None:
+            proc.kill()
+
+
+def test_off_a_terminal_nothing_changes_and_on_one_a_bar_per_layer_shows(tmp_path: Path) -> None:
+    layout = _layout(tmp_path)
+    auto = _image_cli([str(layout)], tmp_path)
+    none = _image_cli([str(layout), "--progress", "none"], tmp_path)
+    assert auto.returncode == none.returncode and auto.stdout == none.stdout and auto.stderr == none.stderr == b""
+    plain = _image_cli([str(layout), "--progress", "plain"], tmp_path)
+    assert plain.stdout == auto.stdout
+    assert [line.split(": ")[2] for line in plain.stderr.decode().splitlines()] == ["layer 1/2", "layer 2/2"]
+    out, terminal, code = _on_a_pty([str(layout)], tmp_path)
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", terminal.decode(errors="replace"))
+    assert code == auto.returncode and out == auto.stdout    # the report is the same
+    assert "layer 1/2" in text and "layer 2/2" in text and " kB" in text, text
+
+
+@pytest.mark.docker
+def test_a_daemon_image_shows_the_docker_save_stream_on_a_terminal(tmp_path: Path) -> None:
+    tag = busybox_base()
+    out, terminal, code = _on_a_pty([f"docker-daemon:{tag}"], tmp_path)
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", terminal.decode(errors="replace"))
+    assert f"docker save {tag}" in text and "MB" in text, text
+    off = _image_cli([f"docker-daemon:{tag}"], tmp_path)
+    assert off.stderr == b"" and off.stdout == out and off.returncode == code
