@@ -1,7 +1,8 @@
-"""The GitHub Action (action.yml) and the workflows of docs/ci/github.md.
+"""The GitHub Action (action.yml) and the workflows of docs/ci/github.md and README.md.
 
 - action.yml validates with check-jsonschema's built-in (vendored, offline) GitHub Actions schema,
-  and each workflow of docs/ci/github.md with its GitHub Workflows schema;
+  and each workflow of the docs (a ```yaml block whose first line is ``# .github/workflows/NAME``)
+  with its GitHub Workflows schema;
 - actionlint lints those workflows, with the action's ``uses:`` pointed at a local copy of
   action.yml so that the ``with:`` keys and the ``steps.<id>.outputs`` they read are checked
   against the action's real inputs and outputs;
@@ -34,6 +35,7 @@ from tests.conftest import shared_dir
 REPO = Path(__file__).resolve().parent.parent
 ACTION = REPO / "action.yml"
 GITHUB_DOC = REPO / "docs" / "ci" / "github.md"
+README = REPO / "README.md"
 # How docs/ci/github.md names this action in its examples (see its second paragraph).
 ACTION_PLACEHOLDER = "OWNER/pylint-image@<commit-sha>"
 
@@ -54,13 +56,17 @@ def _load_yaml(text: str) -> Any:
     return YAML(typ="safe").load(text)
 
 
-def doc_blocks(first_line_prefix: str) -> dict[str, str]:
-    """The ```yaml blocks of docs/ci/github.md whose first line is ``# <prefix>...``, by that name."""
+def doc_blocks(first_line_prefix: str, docs: tuple[Path, ...] = (GITHUB_DOC, README)) -> dict[str, str]:
+    """The ```yaml blocks whose first line is ``# <prefix>...``, by that name (the README's prefixed)."""
     blocks = {}
-    for body in _YAML_BLOCK.findall(GITHUB_DOC.read_text(encoding="utf-8")):
-        first = body.splitlines()[0]
-        if first.startswith("# " + first_line_prefix):
-            blocks[first[2:].strip()] = body
+    for doc in docs:
+        for body in _YAML_BLOCK.findall(doc.read_text(encoding="utf-8")):
+            first = body.splitlines()[0]
+            if first.startswith("# " + first_line_prefix):
+                name = first[2:].strip()
+                if doc == README:
+                    name = name.replace("workflows/", "workflows/readme-")
+                blocks[name] = body
     return blocks
 
 
@@ -89,10 +95,12 @@ def test_the_action_schema_check_rejects_a_broken_action(tmp_path: Path) -> None
 
 def test_the_doc_has_the_workflows_this_test_checks() -> None:
     workflows = doc_blocks(".github/workflows/")
-    assert set(workflows) >= {".github/workflows/pylint-image.yml", ".github/workflows/pre-commit.yml"}
-    main = workflows[".github/workflows/pylint-image.yml"]
-    assert main.count(ACTION_PLACEHOLDER) >= 2
-    assert "github/codeql-action/upload-sarif@" in main
+    assert set(workflows) >= {".github/workflows/pylint-image.yml", ".github/workflows/pre-commit.yml",
+                              ".github/workflows/readme-pylint-image.yml"}
+    for name in (".github/workflows/pylint-image.yml", ".github/workflows/readme-pylint-image.yml"):
+        assert ACTION_PLACEHOLDER in workflows[name]
+        assert "github/codeql-action/upload-sarif@" in workflows[name]
+    assert workflows[".github/workflows/pylint-image.yml"].count(ACTION_PLACEHOLDER) >= 2
 
 
 def test_doc_workflows_are_valid_for_github_workflows(tmp_path: Path) -> None:
@@ -128,7 +136,7 @@ def test_actionlint_passes_the_doc_workflows(tmp_path: Path) -> None:
 
 def test_actionlint_checks_inputs_and_outputs_against_action_yml(tmp_path: Path) -> None:
     """Pointing ``uses:`` at a copy of action.yml makes actionlint check our inputs and outputs."""
-    main = doc_blocks(".github/workflows/pylint-image.yml")[".github/workflows/pylint-image.yml"]
+    main = doc_blocks(".github/workflows/pylint-image.yml", (GITHUB_DOC,))[".github/workflows/pylint-image.yml"]
     broken = main.replace("fail-on: warning", "fail-level: warning").replace(
         "steps.lint.outputs.sarif-file", "steps.lint.outputs.sarif-path")
     result = _actionlint(_actionlint_repo(tmp_path, {".github/workflows/pylint-image.yml": broken}))
