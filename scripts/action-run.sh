@@ -78,7 +78,8 @@ run() {
   mkdir -p "$(dirname "$report")"
   local -a argv=("$bin/pylint-image" "$sub" --format "$format" --output "$report" --fail-on "$fail_on")
   [ -n "${INPUT_CONFIG:-}" ] && argv+=(--config "$INPUT_CONFIG")
-  argv+=("${extra[@]}" -- "${paths[@]}")
+  # ${a[@]+...}: bash before 4.4 (macOS's) calls an empty array unbound under set -u.
+  argv+=(${extra[@]+"${extra[@]}"} -- "${paths[@]}")
   echo "+ ${argv[*]}"
   local rc=0
   "${argv[@]}" || rc=$?
