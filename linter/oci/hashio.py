@@ -146,48 +146,6 @@ class ThreadedHashingReader:
         return "sha256:" + self._hash.hexdigest()
 
 
-class ForwardReader:
-    """Adds ``tell`` and forward-only ``seek`` to a reader, so tarfile can use "r:" mode.
-
-    tarfile's stream mode ("r|") copies its whole buffer on every 512-byte header read;
-    random-access mode only ever seeks forward when members are visited in order, and a
-    forward seek here reads and discards in bounded chunks (hashing layers see every byte).
-    """
-
-    def __init__(self, raw: Reader) -> None:
-        self._raw = raw
-        self._pos = 0
-
-    def read(self, size: int = -1) -> bytes:
-        """Read ``size`` bytes (fewer only at end of stream; all remaining when negative)."""
-        # Pipes and wrappers may return short reads; tarfile takes a short read for EOF.
-        data = self._raw.read(size) if size < 0 else read_head(self._raw, size)
-        self._pos += len(data)
-        return data
-
-    def readable(self) -> bool:
-        """Always True: this is a reader."""
-        return True
-
-    def seekable(self) -> bool:
-        """False: only forward seeks are possible."""
-        return False
-
-    def tell(self) -> int:
-        """Bytes consumed so far."""
-        return self._pos
-
-    def seek(self, offset: int, whence: int = 0) -> int:
-        """Skip forward to ``offset``; stops early at end of stream, refuses going back."""
-        target = offset if whence == 0 else self._pos + offset
-        if whence not in (0, 1) or target < self._pos:
-            raise OSError(f"cannot seek back to {target} (at {self._pos})")
-        while self._pos < target:
-            if not self.read(min(CHUNK, target - self._pos)):
-                break
-        return self._pos
-
-
 class PrefixedReader:
     """A reader that first returns already-consumed ``prefix`` bytes, then the stream."""
 

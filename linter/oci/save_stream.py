@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import posixpath
-import tarfile
 from typing import BinaryIO
 
 from pylint_image.linter.errors import SourceError
@@ -20,14 +19,8 @@ from pylint_image.linter.oci.config import assemble, with_ref
 from pylint_image.linter.oci.layer import NO_NEEDS, ContentNeeds, LayerScan, scan_blob
 from pylint_image.linter.oci.multiarch import Platform
 from pylint_image.linter.oci.resolve import JSON_LIMIT, blob_path, resolve_any
-from pylint_image.linter.oci.hashio import (
-    ForwardReader,
-    HashingReader,
-    PrefixedReader,
-    Reader,
-    read_head,
-    sniff,
-)
+from pylint_image.linter.oci.hashio import PrefixedReader, Reader, read_head, sniff
+from pylint_image.linter.oci.tarscan import LNK, REGULAR, SYM, TarMember, TarScanner
 
 
 class _StreamStore:
@@ -76,46 +69,37 @@ def load_image_stream(stream: Reader, ref: str = "", needs: ContentNeeds = NO_NE
                       name: str = "", platform: Platform | None = None) -> Image:
     """Read a docker-save (or OCI layout) tar from a non-seekable stream into an Image."""
     store = _StreamStore(name or ref or "<stream>")
-    try:
-        # ForwardReader has no write(): typeshed's file protocol wants one, "r:" never calls it.
-        with tarfile.open(fileobj=ForwardReader(stream), mode="r:") as tar:  # type: ignore[call-overload]
-            while (member := tar.next()) is not None:
-                tar.members.clear()  # tarfile's TarInfo cache is not needed: keep memory flat
-                _collect(tar, member, store, needs)
-    except tarfile.ReadError as exc:
-        what = "truncated" if "unexpected end" in str(exc) else "not a readable"
-        raise SourceError(f"{store.name}: {what} docker-save tar ({exc})") from None
-    except (EOFError, tarfile.StreamError) as exc:
-        raise SourceError(f"{store.name}: truncated docker-save stream ({exc})") from None
+    tar = TarScanner(stream, store.name,
+                     labels=("truncated docker-save stream", "not a readable docker-save tar"))
+    for member in tar:
+        _collect(tar, member, store, needs)
+    if tar.tell() == 0:
+        raise SourceError(f"{store.name}: not a readable docker-save tar (empty stream)")
     parts = with_ref(resolve_any(store, ref, platform), store.name)
     return assemble(parts, [store.scan(layer.blob) for layer in parts.layers])
 
 
-def _collect(tar: tarfile.TarFile, member: tarfile.TarInfo, store: _StreamStore,
+def _collect(tar: TarScanner, member: TarMember, store: _StreamStore,
              needs: ContentNeeds) -> None:
     name = _clean(member.name)
-    if member.issym():
+    if member.type == SYM:
         # docker save writes a repeated layer as a symlink to its first copy.
         store.links[name] = _clean(posixpath.join(posixpath.dirname(name), member.linkname))
         return
-    if member.islnk():
+    if member.type == LNK:
         store.links[name] = _clean(member.linkname)
         return
-    if not member.isfile():
+    if member.type not in REGULAR or member.sparse is not None:
         return
-    handle = tar.extractfile(member)
-    if handle is None:
-        return
-    head = read_head(handle, 512)
+    # The member's data is read through the scanner; whatever is left unread (a foreign
+    # attachment) is skipped by the next header read, so the pass stays sequential.
+    head = read_head(tar, 512)
     if sniff(head) != "unknown":
-        store.scans[name] = scan_blob(PrefixedReader(head, handle), f"{store.name}:{name}",
+        store.scans[name] = scan_blob(PrefixedReader(head, tar), f"{store.name}:{name}",
                                       needs)
     elif member.size <= JSON_LIMIT:
-        store.small[name] = head + handle.read()
+        store.small[name] = head + read_head(tar, member.size - len(head))
     else:
-        # Neither a layer nor JSON we understand (e.g. a foreign attachment): skip, hashed
-        # only so the pass stays sequential.
-        HashingReader(handle).drain()
         store.other.add(name)
 
 

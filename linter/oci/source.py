@@ -1,7 +1,7 @@
 """Image sources on disk: OCI layout directories and docker-save archives, read in place.
 
-Nothing is extracted: an archive is indexed once (tar headers only) and each blob is then
-read from its offset inside the tar.
+Nothing is extracted: an archive is indexed once (tar headers only, by :mod:`.tarscan`,
+seeking over member data) and each blob is then read from its offset inside the tar.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ import errno
 import os
 import posixpath
 import stat
-import tarfile
 from pathlib import Path
 from typing import BinaryIO
 
@@ -20,6 +19,7 @@ from pylint_image.linter.oci.config import ImageParts, LayerRef, assemble, with_
 from pylint_image.linter.oci.layer import NO_NEEDS, ContentNeeds, scan_blob
 from pylint_image.linter.oci.multiarch import Platform
 from pylint_image.linter.oci.resolve import BlobStore, blob_path, resolve_any
+from pylint_image.linter.oci.tarscan import LNK, REGULAR, SYM, TarMember, TarScanner
 from pylint_image.linter.oci.hashio import (
     HashingReader,
     PrefixedReader,
@@ -145,27 +145,30 @@ class TarStore:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.name = str(path)
-        self._members: dict[str, tarfile.TarInfo] = {}
+        self._members: dict[str, TarMember] = {}
         try:
-            with tarfile.open(path, mode="r:") as tar:
-                # Only headers are read here: tarfile seeks over member data on a real file.
+            with path.open("rb") as handle:
+                size = os.fstat(handle.fileno()).st_size
+                if size == 0:
+                    raise SourceError(f"{self.name}: not a readable tar archive (empty file)")
+                # Only headers are read: member data is seeked over, checked against the size.
+                tar = TarScanner(handle, self.name, size=size, chunk=8192,
+                                 labels=("truncated tar archive", "not a readable tar archive"))
                 for member in tar:
                     self._members[_clean(member.name)] = member
-        except (tarfile.TarError, EOFError) as exc:
-            raise SourceError(f"{self.name}: not a readable tar archive ({exc})") from None
         except OSError as exc:
             raise SourceError(f"{self.name}: cannot read ({exc.strerror})") from None
 
-    def _member(self, blob: str) -> tarfile.TarInfo:
+    def _member(self, blob: str) -> TarMember:
         name = _clean(blob_path(blob, self.name) if ":" in blob else blob)
         for _hop in range(8):
             member = self._members.get(name)
             if member is None:
                 raise SourceError(f"{self.name}: missing blob {blob}")
-            if member.issym():
+            if member.type == SYM:
                 # docker save writes a repeated layer as a symlink to the first copy.
                 name = _clean(posixpath.join(posixpath.dirname(name), member.linkname))
-            elif member.islnk():
+            elif member.type == LNK:
                 name = _clean(member.linkname)
             else:
                 return member
@@ -182,11 +185,11 @@ class TarStore:
     def open(self, blob: str, size: int | None = None) -> BinaryIO:
         """Open ``blob``'s bytes inside the archive; SourceError when missing, not a file, or mis-sized."""
         member = self._member(blob)
-        if not member.isfile():
+        if member.type not in REGULAR or member.sparse is not None:
             raise SourceError(f"{self.name}: blob {blob} is not a regular file")
         if size is not None and member.size != size:
             raise SourceError(f"{self.name}: blob {blob} is {member.size} bytes, its descriptor says {size}")
-        return _MemberReader(self.path, member.offset_data, member.size)  # type: ignore[return-value]
+        return _MemberReader(self.path, member.offset, member.size)  # type: ignore[return-value]
 
 
 def _clean(name: str) -> str:

@@ -49,6 +49,8 @@ SPARSE_MAP_LIMIT = 4096
 REG, AREG, LNK, SYM, CHR, BLK, DIR, FIFO, CONT = b"0\x00123456" b"7"
 GNU_LONGNAME, GNU_LONGLINK, GNU_SPARSE = b"LKS"
 PAX_LOCAL, PAX_GLOBAL, SOLARIS_PAX = b"xgX"
+# Regular files (GNU sparse members are files too, but their data is not the file's bytes).
+REGULAR = frozenset((REG, AREG, CONT))
 # Types with no data after the header whatever their size field says (Go and tarfile agree).
 HEADER_ONLY = frozenset((LNK, SYM, CHR, BLK, DIR, FIFO))
 
@@ -143,9 +145,10 @@ class TarScanner:
 
     # -- errors -------------------------------------------------------------------------
 
-    def truncated(self, what: str = "unexpected end of data") -> SourceError:
+    def truncated(self, what: str = "unexpected end of data", at: int | None = None) -> SourceError:
         """The error for a stream that ends inside a header or a body."""
-        return SourceError(f"{self.name}: {self._labels[0]} ({what} at byte {self.tell()})")
+        where = self.tell() if at is None else at
+        return SourceError(f"{self.name}: {self._labels[0]} ({what} at byte {where})")
 
     def unreadable(self, what: str, at: int | None = None) -> SourceError:
         """The error for bytes that are not a valid tar."""
@@ -363,7 +366,7 @@ class TarScanner:
                     return None
                 if avail < BLOCK:
                     self._pos = len(self._buf)
-                    raise self.truncated("truncated header")
+                    raise self.truncated("truncated header", start)
             buf, pos = self._buf, self._pos
             (name, mode, uid, gid, size, chksum, typ, link,
              magic) = _HEADER.unpack_from(buf, pos)
