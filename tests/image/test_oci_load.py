@@ -168,3 +168,64 @@ def test_replacing_directory_with_file_drops_children(tmp_path: Path) -> None:
     files = load_image(synth.write_oci_layout(spec, tmp_path / "o")).files
     assert files.stat("/opt/x").kind is FileKind.FILE
     assert files.stat("/opt/x/a") is None and files.listdir("/opt/x") == ()
+
+
+# --- the fast paths of the layer scan (issue 12) ---------------------------------------------
+
+
+def test_entries_built_by_slot_setters_equal_constructed_ones(tmp_path: Path,
+                                                              app_spec: dict[str, Any]) -> None:
+    from dataclasses import fields
+
+    from pylint_image.linter.model.image import FileEntry
+    from pylint_image.linter.oci import layer
+
+    image = load_image(synth.write_oci_layout(app_spec, tmp_path / "oci"))
+    names = [f.name for f in fields(FileEntry)]
+    entries = [e for lay in image.layers for e in lay.entries]
+    assert len(entries) >= 10
+    for entry in entries:
+        twin = FileEntry(*(getattr(entry, n) for n in names))
+        assert entry == twin and hash(entry) == hash(twin) and repr(entry) == repr(twin)
+    # While FileEntry keeps its eight fields the setters are used (else the constructor is).
+    assert (layer._NEW_ENTRY is not None) == (tuple(names) == layer._ENTRY_FIELDS)
+
+
+@pytest.mark.parametrize("gzip_layers", [False, True])
+def test_a_failed_scan_leaves_no_worker_thread(tmp_path: Path, gzip_layers: bool) -> None:
+    import threading
+    import time
+
+    from pylint_image.linter.errors import SourceError
+
+    built = synth.build({"layers": [{"gzip": gzip_layers, "files": [
+        {"path": f"/f{i}", "size": 3000} for i in range(400)]}]})
+    root = synth.write_oci_layout(built, tmp_path / "oci")
+    blob = root / "blobs/sha256" / built.layers[0].hex
+    data = bytearray(blob.read_bytes())
+    # Same size as the descriptor says, so only the scan can tell.
+    if gzip_layers:
+        data[len(data) // 2:len(data) // 2 + 64] = bytes(64)  # corrupt deflate: the worker fails
+    else:
+        data[(512 + 3072) * 40 + 3] ^= 0x55    # a header's name: the parser fails (checksum)
+    blob.write_bytes(bytes(data))
+    before = threading.active_count()
+    with pytest.raises(SourceError, match=r"corrupt gzip data|unreadable layer tar \(bad header checksum"):
+        load_image(root)
+    deadline = time.monotonic() + 5
+    while threading.active_count() > before and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert threading.active_count() == before
+
+
+def test_docker_save_stream_with_big_layers_in_one_way_pipe(tmp_path: Path) -> None:
+    # Layers larger than the 1 MiB buffers, read from a pipe that returns short reads.
+    spec = {"layers": [{"files": [{"path": f"/big{i}", "content": bytes([i]) * 1_500_000}
+                                  for i in range(3)] + [{"path": "/etc/passwd", "content": "root\n"}]},
+                       {"gzip": True, "files": [{"path": "/g", "content": b"g" * 2_100_000}]}]}
+    built = synth.build(spec)
+    data = synth.tar_bytes(synth.docker_archive_members(built, "oci"))
+    image = load_image_stream(_OneWay(data), _Needs(paths=("/etc/passwd",)), ref="x")
+    assert [layer.diff_id for layer in image.layers] == list(built.diff_ids)
+    assert image.files.read("/etc/passwd") == b"root\n"
+    assert image.files.stat("/g").size == 2_100_000 and image.files.stat("/big2").size == 1_500_000
