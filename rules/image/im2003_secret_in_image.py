@@ -114,8 +114,8 @@ def check(image: Image, ctx: Context) -> Iterator[Violation]:
             gone = f", {'deleted' if fate.deleted else 'overwritten'} by layer {fate.by_layer}" if fate else ""
             inherited[f"{path} ({label}{gone})"] = layer
             continue
-        yield Violation(at_layer(image, ctx, layer, path),
-                        f"{path}: {label}{still_shipped(fate, layer)}")
+        where = still_shipped(fate, layer) or f" (added by layer {layer})"
+        yield Violation(at_layer(image, ctx, layer, path), f"{path}: {label}{where}")
     if inherited:
         count = f"{len(inherited)} secret{'s' if len(inherited) > 1 else ''}"
         yield Violation(at_layer(image, ctx, min(inherited.values())),

@@ -132,7 +132,7 @@ def test_overwritten_secret_is_reported_and_the_clean_copy_is_not(tmp_path: Path
             f"but still in layer 0: {STILL}"),
         (0, "/root/.npmrc: npm token, overwritten by layer 1 but still in layer 0: overwriting it "
             "later does not remove it from the image"),
-        (2, "/srv/.env: .env file with values"),
+        (2, "/srv/.env: .env file with values (added by layer 2)"),
     ]
 
 
@@ -150,7 +150,7 @@ def test_secret_in_a_base_layer_is_one_inherited_finding_at_from(tmp_path: Path)
     assert got == [
         (1, "2 secrets inherited from the base image: /etc/ssl/private/a.key (private key), "
             "/root/.netrc (netrc password, deleted by layer 1)"),
-        (3, "/app/.env: .env file with values"),
+        (3, "/app/.env: .env file with values (added by layer 2)"),
     ]
 
 
