@@ -142,3 +142,25 @@ def test_rule_check_reads_only_image_anomalies(tmp_path: Path) -> None:
     image = _image(tmp_path, [{"path": "/etc/z", "content": "fine"}])
     ctx = Context(options=None, settings=Settings(), image_name="img")
     assert list(im4001.RULE.check(image, ctx)) == [] and list(im4002.RULE.check(image, ctx)) == []
+
+
+def test_cli_reports_hostile_entries_on_the_dockerfile_line(tmp_path: Path) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    image_files = [{"name": "../../etc/cron.d/job", "content": "x"},
+                   {"path": "/dev/sda", "type": "block", "major": 8, "minor": 0}]
+    layers = [BASE, {"created_by": "/bin/sh -c #(nop) ADD file:evil in / ", "files": image_files}]
+    layout = synth.write_oci_layout({"layers": layers}, tmp_path / "oci")
+    (tmp_path / "Dockerfile").write_text("FROM base:1\nADD evil.tar /\n")
+    result = subprocess.run([sys.executable, "-m", "pylint_image.linter.cli", "image", str(layout),
+                             "--dockerfile", "Dockerfile", "--format", "json"], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=300, env={**os.environ, "NO_COLOR": "1"})
+    assert result.returncode == 1, result.stderr
+    found = sorted((f["code"], f["name"], f["severity"], f["location"]["path_in_image"],
+                    f["location"]["source"]["line"]) for f in json.loads(result.stdout)["findings"]
+                   if f["code"].startswith("IM4"))
+    assert found == [("IM4001", "hostile-layer-entry", "error", "/dev/sda", 2),
+                     ("IM4001", "hostile-layer-entry", "error", "/etc/cron.d/job", 2)]
