@@ -270,11 +270,16 @@ class _Tree:
     dive made up because a deeper path needed it (dive's empty FileInfo: not a directory).
     """
 
-    __slots__ = ("data", "children")
+    __slots__ = ("data", "children", "whiteouts")
 
     def __init__(self) -> None:
         self.data: dict[str, tuple[bool, int] | None] = {}
         self.children: dict[str, set[str]] = {"/": set()}
+        self.whiteouts: list[str] = []   # the paths a layer's whiteout nodes delete
+
+    def leaves(self) -> list[str]:
+        """The leaves in no particular order (enough when no visit can stop half-way)."""
+        return [path for path, kids in self.children.items() if not kids and path != "/"]
 
     def add(self, path: str, data: tuple[bool, int] | None) -> None:
         """dive's AddPath: create the missing parents (no data), then set the node's data."""
@@ -357,6 +362,7 @@ def _layer_tree(layer: Layer) -> _Tree:
                 tree._ensure(parent)
             continue
         tree.add(f"{parent}/{_WHITEOUT}{name}", (False, 0))
+        tree.whiteouts.append(path)
     for path in layer.opaque_dirs:      # .wh..wh..opq: only its parents
         if path != "/":
             tree._ensure(path)
@@ -365,6 +371,14 @@ def _layer_tree(layer: Layer) -> _Tree:
 
 def _stack(lower: _Tree, upper: _Tree) -> None:
     """dive's Stack: every node of ``upper`` (children first) replaces or deletes in ``lower``."""
+    if not any(path in upper.data for path in upper.whiteouts):
+        # No layer both deletes and writes a path: the order of the visit changes nothing.
+        for path in upper.whiteouts:
+            lower.remove(path)
+        for path, data in upper.data.items():
+            if not path.rpartition("/")[2].startswith(_WHITEOUT):
+                lower.add(path, data)
+        return
     for path, _leaf in upper.walk():
         parent, _, name = path.rpartition("/")
         if name.startswith(_WHITEOUT):
@@ -405,6 +419,7 @@ def dive_analysis(image: Image, directories: bool = False) -> DiveAnalysis:
         if smallest.get(path, -1) < 0 or size < smallest[path]:
             smallest[path] = size
 
+    last = len(image.layers) - 1
     for index, layer in enumerate(image.layers):
         tree = _layer_tree(layer)
         if directories:
@@ -414,8 +429,21 @@ def dive_analysis(image: Image, directories: bool = False) -> DiveAnalysis:
                         sight(gone, index, 0, True)
                 for name in list(stacked.children.get(opaque, ())):
                     stacked.remove(f"{opaque.rstrip('/')}/{name}")
-        for path, leaf in tree.walk():
-            if not leaf:
+        # dive visits leaves by name and stops at a whiteout of a missing path: only then does
+        # the order matter.
+        stops = not directories and any(path not in stacked.data for path in tree.whiteouts)
+        nodes = tree.data
+        for path in ([p for p, leaf in tree.walk() if leaf] if stops else tree.leaves()):
+            if _WHITEOUT not in path:   # the common case, kept short: a file, link or empty directory
+                data = nodes[path]
+                size = data[1] if data else 0
+                sightings = seen.get(path)
+                if sightings is None:
+                    seen[path], smallest[path] = [(index, size, False)], size
+                else:
+                    sightings.append((index, size, False))
+                    if smallest[path] < 0 or size < smallest[path]:
+                        smallest[path] = size
                 continue
             parent, _, name = path.rpartition("/")
             whiteout = name.startswith(_WHITEOUT)
@@ -438,7 +466,10 @@ def dive_analysis(image: Image, directories: bool = False) -> DiveAnalysis:
                 data = tree.data[path]
                 size = data[1] if data else 0
             sight(path, index, size, whiteout)
-        _stack(stacked, tree)
+        if index == 0 and not tree.whiteouts:
+            stacked = tree   # dive's stack starts as a copy of the first layer; it is not used again
+        elif index < last:
+            _stack(stacked, tree)
     discovered = sum(size for sightings in seen.values() for _, size, _ in sightings)
     minimum = sum(smallest.get(path, -1) for path in seen)
     efficiency = minimum / discovered if discovered else 1.0
