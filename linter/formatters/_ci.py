@@ -19,6 +19,7 @@ import re
 from pathlib import PurePath
 
 from ..findings import Finding, Severity, SourceLocation
+from ..model.frozen import frozen
 from ..model.span import Span
 from ..report import Report
 from ..repository import relative_to_root, source_root
@@ -56,13 +57,15 @@ _DEFAULT_KIND = ("", "Clarity", "MAINTAINABILITY", "CLEAR")
 _RUNTIME_KIND = ("", "Bug Risk", "RELIABILITY", "LOGICAL")  # a sandbox probe proved the image misbehaves
 
 
+@frozen
 class Placed:
     """A finding as the CI formats show it: a repository-relative path, its span (None: the file), a message."""
 
-    __slots__ = ("finding", "path", "span", "message", "is_file")
-
-    def __init__(self, finding: Finding, path: str, span: Span | None, message: str, is_file: bool) -> None:
-        self.finding, self.path, self.span, self.message, self.is_file = finding, path, span, message, is_file
+    finding: Finding
+    path: str  # a file relative to the repository root; the image reference when there is no file
+    span: Span | None
+    message: str  # the finding's message, after its image when its place is not its own
+    is_file: bool
 
     @property
     def line(self) -> int:
