@@ -139,3 +139,11 @@ def test_image_command_loads_neither_the_sandbox_nor_the_layer_cache(tmp_path: P
                           text=True, timeout=120, check=False)
     code, _, loaded = done.stdout.strip().splitlines()[-1].partition(" ")
     assert code in ("0", "1") and loaded == "[]", done.stdout + done.stderr
+
+
+def test_help_names_the_dive_ci_and_progress_options(tmp_path: Path) -> None:
+    result = cli("--help", cwd=tmp_path)
+    text = " ".join(result.stdout.split())
+    assert result.returncode == 0
+    assert "--dive-ci FILE" in text and "a .dive-ci next to --dockerfile, else in the current directory" in text
+    assert "--progress {auto,plain,none}" in text and "one line per layer (plain)" in text
