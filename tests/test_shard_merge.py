@@ -236,3 +236,17 @@ def test_help_names_shard_and_baseline(argv: list[str], tmp_path: Path) -> None:
     text = " ".join(cli(*argv, "--help", cwd=tmp_path).stdout.split())
     assert "--shard K/N" in text and "JOB_COMPLETION_INDEX" in text
     assert "--baseline FILE" in text and "--write-baseline FILE" in text
+
+
+def test_verify_does_only_its_shard(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    synth.write_oci_layout({"config": {"User": "1000", "Cmd": ["sh"]}, "layers": [{"files": [
+        {"path": "/usr/bin/su", "mode": "04755", "size": 10}]}]}, tmp_path / "img")
+    owner = shard.shard_of(shard.key_of_image("img", tmp_path), N)
+    for k in range(1, N + 1):
+        result = cli("verify", "--image", "img", "--progress", "none", "--shard", f"{k}/{N}", "-f", "json", cwd=tmp_path)
+        findings = json.loads(result.stdout)["findings"]
+        if k == owner:
+            assert result.returncode == 1 and {f["code"] for f in findings} >= {"IM2001"}, result.stderr
+        else:
+            assert result.returncode == 0 and findings == [] and "nothing to verify in shard" in result.stderr
