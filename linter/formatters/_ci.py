@@ -65,7 +65,6 @@ class Placed:
     path: str  # a file relative to the repository root; the image reference when there is no file
     span: Span | None
     message: str  # the finding's message, after its image when its place is not its own
-    is_file: bool
 
     @property
     def line(self) -> int:
@@ -98,14 +97,14 @@ def place(finding: Finding, report: Report) -> Placed:
     """Where a finding is shown; image and runtime findings name their image in the message."""
     src = finding.source
     if src is not None:
-        return Placed(finding, repo_path(src.path, report), src.span, finding.message, True)
+        return Placed(finding, repo_path(src.path, report), src.span, finding.message)
     message = f"{image_label(finding.location)}: {finding.message}"
     from .sarif import _anchor  # the final FROM line of the linked Dockerfile, as SARIF anchors it
 
     anchor: SourceLocation | None = _anchor(report, finding)
     if anchor is not None:
-        return Placed(finding, repo_path(anchor.path, report), anchor.span, message, True)
-    return Placed(finding, getattr(finding.location, "image", "") or "<image>", None, message, False)
+        return Placed(finding, repo_path(anchor.path, report), anchor.span, message)
+    return Placed(finding, getattr(finding.location, "image", "") or "<image>", None, message)
 
 
 def shown(report: Report) -> list[Placed]:
