@@ -78,7 +78,7 @@ def _rule(report: Report, f: Finding, rule_id: str) -> dict[str, object]:
     return {
         "id": rule_id,
         "name": f"{f.code} {f.name}",
-        "description": f"{summary}. Docs: {docs.rule_url(f.code)}",
+        "description": f"{summary.rstrip('.')}. Docs: {docs.rule_url(f.code)}",
         "engineId": ENGINE_ID,
         "cleanCodeAttribute": attribute,
         "impacts": [{"softwareQuality": q, "severity": _ci.SEVERITY_SONAR[f.severity]} for q in sorted(qualities)],
