@@ -115,9 +115,30 @@ class LayerScan:
             return self
         return LayerScan(
             self.digest, self.size, self.diff_id, self.uncompressed_size, self.compression,
-            [replace(e, layer_index=index) for e in self.entries], self.whiteouts,
+            _restamped(self.entries, index), self.whiteouts,
             self.opaque_dirs, [replace(a, layer_index=index) for a in self.anomalies],
             self.contents)
+
+
+def _restamped(entries: list[FileEntry], index: int) -> list[FileEntry]:
+    """Copies of ``entries`` with ``layer_index`` set (a streamed layer learns its index last)."""
+    new_entry = _NEW_ENTRY
+    if new_entry is None:
+        return [replace(e, layer_index=index) for e in entries]
+    set_path, set_kind, set_mode, set_uid, set_gid, set_size, set_link, set_index = _SETTERS
+    out = []
+    for e in entries:
+        copy = new_entry(FileEntry)
+        set_path(copy, e.path)
+        set_kind(copy, e.kind)
+        set_mode(copy, e.mode)
+        set_uid(copy, e.uid)
+        set_gid(copy, e.gid)
+        set_size(copy, e.size)
+        set_link(copy, e.linkname)
+        set_index(copy, index)
+        out.append(copy)
+    return out
 
 
 def scan_blob(raw: Reader, name: str, needs: ContentNeeds = NO_NEEDS,

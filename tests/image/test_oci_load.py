@@ -229,3 +229,6 @@ def test_docker_save_stream_with_big_layers_in_one_way_pipe(tmp_path: Path) -> N
     assert [layer.diff_id for layer in image.layers] == list(built.diff_ids)
     assert image.files.read("/etc/passwd") == b"root\n"
     assert image.files.stat("/g").size == 2_100_000 and image.files.stat("/big2").size == 1_500_000
+    # A streamed layer learns its index after its scan: every entry is stamped with it.
+    assert [{e.layer_index for e in layer.entries} for layer in image.layers] == [{0}, {1}]
+    assert image.files.stat("/g").layer_index == 1
