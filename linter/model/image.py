@@ -253,12 +253,11 @@ class FileTree:
         """Map (layer index, path) of each copy a later layer deleted or overwrote to how.
 
         A copy missing from the result is the one the merged tree shows (or a directory
-        that was only re-stated).  Built on each call: call it once per rule.
+        that was only re-stated).  For a path one layer holds twice (a duplicate entry), the
+        fate of its last copy.  Built on each call: call it once per rule.
         """
-        out: dict[tuple[int, str], Shadowed] = {}
-        for item in self.shadowed:
-            out.setdefault((item.entry.layer_index, item.entry.path), item)
-        return out
+        # shadowed is in merge order, so a layer's last copy's fate comes last.
+        return {(item.entry.layer_index, item.entry.path): item for item in self.shadowed}
 
 
 @frozen

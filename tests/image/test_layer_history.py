@@ -311,3 +311,14 @@ def test_real_debian_base_setuid_is_one_finding_and_the_users_run_line_its_own(t
     assert caches[1][1].startswith("apt lists left in the image: 1.00 MiB added by layer ")
     # The base's standard device nodes (/dev/null...) are not hostile entries.
     assert _by_code(data, "IM4001") == []
+
+
+def test_a_duplicate_entry_is_judged_by_its_last_copy(tmp_path: Path) -> None:
+    image = _image(tmp_path, [
+        {"files": [{"path": "/root/.npmrc", "content": "registry=https://r/\n"},
+                   {"path": "/root/.npmrc", "content": "//r/:_authToken=npm_abc\n"}]},
+        {"files": [{"path": "/root/.npmrc", "type": "whiteout"}]},
+    ])
+    assert image.files.fates()[0, "/root/.npmrc"].by_layer == 1
+    (finding,) = _findings(image, None, tmp_path, "IM2003")
+    assert finding.message == f"/root/.npmrc: npm token, deleted by layer 1 but still in layer 0: {STILL}"
