@@ -53,7 +53,7 @@ def enabled_rules(registry: Registry, config: Config, target: Target) -> list[Ru
 def fingerprint(code: str, path: str, text: str, occurrence: int) -> str:
     """A line-number-free identity: code, path, normalized instruction text, occurrence index."""
     norm = " ".join(text.split())
-    digest = hashlib.sha256(f"{code}\0{path}\0{norm}\0{occurrence}".encode()).hexdigest()
+    digest = hashlib.sha256(f"{code}\0{path}\0{norm}\0{occurrence}".encode("utf-8", "surrogateescape")).hexdigest()
     return digest[:32]
 
 

@@ -639,11 +639,7 @@ NOT_UTF8_SPEC = {**IMAGE_SPEC, "layers": [IMAGE_SPEC["layers"][0], {
     "created_by": "/bin/sh -c chmod 4755 /x", "files": [{"path": "/usr/bin/\udcffname", "size": 10, "mode": "04755"}]}]}
 
 
-@pytest.mark.parametrize("dockerfile", [
-    True, pytest.param(False, marks=pytest.mark.xfail(
-        strict=True, reason="todo-engine-fingerprint: linter/engine.py fingerprint() encodes an image path that is "
-                            "not UTF-8 without surrogateescape (UnicodeEncodeError) when no Dockerfile is linked"))],
-    ids=["with-dockerfile", "image-only"])
+@pytest.mark.parametrize("dockerfile", [True, False], ids=["with-dockerfile", "image-only"])
 def test_image_file_name_not_utf8_is_written_as_an_escape(tmp_path: Path, dockerfile: bool) -> None:
     text = _image_report(tmp_path, "gitlab", dockerfile=dockerfile, spec=NOT_UTF8_SPEC)
     assert any("\\udcffname" in i["description"] for i in json.loads(text))
