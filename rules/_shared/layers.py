@@ -28,8 +28,8 @@ def still_shipped(fate: Any, layer: int) -> str:
     ``fate`` is the ``Shadowed`` record of that copy (``FileTree.fates()``), or None when the
     merged tree shows it.
     """
-    if fate is None:
-        return ""
+    if fate is None or fate.by_layer == layer:
+        return ""  # only a duplicate entry of the same layer replaced it: the layer's copy is final
     verb = "deleted" if fate.deleted else "overwritten"
     doing = "deleting" if fate.deleted else "overwriting"
     return (f", {verb} by layer {fate.by_layer} but still in layer {layer}: "

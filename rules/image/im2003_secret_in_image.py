@@ -110,6 +110,7 @@ def check(image: Image, ctx: Context) -> Iterator[Violation]:
     inherited: dict[str, int] = {}
     for layer, path, copy, label in _found(image):
         fate = fates.get((layer, copy))
+        fate = fate if fate is not None and fate.by_layer != layer else None
         if layer in base:
             gone = f", {'deleted' if fate.deleted else 'overwritten'} by layer {fate.by_layer}" if fate else ""
             inherited[f"{path} ({label}{gone})"] = layer

@@ -322,3 +322,10 @@ def test_a_duplicate_entry_is_judged_by_its_last_copy(tmp_path: Path) -> None:
     assert image.files.fates()[0, "/root/.npmrc"].by_layer == 1
     (finding,) = _findings(image, None, tmp_path, "IM2003")
     assert finding.message == f"/root/.npmrc: npm token, deleted by layer 1 but still in layer 0: {STILL}"
+
+
+def test_a_duplicate_entry_that_survives_is_an_ordinary_finding(tmp_path: Path) -> None:
+    image = _image(tmp_path, [{"files": [{"path": "/root/.npmrc", "content": "x=1\n"},
+                                         {"path": "/root/.npmrc", "content": "//r/:_authToken=npm_abc\n"}]}])
+    (finding,) = _findings(image, None, tmp_path, "IM2003")
+    assert finding.message == "/root/.npmrc: npm token (added by layer 0)"
