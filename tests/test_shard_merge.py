@@ -250,3 +250,33 @@ def test_verify_does_only_its_shard(tmp_path: Path) -> None:
             assert result.returncode == 1 and {f["code"] for f in findings} >= {"IM2001"}, result.stderr
         else:
             assert result.returncode == 0 and findings == [] and "nothing to verify in shard" in result.stderr
+
+
+@pytest.mark.docker
+@pytest.mark.sandbox
+def test_verify_shards_of_a_monorepo_merged_equal_one_run(tmp_path: Path) -> None:
+    """verify DIR in 2 shards (2 processes, building and running their own images), merged, vs one run."""
+    from tests.runner.test_verify_many import _monorepo
+
+    (tmp_path / ".git").mkdir()
+    _monorepo(tmp_path)
+    common = ["--start-window", "2", "--grace", "1", "--progress", "none", "-f", "json"]
+    procs = [subprocess.Popen(command("verify", "svc", "--shard", f"{k}/2", "--cache-dir", str(tmp_path / f"cache{k}"), *common,
+                                      "-o", f"v{k}.json"), cwd=tmp_path, stderr=subprocess.PIPE, text=True)
+             for k in (1, 2)]
+    for p in procs:
+        _, err = p.communicate(timeout=600)
+        assert p.returncode in (0, 1), err
+    single = cli("verify", "svc", "--cache-dir", str(tmp_path / "cache"), *common, "-o", "single.json", cwd=tmp_path)
+    merged = cli("merge", "v1.json", "v2.json", "-o", "merged.json", cwd=tmp_path)
+    assert merged.returncode == single.returncode == 1, single.stderr + merged.stderr
+
+    def seen(name: str) -> set[tuple]:
+        doc = json.loads((tmp_path / name).read_text())
+        return {(f["code"], (f["location"].get("source") or f["location"]).get("path"),
+                 (f["location"].get("source") or f["location"]).get("line")) for f in doc["findings"]}
+
+    assert seen("merged.json") == seen("single.json") and len(seen("merged.json")) >= 3
+    assert len(json.loads((tmp_path / "merged.json").read_text())["tables"]) == 3  # one probe table per image
+    per_shard = [{path for _, path, _ in seen(f"v{k}.json")} for k in (1, 2)]
+    assert not per_shard[0] & per_shard[1]  # each Dockerfile verified by one shard only
