@@ -175,7 +175,8 @@ class Notification:
     Ids in use: ``rule-crashed``, ``input-error``, ``input-skipped``, ``parse-error``, ``plugin-warning``,
     ``source-error``, ``build-error``, ``builder-unavailable``, ``sandbox-unavailable``,
     ``sandbox-required``, ``sandbox-error``, ``sandbox-limited``, ``sandbox-teardown``, ``verify-timeout``,
-    ``skipped-not-applicable``, ``tool-unavailable`` (a rule's external program is missing or failed).
+    ``skipped-not-applicable``, ``tool-unavailable`` (a rule's external program is missing or failed),
+    ``baseline`` (what ``--baseline`` hid, and how many recorded findings are gone: linter/baseline.py).
     """
 
     id: str
