@@ -20,6 +20,7 @@ of ``image --write-baseline`` (``{"image": ..., "size": ...}``) is still read.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import os
@@ -77,7 +78,7 @@ def finding_key(finding: Finding, source_text: str | None, root: Path | None = N
     subject = path_subject(src.path, root)
     if source_text is None:
         return finding.code, subject, _norm(finding.message), "", where
-    lines = source_text.splitlines()
+    lines = _lines(source_text)
     span = src.span
     text = _norm("\n".join(lines[span.start_line - 1: span.end_line]))
     word = _norm(slice_text(lines, span))
@@ -159,6 +160,12 @@ def image_subject(image: str, root: Path | None = None) -> str:
 def _looks_like_reference(ref: str) -> bool:
     """``localhost:5000/app`` is a reference even though it holds a '/': it does not exist as a file."""
     return not os.path.exists(ref) and not ref.startswith((".", "/")) and ":" in ref
+
+
+@functools.lru_cache(maxsize=8)
+def _lines(text: str) -> tuple[str, ...]:
+    """The file's lines, split once for all its findings (a str caches its hash)."""
+    return tuple(text.splitlines())
 
 
 def _norm(text: str) -> str:
