@@ -81,22 +81,25 @@ class ThreadedHashingReader:
         self._thread.start()
 
     def _work(self) -> None:
-        raw, update, put, stop = self._raw, self._hash.update, self._queue.put, self._stop
+        raw, update, stop = self._raw, self._hash.update, self._stop
         try:
             while not stop.is_set():
                 data = raw.read(CHUNK)
                 update(data)
-                while True:
-                    try:
-                        put(data, timeout=0.1)
-                        break
-                    except Exception:  # queue.Full: check whether the consumer left
-                        if stop.is_set():
-                            return
-                if not data:
+                if not self._hand(data) or not data:
                     return
         except BaseException as exc:  # noqa: BLE001 - handed to the consumer, raised there
-            put(exc)
+            self._hand(exc)
+
+    def _hand(self, item: bytes | BaseException) -> bool:
+        """Queue ``item`` for the consumer; False when it has gone (``close``)."""
+        while True:
+            try:
+                self._queue.put(item, timeout=0.1)
+                return True
+            except Exception:  # noqa: BLE001 - queue.Full: check whether the consumer left
+                if self._stop.is_set():
+                    return False
 
     def read(self, size: int = -1) -> bytes:
         """Up to ``size`` bytes (one queued chunk at most; all remaining when negative)."""
