@@ -108,8 +108,11 @@ def build(shape: str, work: Path) -> str:
     return tag
 
 
-def run(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float, int]:
-    """Run ``cmd`` (stdout discarded) and return (wall s, peak RSS MiB, exit code)."""
+Sample = tuple[float, float, float]
+
+
+def run(cmd: list[str], env: dict[str, str] | None = None) -> Sample:
+    """Run ``cmd`` (stdout discarded) and return (wall s, peak RSS MiB, CPU s: user + system)."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             env=env or ENV)
@@ -120,7 +123,7 @@ def run(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode not in (0, 1):
         raise SystemExit(f"{cmd[0]} failed ({proc.returncode}): {err.decode()[-2000:]}")
-    return wall, usage.ru_maxrss / 1024, proc.returncode
+    return wall, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
 def dive_binary() -> str:
@@ -141,10 +144,11 @@ def pylint_image() -> list[str]:
     return [sys.executable, "-c", "import sys; from pylint_image.linter.cli import main; sys.exit(main())"]
 
 
-def median_of(samples: list[tuple[float, float, int]]) -> tuple[float, float, float]:
-    """(median wall, min wall, max peak RSS) of a list of samples."""
+def median_of(samples: list[Sample]) -> tuple[float, float, float, float]:
+    """(median wall, min wall, max peak RSS, median CPU) of a list of samples."""
     walls = [s[0] for s in samples]
-    return statistics.median(walls), min(walls), max(s[1] for s in samples)
+    return (statistics.median(walls), min(walls), max(s[1] for s in samples),
+            statistics.median(s[2] for s in samples))
 
 
 def bench_shape(shape: str, work: Path, repeats: int, keep: bool,
@@ -157,8 +161,7 @@ def bench_shape(shape: str, work: Path, repeats: int, keep: bool,
     dive, ours = dive_binary(), pylint_image()
     cache_dir = tempfile.mkdtemp(prefix="pylint-image-bench-cache-", dir=work)
     env = {**ENV, "XDG_CACHE_HOME": cache_dir, "NO_COLOR": "1"}
-    runs: dict[str, list[tuple[float, float, int]]] = {"dive": [], "ours": [], "save": [],
-                                                       "stream": []}
+    runs: dict[str, list[Sample]] = {"dive": [], "ours": [], "save": [], "stream": []}
     # One warm-up each so the archive is in the page cache for both tools alike.
     run([dive, "--ci", "--source", "docker-archive", str(archive)])
     run([*ours, "image", str(archive)], env)
@@ -213,22 +216,24 @@ def main() -> None:
     finally:
         if tmp is not None:
             shutil.rmtree(tmp)
-    print(f"medians of {args.repeats} runs (min in brackets); RSS is the peak over the runs\n")
-    print("| image | archive MB | entries | dive s | RSS MiB | pylint-image s | RSS MiB "
-          "| ratio | docker save s | docker-daemon: s | RSS MiB | ratio |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print(f"wall: median of {args.repeats} runs (fastest in brackets); CPU: median user+system "
+          f"seconds; RSS: the peak over the runs; load average {os.getloadavg()[0]:.1f}\n")
+    print("| image | archive MB | entries | dive wall s | dive CPU s | dive RSS MiB "
+          "| pylint-image wall s | CPU s | RSS MiB | ratio (wall) | ratio (CPU) "
+          "| docker save s | docker-daemon: wall s | CPU s | RSS MiB | ratio to save |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         dive, ours = r["dive"], r["ours"]
         assert isinstance(dive, tuple) and isinstance(ours, tuple)
         line = (f"| {r['shape']} | {r['mb']:.0f} | {r['files']} | {dive[0]:.2f} ({dive[1]:.2f}) "
-                f"| {dive[2]:.0f} | {ours[0]:.2f} ({ours[1]:.2f}) | {ours[2]:.0f} "
-                f"| {ours[0] / dive[0]:.2f} |")
+                f"| {dive[3]:.2f} | {dive[2]:.0f} | {ours[0]:.2f} ({ours[1]:.2f}) | {ours[3]:.2f} "
+                f"| {ours[2]:.0f} | {ours[0] / dive[0]:.2f} | {ours[3] / dive[3]:.2f} |")
         save, stream = r.get("save"), r.get("stream")
         if isinstance(save, tuple) and isinstance(stream, tuple):
-            line += (f" {save[0]:.2f} | {stream[0]:.2f} ({stream[1]:.2f}) | {stream[2]:.0f} "
-                     f"| {stream[0] / save[0]:.2f} |")
+            line += (f" {save[0]:.2f} | {stream[0]:.2f} ({stream[1]:.2f}) | {stream[3]:.2f} "
+                     f"| {stream[2]:.0f} | {stream[0] / save[0]:.2f} |")
         else:
-            line += " - | - | - | - |"
+            line += " - | - | - | - | - |"
         print(line)
 
 
