@@ -27,7 +27,7 @@ from .report import Report, tool_version
 if TYPE_CHECKING:
     from types import ModuleType
 
-SUBCOMMANDS = ("check", "rules", "rule", "image", "verify", "cache", "config", "merge")
+SUBCOMMANDS = ("check", "rules", "rule", "image", "verify", "cache", "config", "merge", "pin")
 SHELLCHECK_RULE = "DF2023"  # the preview rule that runs ShellCheck; --shellcheck selects it
 FORMATS_HELP = ("output format: text, json, sarif, github, html, gitlab, codeclimate, checkstyle, junit, sonarqube "
                 "(or a plugin's); hadolint's tty is text, its gitlab_codeclimate is gitlab")
@@ -505,6 +505,10 @@ def run_subcommand(name: str, argv: list[str]) -> int:
         from .cli_docs import run_docs_command
 
         return run_docs_command(name, argv, _Parser)
+    if name == "pin":
+        from ..runner.pin_cli import run_pin_command  # needs the network: runner/, loaded lazily (§4.2)
+
+        return run_pin_command(argv, _Parser, sys.stdout, sys.stderr)
     if name == "merge":
         from .merge import run_merge_command
 
