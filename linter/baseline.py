@@ -126,9 +126,14 @@ def restamp(report: Report) -> Report:
 
 def path_subject(path: PurePath | str, root: Path | None = None) -> str:
     """A file as fingerprints name it: POSIX, relative to the repository root (else absolute, normalised)."""
+    return _path_subject(str(path), str(root or Path.cwd()))
+
+
+@functools.lru_cache(maxsize=1024)  # every finding of a file asks
+def _path_subject(path: str, root: str) -> str:
     from .repository import relative_to_root, source_root
 
-    cwd = root or Path.cwd()
+    cwd = Path(root)
     rel = relative_to_root(path, cwd, source_root(cwd))
     if rel is not None:
         return rel
