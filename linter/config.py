@@ -6,7 +6,8 @@ DL3008), ``severity`` (``{RULE: level}``), ``fail-on`` (error|warning|info|style
 ignore pragmas are not honoured), ``output-format`` (the report format when ``--format`` is not
 given), ``no-color`` and ``verbose`` (bool: say on stderr which config each file uses),
 ``shellcheck`` (bool: run DF2023, as ``--shellcheck`` does), ``docs-url`` (the base URL of the rule
-docs that reports link to) and ``rules`` (``{RULE: {option: value}}``).
+docs that reports link to), ``images`` (``{IMAGE: DOCKERFILE}``: the repository Dockerfile that
+builds an image named in manifests, relative to the config file) and ``rules`` (``{RULE: {option: value}}``).
 Errors are ConfigError one-liners naming the file and, where known, the line.
 
 Each linted file uses the nearest config at or above its folder, up to the repository root
@@ -32,7 +33,7 @@ from .selection import Selection, match_strength, token_known
 from pylint_image.linter.model.frozen import frozen
 
 KNOWN_KEYS = ("select", "ignore", "severity", "fail-on", "trusted-registries", "preview", "disable-ignore-pragma",
-              "output-format", "no-color", "verbose", "shellcheck", "docs-url", "rules")
+              "output-format", "no-color", "verbose", "shellcheck", "docs-url", "images", "rules")
 _BOOL_KEYS = ("preview", "disable-ignore-pragma", "no-color", "verbose", "shellcheck")
 FAIL_ON = ("error", "warning", "info", "style", "never")
 
@@ -58,6 +59,8 @@ class Config:
     from_hadolint: bool = False  # read from hadolint's file or HADOLINT_* variables
     warnings: tuple[str, ...] = ()  # what the CLI says on stderr (hadolint keys we do not know...)
     docs_url: str | None = None  # the base URL of the rule docs reports link to (docs.rule_url)
+    images: Mapping[str, str] = field(default_factory=dict)  # image name -> Dockerfile path (manifests)
+    variables: Mapping[str, str] = field(default_factory=dict)  # --var K=V: manifests' ${K}
 
     def options_for(self, rule: Rule) -> Any:
         """Build the rule's options object from defaults and the most specific config entry."""
@@ -204,11 +207,21 @@ def build_config(
         if problem:
             raise ConfigError(problem, path, lines.get("docs-url"))
     options = _validate_rule_options(table.get("rules", {}), rules, path, lines)
+    images = _images_table(table.get("images", {}), path, lines)
     selection = Selection(select=select, ignore=ignore, severity=severity, preview=flags["preview"],
                           shellcheck=flags["shellcheck"])
     return Config(selection, fail_on, trusted, options, path, dict(lines),
                   disable_ignore_pragma=flags["disable-ignore-pragma"], output_format=output_format,
-                  no_color=flags["no-color"], verbose=flags["verbose"], docs_url=docs_url)
+                  no_color=flags["no-color"], verbose=flags["verbose"], docs_url=docs_url, images=images)
+
+
+def _images_table(raw: Any, path: Path | None, lines: Mapping[str, int]) -> dict[str, str]:
+    """``images = {IMAGE = DOCKERFILE}``: Dockerfile paths made absolute against the config's folder."""
+    if not isinstance(raw, Mapping) or not all(isinstance(k, str) and isinstance(v, str) and k and v
+                                               for k, v in raw.items()):
+        raise ConfigError("'images' must be a table of IMAGE = \"path/to/Dockerfile\"", path, lines.get("images"))
+    base = path.parent if path is not None else Path.cwd()
+    return {k.strip(): os.path.normpath(base / v) for k, v in raw.items()}
 
 
 def _validate_rule_options(

@@ -1,4 +1,9 @@
-"""Lint Dockerfiles: find them, parse and check each (in parallel when there are many), build a Report."""
+"""Lint Dockerfiles and manifests: find them, parse and check each (in parallel when there are many), build a Report.
+
+Manifests (Compose, Kubernetes, GitHub Actions, GitLab CI: linter/manifests/) are found by
+name and, for Kubernetes, by content (``.yml``/``.yaml`` files with ``apiVersion`` and
+``kind``); their package, and ruamel.yaml, load only when one is linted.
+"""
 
 from __future__ import annotations
 
@@ -23,6 +28,28 @@ def is_dockerfile_name(name: str) -> bool:
     return any(fnmatch.fnmatchcase(name, pattern) for pattern in DOCKERFILE_PATTERNS)
 
 
+def is_yaml_name(name: str) -> bool:
+    """True for a ``.yml``/``.yaml`` file: maybe a manifest (Compose, Kubernetes, CI)."""
+    return name.lower().endswith((".yml", ".yaml"))
+
+
+_MANIFEST_PEEK = 1 << 20  # a Kubernetes manifest is recognized in its first MiB
+
+
+def _is_manifest_file(path: Path) -> bool:
+    """True when a YAML file found in a directory walk is a manifest (by name, else by content)."""
+    from .manifests.refs import detect_kind
+
+    if detect_kind(path.as_posix()) is not None:
+        return True
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(_MANIFEST_PEEK).decode("utf-8", errors="replace")
+    except OSError:
+        return False
+    return detect_kind(path.as_posix(), head) is not None
+
+
 def discover(paths: Sequence[str]) -> tuple[list[Path], list[str], list[str]]:
     """Expand directories into Dockerfiles; return (files, errors, skipped) keeping command-line order.
 
@@ -40,7 +67,7 @@ def discover(paths: Sequence[str]) -> tuple[list[Path], list[str], list[str]]:
             before = len(skipped)
             found = sorted(_walk(p, skipped))
             if not found and len(skipped) == before:
-                errors.append(f"{raw}: no Dockerfiles found in this directory")
+                errors.append(f"{raw}: no Dockerfiles or manifests found in this directory")
             files.extend(found)
         elif p.exists() or p.is_symlink():
             files.append(p)
@@ -50,12 +77,13 @@ def discover(paths: Sequence[str]) -> tuple[list[Path], list[str], list[str]]:
 
 
 def _walk(root: Path, skipped: list[str]) -> Iterator[Path]:
-    """Dockerfiles under ``root`` (symlinked directories are not entered: os.walk's default)."""
+    """Dockerfiles and manifests under ``root`` (symlinked directories are not entered: os.walk's default)."""
     real_root = os.path.realpath(root)
     for folder, dirs, names in os.walk(root):
         dirs[:] = [d for d in dirs if d not in _SKIP_DIRS]
         for name in names:
-            if not is_dockerfile_name(name):
+            if not is_dockerfile_name(name) and not (is_yaml_name(name) and not os.path.islink(os.path.join(folder, name))
+                                                     and _is_manifest_file(Path(folder) / name)):
                 continue
             path = Path(folder) / name
             target = os.path.realpath(path) if path.is_symlink() else None
@@ -98,6 +126,12 @@ def lint_one(path: Path, root: Path, registry: Registry, config: Config, build_a
 
     display = display_path(path, root) if text is None else path.as_posix()
     result = FileResult(path, display)
+    if is_yaml_name(path.name) or (text is not None and "apiVersion" in text and "kind" in text):
+        from .manifests.lint import lint_manifest_file
+
+        done = lint_manifest_file(result, text, registry, config)
+        if done is not None:
+            return done
     try:
         dockerfile = parse_dockerfile(path, text, build_args=build_args)
     except InputError as exc:

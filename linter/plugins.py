@@ -22,7 +22,7 @@ from pylint_image.linter.model.frozen import frozen
 RULES_GROUP = "pylint_image.rules"
 FORMATTERS_GROUP = "pylint_image.formatters"
 BUILTIN_DIST = "pylint-image"
-RESERVED_PREFIXES = ("DF", "IM", "RT")
+RESERVED_PREFIXES = ("DF", "IM", "RT", "MF")
 
 
 @frozen
@@ -259,7 +259,8 @@ def validate(loaded: list[tuple[Plugin, tuple[Rule, ...]]]) -> Registry:
 
 # Our own entry points are split by target; a run that judges only Dockerfiles skips the
 # others (importing ~30 image and runtime rule modules is a quarter of the cold start).
-BUILTIN_TARGET_ENTRY_POINTS = {"builtin-image": Target.IMAGE, "builtin-runtime": Target.RUNTIME}
+BUILTIN_TARGET_ENTRY_POINTS = {"builtin-image": Target.IMAGE, "builtin-runtime": Target.RUNTIME,
+                               "builtin-manifest": Target.MANIFEST}
 
 
 def load_registry(*, disabled: Iterable[str] = (), required: Iterable[str] = (),

@@ -21,11 +21,12 @@ REQUIRED_DOC_HEADINGS = ("What it does", "Why is this bad?", "Example", "Use ins
 
 
 class Target(enum.Enum):
-    """What a rule judges: a Dockerfile, a built image, or a sandbox run."""
+    """What a rule judges: a Dockerfile, a built image, a sandbox run, or a manifest (Compose, Kubernetes, CI)."""
 
     DOCKERFILE = "dockerfile"
     IMAGE = "image"
     RUNTIME = "runtime"
+    MANIFEST = "manifest"
 
 
 class Status(enum.Enum):

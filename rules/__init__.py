@@ -20,9 +20,10 @@ from typing import Any
 # Tombstones: codes that were removed, with the version and the reason; never reuse them.
 REMOVED_CODES: dict[str, str] = {}
 
-_TARGET_TUPLES = {"DOCKERFILE_RULES": "dockerfile", "IMAGE_RULES": "image", "RUNTIME_RULES": "runtime"}
+_TARGET_TUPLES = {"DOCKERFILE_RULES": "dockerfile", "IMAGE_RULES": "image", "RUNTIME_RULES": "runtime",
+                  "MANIFEST_RULES": "manifest"}
 
-__all__ = ["BUILTIN_RULES", "DOCKERFILE_RULES", "IMAGE_RULES", "REMOVED_CODES", "RUNTIME_RULES"]
+__all__ = ["BUILTIN_RULES", "DOCKERFILE_RULES", "IMAGE_RULES", "MANIFEST_RULES", "REMOVED_CODES", "RUNTIME_RULES"]
 
 
 def __getattr__(name: str) -> Any:

@@ -118,17 +118,19 @@ def load_documents(text: str, path: str) -> list[Any]:
         raise InputError(f"invalid YAML: {exc}".splitlines()[0], path) from None
 
 
-def find_image_refs(text: str, path: str, kind: str | None = None) -> list[ManifestRef]:
+def find_image_refs(text: str, path: str, kind: str | None = None, *,
+                    documents: list[Any] | None = None) -> list[ManifestRef]:
     """Every image reference of the manifest ``text`` (named ``path``), in file order.
 
     ``kind`` defaults to :func:`detect_kind`; a file of no known kind has none.  Raises
-    InputError (file and line) when the YAML is malformed.
+    InputError (file and line) when the YAML is malformed.  ``documents``: the already
+    loaded round-trip documents of ``text`` (:func:`documents_of`), to parse once.
     """
     kind = kind or detect_kind(path, text)
     if kind is None:
         return []
     lines = text.splitlines()
-    docs = load_documents(text, path)
+    docs = documents if documents is not None else load_documents(text, path)
     found: list[ManifestRef] = []
     for index, doc in enumerate(docs):
         for parent, key, ypath, prefix in _walk_kind(kind, doc):
@@ -317,10 +319,13 @@ def _make_ref(kind: str, parent: Any, key: Any, ypath: YamlPath, lines: list[str
         style = text_line[col]
     elif col < len(text_line) and text_line[col] in "|>":
         style = ""
-    end = _scalar_end(text_line, col, style)
-    if style == "" and end <= col:
-        end = col + len(str(scalar))
     value = str(scalar)
+    if style == "" and text_line[col : col + len(value)] == value:
+        end = col + len(value)  # a plain scalar is written as its value (no escapes)
+    else:
+        end = _scalar_end(text_line, col, style)
+    if style == "" and end <= col:
+        end = col + len(value)
     if prefix and value.startswith(prefix):
         value = value[len(prefix):]
     return ManifestRef(kind=kind, value=value, line=row + 1, column=col + 1, end_column=end + 1,

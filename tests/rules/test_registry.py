@@ -13,9 +13,11 @@ from pylint_image.linter.docs import missing_headings
 from pylint_image.linter.ruleapi import CODE_RE, NAME_RE, Target
 
 RULES_DIR = Path(builtin.__file__).resolve().parent
-FOLDERS = {Target.DOCKERFILE: "dockerfile", Target.IMAGE: "image", Target.RUNTIME: "runtime"}
-PREFIX = {Target.DOCKERFILE: "DF", Target.IMAGE: "IM", Target.RUNTIME: "RT"}
-TUPLES = {Target.DOCKERFILE: "DOCKERFILE_RULES", Target.IMAGE: "IMAGE_RULES", Target.RUNTIME: "RUNTIME_RULES"}
+FOLDERS = {Target.DOCKERFILE: "dockerfile", Target.IMAGE: "image", Target.RUNTIME: "runtime",
+           Target.MANIFEST: "manifest"}
+PREFIX = {Target.DOCKERFILE: "DF", Target.IMAGE: "IM", Target.RUNTIME: "RT", Target.MANIFEST: "MF"}
+TUPLES = {Target.DOCKERFILE: "DOCKERFILE_RULES", Target.IMAGE: "IMAGE_RULES", Target.RUNTIME: "RUNTIME_RULES",
+          Target.MANIFEST: "MANIFEST_RULES"}
 
 
 def test_codes_and_names_are_unique_and_well_formed() -> None:
