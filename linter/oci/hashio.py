@@ -65,11 +65,12 @@ class ThreadedHashingReader:
     worker is raised by the next ``read``; ``close`` stops the worker.
     """
 
-    def __init__(self, raw: Reader, depth: int = 4) -> None:
+    def __init__(self, raw: Reader, depth: int = 4, chunk: int = CHUNK) -> None:
         import queue  # noqa: PLC0415 - only image reading needs it
         import threading  # noqa: PLC0415
 
         self._raw = raw
+        self._chunk = chunk
         self._hash = hashlib.sha256()
         self._queue: queue.Queue[bytes | BaseException] = queue.Queue(depth)
         self._stop = threading.Event()
@@ -81,10 +82,10 @@ class ThreadedHashingReader:
         self._thread.start()
 
     def _work(self) -> None:
-        raw, update, stop = self._raw, self._hash.update, self._stop
+        raw, update, stop, chunk = self._raw, self._hash.update, self._stop, self._chunk
         try:
             while not stop.is_set():
-                data = raw.read(CHUNK)
+                data = raw.read(chunk)
                 update(data)
                 if not self._hand(data) or not data:
                     return
