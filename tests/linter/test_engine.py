@@ -70,8 +70,8 @@ def test_select_and_ignore_use_the_longest_match() -> None:
     # Every hadolint id of a rule ignored: no finding can be kept, so the rule does not run.
     assert not Selection(ignore=("DL3006", "dl3007")).enabled(rules["DF1001"])
     by_name = Selection(select=("unpinned-image-tag",))
-    # One name covers every target: the Dockerfile rule and its image counterpart.
-    assert {c[:2] for c, r in rules.items() if by_name.enabled(r)} == {"DF", "IM"}
+    # One name covers every target: the Dockerfile rule and its image and manifest counterparts.
+    assert {c[:2] for c, r in rules.items() if by_name.enabled(r)} == {"DF", "IM", "MF"}
     assert [c for c, r in rules.items() if by_name.enabled(r) and c.startswith("DF")] == ["DF1001"]
 
 
