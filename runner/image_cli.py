@@ -24,7 +24,7 @@ from pylint_image.linter.findings import Notification, SourceLocation
 from pylint_image.linter.report import Report, Table, tool_version
 from pylint_image.linter.ruleapi import Target
 
-from .progress import SILENT_BYTES
+from .progress import SILENT_BYTES, choose_bytes
 from .source import acquire, add_platform_argument
 
 if TYPE_CHECKING:
@@ -72,9 +72,7 @@ def run(args: argparse.Namespace, registry: Registry, config: Config) -> Report:
     dockerfile, display = _dockerfile(args, notes)
     config = _with_dive_ci(config, registry, args, notes)   # a bad .dive-ci stops here (exit 2)
     needs = [r.meta.needs for r in enabled_rules(registry, config, Target.IMAGE)]
-    from .progress import choose_bytes
-
-    progress = choose_bytes(args.progress)
+    progress = choose_bytes(args.progress)   # a bar on a terminal only: nothing changes in a pipe or a log
     try:
         with acquire(args.source, platform=args.platform,
                      progress=None if progress is SILENT_BYTES else progress) as acquired:
