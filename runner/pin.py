@@ -158,7 +158,11 @@ class RegistryResolver:
         host = api_host(ref)
         url = f"{self._transport.scheme(host)}://{host}/v2/{ref.path}/manifests/{tag}"
         try:
-            with self._transport.get(url, INDEX_TYPES + MANIFEST_TYPES, f"repository:{ref.path}:pull") as resp:
+            resp = self._transport.get(url, INDEX_TYPES + MANIFEST_TYPES, f"repository:{ref.path}:pull")
+        except SourceError as exc:
+            raise PinError(_registry_reason(str(exc)), _registry_exit_code(str(exc))) from None
+        try:
+            with resp:
                 body = resp.read_all(MANIFEST_LIMIT, "manifest")
                 header_digest = resp.header("Docker-Content-Digest").strip()
                 content_type = resp.header("Content-Type")
@@ -168,8 +172,8 @@ class RegistryResolver:
                 raise SourceError(f"{url}: Docker-Content-Digest {clean(header_digest, 140)} does not match "
                                   f"the manifest's {actual}")
             parse_manifest(body, content_type, url)  # an image manifest or index, nothing else
-        except SourceError as exc:
-            raise PinError(_registry_reason(str(exc)), _registry_exit_code(str(exc))) from None
+        except SourceError as exc:  # the registry answered, with something that is not the manifest
+            raise PinError(str(exc), 3) from None
         if alg != "sha256":
             actual = f"sha256:{hashlib.sha256(body).hexdigest()}"
         self._cache[key] = actual
@@ -183,11 +187,12 @@ def _registry_exit_code(message: str) -> int:
 
 
 def _registry_reason(message: str) -> str:
+    """Why the GET of a manifest failed, in words (the transport's own line kept in parentheses)."""
     m = _HTTP_STATUS.search(message)
-    if m and m.group(1) == "404":
-        return f"unknown tag or repository ({message})"
-    if m is None and "manifest" not in message:
+    if m is None:
         return f"registry unreachable ({message})"
+    if m.group(1) == "404":
+        return f"unknown tag or repository ({message})"
     return message
 
 
