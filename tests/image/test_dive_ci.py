@@ -44,7 +44,7 @@ def test_wasted_bytes_go_humanize_refuses(text: str) -> None:
 def test_ratios_parse_as_go_parsefloat_does() -> None:
     assert [parse_go_float(t) for t in ("0.9", ".5", "1e-1", "+0.25", "1", "0x1p-2")] == [0.9, 0.5, 0.1, 0.25, 1.0, 0.25]
     assert math.isnan(parse_go_float("NaN")) and parse_go_float("inf") == math.inf
-    for bad in (" 0.9", "0.9 ", "1_0", "0,9", "90%", ""):
+    for bad in (" 0.9", "0.9 ", "1_0", "0,9", "90%", "", "\u0660.5"):
         with pytest.raises(ValueError):
             parse_go_float(bad)
 
