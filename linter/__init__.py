@@ -56,10 +56,10 @@ _LAZY.update(dict.fromkeys(("dive_analysis", "DiveAnalysis"), ".dive_ci"))
 if TYPE_CHECKING:
     from .dive_ci import DiveAnalysis, dive_analysis
 # Manifests (Compose, Kubernetes, CI files): only a run that lints one loads ruamel.yaml and these.
-_LAZY.update(dict.fromkeys(("Manifest", "ImageUse"), ".manifests.model"))
+_LAZY.update(dict.fromkeys(("Manifest", "ImageUse", "PodContainer", "ComposeService"), ".manifests.model"))
 _LAZY["ManifestRef"] = ".manifests.refs"
 if TYPE_CHECKING:
-    from .manifests.model import ImageUse, Manifest
+    from .manifests.model import ComposeService, ImageUse, Manifest, PodContainer
     from .manifests.refs import ManifestRef
 
 

@@ -80,6 +80,9 @@ def linked_dockerfile_paths(path: Path, text: str) -> list[Path]:
 
 def _parse_linked(path: Path, cache: dict[str, Dockerfile | None]) -> Dockerfile | None:
     key = os.path.normpath(path)
+    if os.path.isabs(key):  # shown relative to the current directory when inside it
+        rel = os.path.relpath(key)
+        key = key if rel.startswith("..") else rel
     if key not in cache:
         from ..parse import parse_dockerfile
 

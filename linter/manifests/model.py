@@ -25,7 +25,7 @@ from pylint_image.linter.model.frozen import frozen
 from pylint_image.linter.model.span import Span
 from pylint_image.linter.reference import InvalidReference, Reference
 
-from .refs import ManifestRef, _position, _scalar_end
+from .refs import CONTAINER_LISTS, ManifestRef, _position, _scalar_end, pod_specs
 
 _TEMPLATE = re.compile(r"\{\{.*?\}\}|\$\{\{.*?\}\}|<%.*?%>", re.DOTALL)
 _VAR = re.compile(r"\$(?:\$|\{(?P<braced>[^{}]*)\}|(?P<plain>[A-Za-z_][A-Za-z0-9_]*))")
@@ -90,6 +90,27 @@ class ImageUse:
 
 
 @frozen
+class PodContainer:
+    """A container of a Kubernetes workload, with the pod spec around it (round-trip mappings)."""
+
+    document: int
+    list_key: str  # "containers", "initContainers" or "ephemeralContainers"
+    index: int
+    container: Any = field(compare=False, repr=False)
+    pod_spec: Any = field(compare=False, repr=False)
+    image: ImageUse | None = None
+
+
+@frozen
+class ComposeService:
+    """A Compose service, and the Dockerfile its ``build:`` names when it could be read."""
+
+    name: str
+    service: Any = field(compare=False, repr=False)
+    dockerfile: Dockerfile | None = field(default=None, compare=False, repr=False)
+
+
+@frozen
 class Manifest:
     """A parsed manifest: its kind, text, YAML documents (round-trip, with positions) and images.
 
@@ -137,6 +158,33 @@ class Manifest:
         except (KeyError, TypeError, AttributeError):
             row, col = 0, 0
         return Span(row + 1, col + 1, row + 1, col + 1 + len(str(key)))
+
+    def pod_containers(self) -> list[PodContainer]:
+        """Every container of every Kubernetes workload document, with its image (None if not a string)."""
+        by_path = {(u.ref.document, u.ref.yaml_path): u for u in self.images}
+        found = []
+        for n, doc in enumerate(self.documents):
+            for spec, where in pod_specs(doc):
+                for list_key in CONTAINER_LISTS:
+                    containers = spec.get(list_key)
+                    if not isinstance(containers, list):
+                        continue
+                    for i, container in enumerate(containers):
+                        if isinstance(container, dict):
+                            use = by_path.get((n, (*where, list_key, i, "image")))
+                            found.append(PodContainer(n, list_key, i, container, spec, use))
+        return found
+
+    def compose_services(self) -> list[ComposeService]:
+        """Every service of a Compose file, with the Dockerfile its ``build:`` names (if read)."""
+        found = []
+        for doc in self.documents:
+            services = doc.get("services") if isinstance(doc, dict) else None
+            if isinstance(services, dict):
+                for name, service in services.items():
+                    if isinstance(service, dict):
+                        found.append(ComposeService(str(name), service, self.services.get(str(name))))
+        return found
 
     def dockerfile_for(self, image: str) -> Dockerfile | None:
         """The repository Dockerfile that builds ``image`` (any tag or digest), or None."""

@@ -12,6 +12,9 @@ from . import (
     mf1001_unpinned_image_tag,
     mf1002_unofficial_base_image,
     mf1003_disallowed_registry,
+    mf2001_port_not_exposed,
+    mf2002_healthcheck_disabled,
+    mf2003_root_image_under_run_as_non_root,
 )
 
 MANIFEST_RULES = (
@@ -19,4 +22,7 @@ MANIFEST_RULES = (
     mf1001_unpinned_image_tag.RULE,
     mf1002_unofficial_base_image.RULE,
     mf1003_disallowed_registry.RULE,
+    mf2001_port_not_exposed.RULE,
+    mf2002_healthcheck_disabled.RULE,
+    mf2003_root_image_under_run_as_non_root.RULE,
 )

@@ -43,9 +43,8 @@ def test_directory_walk_finds_manifests_and_dockerfiles(tmp_path: Path) -> None:
         ("MF1001", "compose.yaml", 3, 12, 24),
         ("MF1001", "k8s/pod.yaml", 7, 14, 21),
     ]
-    targets = json.loads(done.stdout).get("targets") or []
-    if targets:  # the Dockerfile is linted too (a clean one)
-        assert "Dockerfile" in targets
+    assert sorted(json.loads(done.stdout)["targets"]) == [
+        ".github/workflows/ci.yml", ".gitlab-ci.yml", "Dockerfile", "compose.yaml", "k8s/pod.yaml"]
 
 
 def test_helm_template_on_stdin_is_detected(tmp_path: Path) -> None:
@@ -129,3 +128,61 @@ def test_linting_a_dockerfile_loads_no_manifest_module(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=120,
                           check=False)
     assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout + done.stderr
+
+
+DEPLOYMENT = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api}
+spec:
+  template:
+    spec:
+      securityContext:
+        runAsNonRoot: true
+      containers:
+        - name: api
+          image: ghcr.io/acme/api:1.4
+"""
+
+
+@pytest.mark.parametrize(("user", "fires"), [("", True), ("USER root\n", True), ("USER app\n", True),
+                                             ("USER 10001\n", False), ("USER 10001:10001\n", False)])
+def test_run_as_non_root_deployment_against_the_mapped_dockerfile(tmp_path: Path, user: str, fires: bool) -> None:
+    (tmp_path / "services" / "api").mkdir(parents=True)
+    (tmp_path / "services" / "api" / "Dockerfile").write_text(
+        f"FROM python:3.12-slim\nRUN useradd -u 10001 app\n{user}CMD [\"python\"]\n", encoding="utf-8")
+    (tmp_path / "deploy").mkdir()
+    (tmp_path / "deploy" / "api.yaml").write_text(DEPLOYMENT, encoding="utf-8")
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.pylint-image]\nimages = {"ghcr.io/acme/api" = "services/api/Dockerfile"}\n', encoding="utf-8")
+    done = run("-f", "json", "--select", "MF2003", "api.yaml", cwd=tmp_path / "deploy")
+    report = json.loads(done.stdout)
+    found = [(f["code"], f["severity"], f["location"]["line"], f["location"]["column"]) for f in report["findings"]]
+    if fires:
+        assert done.returncode == 1 and found == [("MF2003", "error", 11, 18)], done.stdout
+        assert "kubelet" in report["findings"][0]["message"]
+    else:
+        assert done.returncode == 0 and found == [], done.stdout
+
+
+def test_images_table_must_map_strings(tmp_path: Path) -> None:
+    (tmp_path / "pod.yaml").write_text(POD, encoding="utf-8")
+    (tmp_path / "pyproject.toml").write_text("[tool.pylint-image]\nimages = [\"x\"]\n", encoding="utf-8")
+    done = run("pod.yaml", cwd=tmp_path)
+    assert done.returncode == 2 and "'images' must be a table" in done.stderr and "pyproject.toml:2" in done.stderr
+
+
+def test_compose_build_links_and_lints_the_dockerfile(tmp_path: Path) -> None:
+    (tmp_path / "api").mkdir()
+    (tmp_path / "api" / "Dockerfile").write_text(
+        "FROM python:3.12-slim\nEXPOSE 8000\nHEALTHCHECK CMD true\nUSER 10001\n", encoding="utf-8")
+    (tmp_path / "compose.yaml").write_text(
+        "services:\n  api:\n    build: ./api\n    ports: [\"8080:80\"]\n    healthcheck:\n      disable: true\n",
+        encoding="utf-8")
+    done = run("-f", "json", "compose.yaml", cwd=tmp_path)
+    report = json.loads(done.stdout)
+    got = sorted((f["code"], f["location"]["path"], f["location"]["line"]) for f in report["findings"])
+    assert ("MF2001", "compose.yaml", 4) in got and ("MF2002", "compose.yaml", 6) in got
+    assert report["targets"] == ["compose.yaml", "api/Dockerfile"]  # the linked Dockerfile is linted too
+    related = [f for f in report["findings"] if f["code"] == "MF2002"][0]
+    assert "api/Dockerfile:3" in related["message"]
