@@ -398,3 +398,11 @@ def test_install_refuses_a_python_older_than_3_11(tmp_path: Path) -> None:
     assert "::error title=pylint-image::pylint-image needs Python 3.11 or newer" in result.stderr
     assert "3.10.12" in result.stderr
     assert not (runner_temp / "pylint-image-action").exists()
+
+
+def test_doc_links_resolve() -> None:
+    text = GITHUB_DOC.read_text(encoding="utf-8")
+    links = [target for target in re.findall(r"\]\(([^)\s]+)\)", text) if "://" not in target]
+    assert "../../action.yml" in links
+    for target in links:
+        assert (GITHUB_DOC.parent / target.split("#")[0]).resolve().exists(), target
