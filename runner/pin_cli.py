@@ -73,6 +73,10 @@ def run(args: argparse.Namespace, resolver: Resolver, out: TextIO, err: TextIO) 
             print(f"pylint-image: error: {exc}", file=err)
             codes.append(exc.exit_code)
             continue
+        except AssertionError as exc:  # the re-read after rewriting disagreed: the file is not written
+            print(f"pylint-image: error: {path}: not rewritten, the result did not check out ({exc})", file=err)
+            codes.append(3)
+            continue
         for note in outcome.notes:
             print(f"pylint-image: note: {note}", file=err)
         for error in outcome.errors:

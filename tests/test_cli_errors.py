@@ -46,6 +46,7 @@ COMMANDS = {
     "cache": (["cache", "prune", "--cache-dir", "cache"], "pylint_image.runner.cache.prune"),
     "config": (["config", "--from-hadolint"], "pylint_image.linter.hadolint_config.load_settings"),
     "merge": (["merge", "shard1.sarif"], "pylint_image.linter.merge.read"),
+    "pin": (["pin", "Dockerfile"], "pylint_image.runner.pin_cli.pin_file"),
 }
 
 
