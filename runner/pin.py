@@ -446,6 +446,32 @@ def _render_scalar(value: str, style: str) -> str | None:
     return value
 
 
+_NODE_PROPERTIES = re.compile(r"(?:[&!][^\s]*[ \t]+)+")  # an anchor (&a) or tag (!!str) before a scalar
+
+
+def _scalar_span(line: str, start: int, end: int, style: str) -> tuple[int, int, str]:
+    """0-based start, exclusive end and quote style of the scalar at ``start``, past an anchor or tag."""
+    props = _NODE_PROPERTIES.match(line, start)
+    if props is None:
+        return start, end, style
+    start = props.end()
+    style = line[start] if line[start:start + 1] in ("'", '"') else ""
+    if not style:
+        return start, end, style
+    i = start + 1
+    while i < len(line):
+        if style == '"' and line[i] == "\\":
+            i += 2
+            continue
+        if line[i] == style:
+            if style == "'" and line[i + 1:i + 2] == "'":
+                i += 2
+                continue
+            return start, i + 1, style
+        i += 1
+    return start, len(line), style
+
+
 def pin_manifest(path: str, text: str, resolver: Resolver, *, update: bool = False,
                  kind: str | None = None) -> Outcome:
     """Pin the image references of a Compose, Kubernetes, GitHub Actions or GitLab CI file."""
@@ -461,25 +487,33 @@ def pin_manifest(path: str, text: str, resolver: Resolver, *, update: bool = Fal
     pinner = _Pinner(resolver, outcome, update)
     lines = text.splitlines()
     wanted: dict[tuple[int, tuple[str | int, ...]], str] = {}
+    done: dict[tuple[int, int], str | None] = {}  # an anchored scalar is pinned once for all its aliases
     for ref in refs:
         if _TEMPLATED.search(ref.value):
             pinner.note(ref.line, f"{clean(ref.value)} is templated: left alone")
             continue
-        old = lines[ref.line - 1][ref.column - 1:ref.end_column - 1] if ref.line <= len(lines) else ""
-        if _render_scalar(ref.prefix + ref.value, ref.style) != old:
+        line_text = lines[ref.line - 1] if ref.line <= len(lines) else ""
+        start, end, style = _scalar_span(line_text, ref.column - 1, ref.end_column - 1, ref.style)
+        if (ref.line, start) in done:
+            if done[(ref.line, start)] is not None:
+                wanted[(ref.document, ref.yaml_path)] = str(done[(ref.line, start)])
+            continue
+        done[(ref.line, start)] = None
+        old = line_text[start:end]
+        if _render_scalar(ref.prefix + ref.value, style) != old:
             pinner.error(ref.line, ref.value, "scalar is not a plain one-line value (block, escaped or "
                                               "continued): not rewritten")
             continue
         result = pinner.new_value(ref.value, ref.line)
         if result is None:
             continue
-        new = _render_scalar(ref.prefix + result[0], ref.style)
+        new = _render_scalar(ref.prefix + result[0], style)
         if new is None:
             pinner.error(ref.line, ref.value, "the pinned value cannot be written in this scalar's style")
             continue
-        outcome.changes.append(Change(ref.line, ref.column, ref.end_column, old, new, ref.value, result[1],
-                                      result[2]))
+        outcome.changes.append(Change(ref.line, start + 1, end + 1, old, new, ref.value, result[1], result[2]))
         wanted[(ref.document, ref.yaml_path)] = result[0]
+        done[(ref.line, start)] = result[0]
     if outcome.changes:
         outcome.new_text = _splice(text, outcome.changes)
         # ruamel.yaml re-reads the result: each changed scalar holds its new value, nothing else moved.

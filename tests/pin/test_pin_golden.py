@@ -256,3 +256,19 @@ def test_cli_entry_point_and_help(tmp_path: Path, capsys: pytest.CaptureFixture[
         assert option in text
     assert main(["pin", "--resolver", "nope", str(tmp_path)]) == 2
     assert "invalid choice: 'nope'" in capsys.readouterr().err
+
+
+def test_an_anchored_scalar_is_pinned_once_for_its_aliases(tmp_path: Path) -> None:
+    target = tmp_path / "compose.yaml"
+    target.write_text("x-base: &base 'redis:7'   # shared\nservices:\n  a:\n    image: &web nginx:1.27  # c\n"
+                      "  b:\n    image: *web\n  c:\n    image: *base\n  d:\n    image: &q \"busybox:1\"\n")
+    resolver = FakeResolver()
+    code, out, err = _run([str(target)], resolver)
+    assert code == 0, err
+    assert target.read_text() == (
+        f"x-base: &base 'redis:7@{fake_digest('redis:7')}'   # shared\nservices:\n"
+        f"  a:\n    image: &web nginx:1.27@{fake_digest('nginx:1.27')}  # c\n"
+        f"  b:\n    image: *web\n  c:\n    image: *base\n"
+        f"  d:\n    image: &q \"busybox:1@{fake_digest('busybox:1')}\"\n")
+    assert sorted(resolver.asked) == ["busybox:1", "nginx:1.27", "redis:7"]
+    assert len(out.splitlines()) == 3
