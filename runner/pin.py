@@ -293,7 +293,8 @@ class _Pinner:
         try:
             ref = Reference.parse(written)
         except InvalidReference as exc:
-            self.error(line, written, f"not an image reference ({exc})")
+            reason = str(exc)
+            self.error(line, written, reason if "image reference" in reason else f"not an image reference ({reason})")
             return None
         if ref.digest and (not self.update or ref.tag is None):
             self.outcome.current += 1
@@ -366,7 +367,7 @@ def pin_dockerfile(path: str, text: str, resolver: Resolver, *, update: bool = F
     for line in from_lines:
         stage = stages.get(line)
         if stage is None:  # dockerfile-parse and BuildKit disagree on what is a FROM: leave it
-            pinner.note(line, "FROM not understood the same way by dockerfile-parse and BuildKit: left alone")
+            pinner.note(line, "dockerfile-parse reads a FROM here that BuildKit does not (in a heredoc?): left alone")
             continue
         base = stage.base
         if base.is_scratch or base.is_stage_alias or base.span is None:
@@ -391,6 +392,9 @@ def pin_dockerfile(path: str, text: str, resolver: Resolver, *, update: bool = F
         if result is not None:
             outcome.changes.append(Change(span.start_line, span.start_col, span.end_col, base.raw, result[0],
                                           base.raw, result[1], result[2]))
+    for start in stages:
+        if start not in from_lines:
+            pinner.note(start, "dockerfile-parse does not read this FROM as BuildKit does: left alone")
     if outcome.changes:
         outcome.new_text = _splice(text, outcome.changes)
         _check_dockerfile(outcome, parser)

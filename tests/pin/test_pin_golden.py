@@ -272,3 +272,40 @@ def test_an_anchored_scalar_is_pinned_once_for_its_aliases(tmp_path: Path) -> No
         f"  d:\n    image: &q \"busybox:1@{fake_digest('busybox:1')}\"\n")
     assert sorted(resolver.asked) == ["busybox:1", "nginx:1.27", "redis:7"]
     assert len(out.splitlines()) == 3
+
+
+@pytest.mark.parametrize("text,expected,notes", [
+    # CRLF and extra spacing are kept
+    ("FROM alpine:3.20\r\nRUN true\r\nFROM  python:3.12  AS  x\r\n",
+     "FROM alpine:3.20@{alpine:3.20}\r\nRUN true\r\nFROM  python:3.12@{python:3.12}  AS  x\r\n", []),
+    # the escape directive's continuation
+    ("# escape=`\nFROM `\n  alpine:3.20 AS a\nRUN echo `\n  hi\n",
+     "# escape=`\nFROM `\n  alpine:3.20@{alpine:3.20} AS a\nRUN echo `\n  hi\n", []),
+    # a FROM line inside a heredoc body is text, not an instruction
+    ("FROM alpine:3.20 AS a\nCOPY <<EOF /x\nFROM busybox:1\nEOF\nFROM a\n",
+     "FROM alpine:3.20@{alpine:3.20} AS a\nCOPY <<EOF /x\nFROM busybox:1\nEOF\nFROM a\n",
+     ["Dockerfile:3: dockerfile-parse reads a FROM here that BuildKit does not (in a heredoc?): left alone"]),
+    # an ARG used by two FROMs is pinned once; a partial variable is not pinnable
+    ("ARG IMG=\"alpine:3.20\"\nFROM $IMG\nFROM ${IMG} AS b\nFROM python:${V}\n",
+     "ARG IMG=\"alpine:3.20@{alpine:3.20}\"\nFROM $IMG\nFROM ${IMG} AS b\nFROM python:${V}\n",
+     ["Dockerfile:4: FROM python:${V}: no ARG default to pin (only FROM $NAME with a global ARG NAME=default "
+      "is pinned)"]),
+])
+def test_dockerfile_edge_cases(text: str, expected: str, notes: list[str]) -> None:
+    from pylint_image.runner.pin import pin_dockerfile
+
+    outcome = pin_dockerfile("Dockerfile", text, FakeResolver(), pin_args=True)
+    assert outcome.errors == []
+    assert outcome.new_text == re.sub(r"(?<!\$)\{([^{}$]+)\}", lambda m: fake_digest(m.group(1)), expected)
+    assert outcome.notes == notes
+
+
+def test_an_invalid_reference_is_an_error_line(tmp_path: Path) -> None:
+    target = tmp_path / "Dockerfile"
+    target.write_text("FROM Ubuntu:20.04\nFROM alpine:3.20\n")
+    code, _out, err = _run([str(target)], FakeResolver())
+    assert code == 2
+    assert err.splitlines() == [f"pylint-image: error: {target}:1: Ubuntu:20.04: not an image reference "
+                                "(repository name 'library/Ubuntu' "
+                                "must be lower-case)"]
+    assert target.read_text() == f"FROM Ubuntu:20.04\nFROM alpine:3.20@{fake_digest('alpine:3.20')}\n"
