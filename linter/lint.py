@@ -67,7 +67,7 @@ def discover(paths: Sequence[str]) -> tuple[list[Path], list[str], list[str]]:
             before = len(skipped)
             found = sorted(_walk(p, skipped))
             if not found and len(skipped) == before:
-                errors.append(f"{raw}: no Dockerfiles or manifests found in this directory")
+                errors.append(f"{raw}: no Dockerfiles found in this directory (nor Compose, Kubernetes or CI files)")
             files.extend(found)
         elif p.exists() or p.is_symlink():
             files.append(p)

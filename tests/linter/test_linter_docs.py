@@ -137,7 +137,11 @@ def test_every_registered_rule_doc_is_complete() -> None:
 
     for r in load_registry().rules:
         assert ruledoc.missing_headings(r.doc) == (), r.meta.code
-        if r.meta.code not in ("DF0001", "DF0002"):  # engine-produced rules have no Dockerfile to run
+        if r.meta.target.value == "manifest":  # YAML examples (tests/manifests/test_manifest_docs.py runs them)
+            doc = ruledoc.parse_doc(r.doc)
+            assert ruledoc.code_blocks(doc.section("Example"), "yaml"), r.meta.code
+            assert ruledoc.code_blocks(doc.section("Use instead"), "yaml"), r.meta.code
+        elif r.meta.code not in ("DF0001", "DF0002"):  # engine-produced rules have no Dockerfile to run
             ex = docs.examples(r)
             assert ex.bad and ex.good, r.meta.code
 
