@@ -179,3 +179,31 @@ def test_daemon_resolver_engine_unreachable_is_exit_3() -> None:
     with pytest.raises(PinError) as err:
         DaemonResolver(inspect=inspect).digest(Reference.parse("alpine:3"))
     assert err.value.exit_code == 3 and "Cannot connect to the Docker daemon" in err.value.message
+
+
+def test_a_bearer_token_challenge_gets_a_token_with_the_configs_basic_credentials(tmp_path: Path) -> None:
+    image = FakeImage(name="acme/tokened", tag="3")
+    basic = base64.b64encode(b"robot:pw").decode()
+    with fake_registry() as reg:
+        scope = "repository:acme/tokened:pull"
+        token_path = f"/token?service=fake&scope={scope.replace(':', '%3A').replace('/', '%2F')}"
+
+        def token(handler: object) -> Reply:
+            if getattr(handler, "headers").get("Authorization") != f"Basic {basic}":
+                return Reply(status=401)
+            return Reply(body=json.dumps({"token": "tok-123"}).encode())
+
+        def manifest(handler: object) -> Reply:
+            if getattr(handler, "headers").get("Authorization") == "Bearer tok-123":
+                return Reply(body=image.manifest, headers={"Content-Type": OCI_MANIFEST,
+                                                           "Docker-Content-Digest": sha256(image.manifest)})
+            return Reply(status=401, headers={"WWW-Authenticate": f'Bearer realm="{reg.url}/token",service="fake"'})
+
+        reg.routes[token_path] = token
+        reg.routes["/v2/acme/tokened/manifests/3"] = manifest
+        config = tmp_path / "config.json"
+        config.write_text(json.dumps({"auths": {reg.host: {"auth": basic}}}))
+        digest = RegistryResolver(DockerCredentials.from_docker_config(config)).digest(
+            Reference.parse(f"{reg.host}/acme/tokened:3"))
+    assert digest == sha256(image.manifest)
+    assert token_path in reg.paths()
