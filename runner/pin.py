@@ -297,6 +297,8 @@ class _Pinner:
             self.error(line, written, reason if "image reference" in reason else f"not an image reference ({reason})")
             return None
         if ref.digest and (not self.update or ref.tag is None):
+            if self.update:
+                self.note(line, f"{clean(written)} is pinned by digest alone: no tag to refresh it from")
             self.outcome.current += 1
             return None
         try:
@@ -320,9 +322,15 @@ class _Pinner:
         self.outcome.notes.append(f"{self.outcome.path}:{line}: {message}")
 
 
+def _lines(text: str) -> list[str]:
+    """The lines of ``text`` with their ends, split at ``\n`` only (``\r\n`` stays whole) as parsers count them."""
+    return text.split("\n") if "\n" not in text else [part + "\n" for part in text.split("\n")[:-1]] + (
+        [text.rsplit("\n", 1)[1]] if not text.endswith("\n") else [])
+
+
 def _splice(text: str, changes: list[Change]) -> str:
     """Replace each change's span (1-based line and columns, one line each) in ``text``."""
-    lines = text.splitlines(keepends=True)
+    lines = _lines(text)
     for ch in sorted(changes, key=lambda c: (c.line, c.column), reverse=True):
         row = lines[ch.line - 1]
         start, end = ch.column - 1, ch.end_column - 1
@@ -489,7 +497,7 @@ def pin_manifest(path: str, text: str, resolver: Resolver, *, update: bool = Fal
         outcome.errors.append(PinError(str(exc)))
         return outcome
     pinner = _Pinner(resolver, outcome, update)
-    lines = text.splitlines()
+    lines = [line.rstrip("\r\n") for line in _lines(text)]
     wanted: dict[tuple[int, tuple[str | int, ...]], str] = {}
     done: dict[tuple[int, int], str | None] = {}  # an anchored scalar is pinned once for all its aliases
     for ref in refs:
