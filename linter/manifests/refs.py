@@ -137,8 +137,12 @@ def find_image_refs(text: str, path: str, kind: str | None = None, *,
             ref = _make_ref(kind, parent, key, ypath, lines, prefix, index)
             if ref is not None:
                 found.append(ref)
-    found.sort(key=lambda r: (r.line, r.column))
-    return found
+    found.sort(key=lambda r: (r.document, r.line, r.column))
+    # A scalar merged into several services (``<<: *base``) is one reference, where it is written.
+    unique: dict[tuple[int, int, int], ManifestRef] = {}
+    for ref in found:
+        unique.setdefault((ref.document, ref.line, ref.column), ref)
+    return list(unique.values())
 
 
 def documents_of(text: str, path: str) -> list[Any]:
@@ -264,8 +268,25 @@ def _gitlab(doc: dict) -> Iterator[Slot]:
 # --- positions -----------------------------------------------------------------------------------------
 
 
+def _owner(parent: Any, key: Any, depth: int = 0) -> Any:
+    """The mapping that holds ``key`` as written: ``parent``, or the anchor a ``<<:`` merge took it from."""
+    own = getattr(parent, "_ok", None)
+    if own is None or key in own or depth > 32:
+        return parent
+    for source in getattr(parent, "merge", ()) or ():
+        source = source[1] if isinstance(source, tuple) else source  # older ruamel: (index, map)
+        if isinstance(source, dict) and key in source:
+            return _owner(source, key, depth + 1)
+    return parent
+
+
 def _position(parent: Any, key: Any) -> tuple[int, int] | None:
-    """0-based (line, column) of the value under ``key`` of a round-trip mapping or sequence."""
+    """0-based (line, column) of the value under ``key`` of a round-trip mapping or sequence.
+
+    A key a ``<<: *anchor`` merge brought in is where the anchor's mapping writes it.
+    """
+    if isinstance(parent, dict):
+        parent = _owner(parent, key)
     lc = getattr(parent, "lc", None)
     if lc is None:
         return None

@@ -172,3 +172,11 @@ def test_bad_yaml_is_one_input_error_with_line():
 
 def test_not_a_manifest_has_no_refs():
     assert find_image_refs("image: nginx\n", "values.yaml") == []
+
+
+def test_merge_keys_point_at_the_anchor_once():
+    text = ("x-base: &base\n  image: nginx:latest\nservices:\n  a:\n    <<: *base\n  c:\n    <<: *base\n"
+            "  b:\n    <<: *base\n    image: redis\n")
+    refs = find_image_refs(text, "compose.yaml")
+    assert [(r.value, r.line, _written(text, r)) for r in refs] == [("nginx:latest", 2, "nginx:latest"),
+                                                                    ("redis", 10, "redis")]
