@@ -39,8 +39,8 @@ _POD_PATHS: dict[str, tuple[str, ...]] = {
 }
 WORKLOAD_KINDS = tuple(_POD_PATHS)
 CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")
-_APIVERSION = re.compile(r"^apiVersion\s*:", re.MULTILINE)
-_KIND = re.compile(r"^kind\s*:", re.MULTILINE)
+_APIVERSION = re.compile(r"^(?:---\s*)?([\"']?)apiVersion\1\s*:", re.MULTILINE)
+_KIND = re.compile(r"^(?:---\s*)?([\"']?)kind\1\s*:", re.MULTILINE)
 # GitLab CI keys that are not jobs.
 _GITLAB_GLOBAL = frozenset({"default", "include", "stages", "variables", "workflow", "image", "services",
                             "cache", "before_script", "after_script", "spec"})
