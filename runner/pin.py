@@ -114,6 +114,7 @@ class DockerCredentials(Credentials):
         return super().basic(netloc)
 
     def _from_helper(self, helper: str, server: str) -> str | None:
+        """Run ``docker-credential-HELPER get`` once per server; None when it fails or knows nothing."""
         cache_key = f"{helper}\0{server}"
         if cache_key in self._asked:
             return self._asked[cache_key]
@@ -316,9 +317,11 @@ class _Pinner:
         return f"{tagged}@{digest}", digest, None
 
     def error(self, line: int, written: str, reason: str, code: int = 2) -> None:
+        """Record one error line for the reference ``written`` at ``line``."""
         self.outcome.errors.append(PinError(f"{self.outcome.path}:{line}: {clean(written)}: {reason}", code))
 
     def note(self, line: int, message: str) -> None:
+        """Record a note: something left alone on purpose."""
         self.outcome.notes.append(f"{self.outcome.path}:{line}: {message}")
 
 

@@ -113,6 +113,7 @@ def pin_file(path: Path, resolver: Resolver, *, update: bool = False, pin_args: 
 
 
 def _report(outcome: Outcome, args: argparse.Namespace, out: TextIO) -> None:
+    """Print one file's changes: a unified diff with ``--diff``, else one line per reference."""
     if args.diff:
         if outcome.changed:
             for line in difflib.unified_diff(outcome.text.splitlines(keepends=True),
