@@ -24,7 +24,6 @@ ARG PIP_NO_INDEX
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PYTHONDONTWRITEBYTECODE=1
 # Docker's own default seccomp profile, the one verify applies (never a copy kept here).
 WORKDIR /build/docker-dev
-# pylint-image: ignore=package-index-update-alone -- apt-get download reads the index this RUN refreshes
 RUN apt-get update \
     && apt-get download "golang-github-docker-docker-dev=${DOCKER_DEV_VERSION}" \
     && dpkg-deb -x golang-github-docker-docker-dev_*.deb /build/docker-dev/x \

@@ -35,7 +35,9 @@ from pylint_image.rules._shared.shell import ShellCommand, commands_of, locate, 
 # ``xargs apt-get install``, ``xx-apt-get install`` (cross-compilation wrappers) also install
 _WRAPPED = frozenset({"apt-get", "apt", "aptitude", "apk", "xx-apt-get", "xx-apt", "xx-apk", "zypper"})
 _CHANGES = frozenset({"install", "add", "upgrade", "dist-upgrade", "full-upgrade", "build-dep", "in", "update",
-                      "up", "dup", "patch", "remove", "purge", "del", "fix", "reinstall"})
+                      "up", "dup", "patch", "remove", "purge", "del", "fix", "reinstall",
+                      # these read the refreshed index too: they fetch packages or sources without installing
+                      "download", "source", "fetch"})
 
 
 def _role(command: ShellCommand) -> str | None:
