@@ -252,8 +252,12 @@ class TarScanner:
         return True
 
     def read_data(self, member: TarMember, limit: int) -> bytes | None:
-        """The current member's content (a sparse file rebuilt), or None when over ``limit`` bytes."""
-        if member.stored > limit + (BLOCK * 8 if member.sparse_v1 else 0) or member.size > limit:
+        """The content of ``member``, the one ``next`` just returned (a sparse file rebuilt).
+
+        None when it is over ``limit`` bytes, or when some of its data was read already.
+        """
+        if member.stored > limit + (BLOCK * 8 if member.sparse_v1 else 0) or member.size > limit \
+                or self._left != member.stored:
             return None
         data = self._take(member.stored)
         self._left = 0
