@@ -54,6 +54,33 @@ def test_pre_commit_try_repo_fails_then_passes(tmp_path: Path) -> None:
     assert "Passed" in good.stdout
 
 
+@pytest.mark.slow
+def test_manifests_hook_lints_compose_and_ci_files_only(tmp_path: Path) -> None:
+    pre_commit = find_tool("pre-commit")
+    if pre_commit is None or shutil.which("git") is None:
+        pytest.skip("needs pre-commit and git")
+    project = tmp_path / "project"
+    (project / ".github" / "workflows").mkdir(parents=True)
+    _git(project, "init", "-q")
+    (project / "compose.yaml").write_text("services:\n  web:\n    image: nginx\n")
+    (project / ".github" / "workflows" / "ci.yml").write_text(
+        "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    container: node:latest\n    steps:\n      - run: echo\n")
+    (project / "settings.yaml").write_text("image: nginx\n")  # not a manifest: the hook's files pattern skips it
+    _git(project, "add", "-A")
+    env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"), "NO_COLOR": "1"}
+    cmd = [pre_commit, "try-repo", str(REPO), "pylint-image-manifests", "--all-files"]
+    bad = subprocess.run(cmd, cwd=project, env=env, capture_output=True, text=True, timeout=600)
+    assert bad.returncode == 1, bad.stdout + bad.stderr
+    assert "compose.yaml:3:12: MF1001" in bad.stdout
+    assert ".github/workflows/ci.yml:5:16: MF1001" in bad.stdout
+    assert "settings.yaml" not in bad.stdout
+    (project / "compose.yaml").write_text("services:\n  web:\n    image: nginx:1.27.3\n")
+    (project / ".github" / "workflows" / "ci.yml").write_text(
+        "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    container: node:20.18\n    steps:\n      - run: echo\n")
+    _git(project, "add", "-A")
+    good = subprocess.run(cmd, cwd=project, env=env, capture_output=True, text=True, timeout=600)
+    assert good.returncode == 0, good.stdout + good.stderr
+
 # --- the configuration the README and docs/ci/github.md give ---------------------------------------
 
 _YAML_BLOCK = re.compile(r"^```ya?ml\n(# \.pre-commit-config\.yaml\n.*?)^```", re.MULTILINE | re.DOTALL)
