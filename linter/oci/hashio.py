@@ -6,9 +6,11 @@ hash of a blob is computed on the bytes as they pass through.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import zlib
-from typing import Protocol
+from collections.abc import Iterator
+from typing import Any, Protocol
 
 from pylint_image.linter.errors import SourceError
 
@@ -148,6 +150,40 @@ class ThreadedHashingReader:
         if not self._eof:
             raise RuntimeError("digest asked before the end of the stream")
         return "sha256:" + self._hash.hexdigest()
+
+
+# While a worker hashes, the interpreter's switch interval is shortened: the worker needs
+# the GIL back each time its read or sha256 returns, and with the default 5 ms it waits on
+# the parsing thread so long that the two mostly take turns.  Measured on the issue-12
+# images with a core free: 0.5 ms makes the scan 10-20% faster than either one thread or
+# the default interval (0.2 ms is faster still when idle but loses under load).
+SWITCH_INTERVAL = 0.0005
+_switch_users = 0
+_switch_saved = 0.005
+_switch_lock: Any = None
+
+
+@contextlib.contextmanager
+def short_switch_interval() -> Iterator[None]:
+    """Shorten ``sys.setswitchinterval`` while at least one caller is inside; restore after."""
+    global _switch_users, _switch_saved, _switch_lock  # noqa: PLW0603 - one process-wide setting
+    import sys  # noqa: PLC0415
+    import threading  # noqa: PLC0415
+
+    if _switch_lock is None:
+        _switch_lock = threading.Lock()
+    with _switch_lock:
+        if _switch_users == 0:
+            _switch_saved = sys.getswitchinterval()
+            sys.setswitchinterval(min(_switch_saved, SWITCH_INTERVAL))
+        _switch_users += 1
+    try:
+        yield
+    finally:
+        with _switch_lock:
+            _switch_users -= 1
+            if _switch_users == 0:
+                sys.setswitchinterval(_switch_saved)
 
 
 class PrefixedReader:

@@ -24,6 +24,7 @@ from pylint_image.linter.oci.hashio import (
     ThreadedHashingReader,
     decompressed,
     read_head,
+    short_switch_interval,
     sniff,
 )
 from pylint_image.linter.model.frozen import frozen
@@ -156,8 +157,9 @@ def scan_blob(raw: Reader, name: str, needs: ContentNeeds = NO_NEEDS,
         # worker thread reads and hashes while this one parses headers.
         blob = ThreadedHashingReader(PrefixedReader(head, raw))
         try:
-            _scan_tar(TarScanner(blob, name), needs, index, scan)
-            blob.drain()
+            with short_switch_interval():
+                _scan_tar(TarScanner(blob, name), needs, index, scan)
+                blob.drain()
         finally:
             blob.close()
         scan.digest = scan.diff_id = blob.digest
@@ -167,10 +169,11 @@ def scan_blob(raw: Reader, name: str, needs: ContentNeeds = NO_NEEDS,
     outer = HashingReader(PrefixedReader(head, raw))
     inner = ThreadedHashingReader(decompressed(outer, compression, name))
     try:
-        _scan_tar(TarScanner(inner, name), needs, index, scan)
-        # The tar's end marker may come before the end of the stream (padding, trailing
-        # records): hash everything so the digests cover the whole blob.
-        inner.drain()
+        with short_switch_interval():
+            _scan_tar(TarScanner(inner, name), needs, index, scan)
+            # The tar's end marker may come before the end of the stream (padding,
+            # trailing records): hash everything so the digests cover the whole blob.
+            inner.drain()
     finally:
         inner.close()
     outer.drain()

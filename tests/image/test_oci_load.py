@@ -232,3 +232,20 @@ def test_docker_save_stream_with_big_layers_in_one_way_pipe(tmp_path: Path) -> N
     # A streamed layer learns its index after its scan: every entry is stamped with it.
     assert [{e.layer_index for e in layer.entries} for layer in image.layers] == [{0}, {1}]
     assert image.files.stat("/g").layer_index == 1
+
+
+def test_the_switch_interval_is_restored_after_scans_even_nested_and_failing(tmp_path: Path,
+                                                                           app_spec: dict[str, Any]) -> None:
+    import sys
+
+    from pylint_image.linter.oci.hashio import SWITCH_INTERVAL, short_switch_interval
+
+    before = sys.getswitchinterval()
+    load_image(synth.write_oci_layout(app_spec, tmp_path / "oci"))
+    assert sys.getswitchinterval() == before
+    with short_switch_interval():
+        assert sys.getswitchinterval() == min(before, SWITCH_INTERVAL)
+        with pytest.raises(RuntimeError), short_switch_interval():
+            raise RuntimeError("a scan that fails inside another")
+        assert sys.getswitchinterval() == min(before, SWITCH_INTERVAL)  # the outer one still runs
+    assert sys.getswitchinterval() == before
