@@ -30,6 +30,7 @@ from pathlib import Path, PurePath
 from typing import TYPE_CHECKING
 
 from .errors import UsageError
+from .json_file import load_json_file
 from .findings import Finding, ImageLocation, Notification, RuntimeLocation, Suppression, source_of
 from .model.span import slice_text
 
@@ -211,16 +212,7 @@ class Baseline:
 
 def load(path: Path) -> Baseline:
     """Read a baseline file; a missing or malformed one is a usage error naming the file (and line)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot read baseline: {exc.strerror}", path) from None
-    except UnicodeDecodeError:
-        raise UsageError("not a baseline file (not UTF-8 text)", path) from None
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise UsageError(f"not a baseline file ({exc.msg})", path, exc.lineno) from None
+    text, doc = load_json_file(path, "baseline", "not a baseline file")
     if not isinstance(doc, dict):
         raise UsageError("not a baseline file (not a JSON object)", path)
     if FORMAT not in doc:

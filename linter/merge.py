@@ -21,6 +21,7 @@ from typing import Any, TextIO
 
 from .config import FAIL_ON
 from .errors import UsageError
+from .json_file import load_json_file
 from .findings import Severity
 
 KINDS = ("sarif", "json")
@@ -32,16 +33,7 @@ _SARIF_LEVELS = {"error": Severity.ERROR, "warning": Severity.WARNING, "note": S
 
 def read(path: Path) -> tuple[str, dict[str, Any]]:
     """(kind, document) of one report; anything else is a usage error naming the file (and line)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot read report: {exc.strerror}", path) from None
-    except UnicodeDecodeError:
-        raise UsageError("not a SARIF or JSON report (not UTF-8 text)", path) from None
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise UsageError(f"not a SARIF or JSON report ({exc.msg})", path, exc.lineno) from None
+    _, doc = load_json_file(path, "report", "not a SARIF or JSON report")
     return detect(doc, path), doc
 
 
