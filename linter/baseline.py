@@ -10,11 +10,15 @@ the image or the probe, and the occurrence index among findings with all of thes
 ``partialFingerprints`` and the baseline all use it.
 
 A baseline file (docs/baseline.md) records today's visible findings, one per line, sorted,
-and the size of each image ``image`` analysed (``image-size-regression`` reads it).  With
+and the size of each image ``image`` analysed (``image-size-regression`` reads it), Docker's
+size (``docker image inspect --format '{{.Size}}'``), marked ``"image-sizes": "docker"``.  With
 ``--baseline FILE``, the findings it records are marked suppressed (``external``): the text
 report and the exit code see only new ones, JSON and SARIF keep them marked; a note says
 how many were hidden and how many recorded ones have disappeared.  The old size-only file
-of ``image --write-baseline`` (``{"image": ..., "size": ...}``) is still read.
+of ``image --write-baseline`` (``{"image": ..., "size": ...}``) is still read.  Files written
+before sizes were Docker's (no ``image-sizes`` marker, and the size-only file) recorded the
+length of the layers' tar streams: ``tar_sizes`` says so, and image-size-regression compares
+such a figure with the image's tar bytes, never with Docker's size.
 """
 
 from __future__ import annotations
@@ -42,6 +46,9 @@ if TYPE_CHECKING:
 
 FORMAT = "pylint-image-baseline"
 VERSION = 1
+# What "images" records: Docker's size of each image.  Files without the marker recorded the
+# tar streams' length (1-2% more), which is never compared with a Docker size.
+SIZES_KEY, DOCKER_SIZES = "image-sizes", "docker"
 # Image sources named by a transport (runner/source.py): the rest is a reference.
 _TRANSPORTS = ("docker-daemon:", "registry:", "docker://")
 # The tag verify gives an image it builds (runner/build.py): a fresh one every run.
@@ -197,6 +204,7 @@ class Baseline:
     entries: tuple[Entry, ...] = ()
     images: Mapping[str, int] = dataclasses.field(default_factory=dict)
     size_only: bool = False  # the old {"image": ..., "size": ...} file: no findings recorded
+    tar_sizes: bool = False  # ``images`` holds tar-stream bytes (a file from before the image-sizes marker)
 
     @property
     def fingerprints(self) -> frozenset[str]:
@@ -209,6 +217,13 @@ class Baseline:
             size = next(iter(self.images.values()))
         return size
 
+    def tar_sizes_note(self) -> Notification:
+        """What ``image --baseline`` says of a file whose sizes are tar bytes (``tar_sizes``)."""
+        return Notification("baseline", "note",
+                            f"{self.path.as_posix()}: records image sizes as tar-stream bytes (written before "
+                            "sizes were Docker's): image-size-regression compares them with this image's tar "
+                            "bytes; write the file again (--write-baseline) to record Docker's size")
+
 
 def load(path: Path) -> Baseline:
     """Read a baseline file; a missing or malformed one is a usage error naming the file (and line)."""
@@ -220,12 +235,19 @@ def load(path: Path) -> Baseline:
             size = doc["size"]
             if not isinstance(size, int) or isinstance(size, bool) or size < 0:
                 raise UsageError("not a baseline file ('size' is not a byte count)", path)
-            return Baseline(path, images={image_subject(str(doc.get("image", ""))): size}, size_only=True)
+            return Baseline(path, images={image_subject(str(doc.get("image", ""))): size}, size_only=True,
+                            tar_sizes=True)
         raise UsageError(f"not a baseline file (no '{FORMAT}' version)", path)
     version = doc[FORMAT]
     if version != VERSION:
         raise UsageError(f"baseline version {version!r} is not supported (this pylint-image writes {VERSION})", path)
-    return Baseline(path, entries=_entries(doc.get("findings", []), path, text), images=_images(doc.get("images", {}), path))
+    images = _images(doc.get("images", {}), path)
+    sizes = doc.get(SIZES_KEY)
+    if sizes is not None and sizes != DOCKER_SIZES:
+        raise UsageError(f"'{SIZES_KEY}' is {sizes!r}: this pylint-image reads {DOCKER_SIZES!r} "
+                         "(or no marker: tar-stream bytes)", path, _line_of_key(text, SIZES_KEY))
+    return Baseline(path, entries=_entries(doc.get("findings", []), path, text), images=images,
+                    tar_sizes=bool(images) and sizes is None)
 
 
 def _entries(items: object, path: Path, text: str) -> tuple[Entry, ...]:
@@ -250,6 +272,12 @@ def _line_of(text: str, item: object) -> int | None:
     return None
 
 
+def _line_of_key(text: str, key: str) -> int | None:
+    """The line of the file where ``"key":`` is written."""
+    needle = json.dumps(key) + ":"
+    return next((n for n, line in enumerate(text.splitlines(), start=1) if needle in line), None)
+
+
 def _images(items: object, path: Path) -> dict[str, int]:
     if not isinstance(items, dict) or not all(
             isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in items.values()):
@@ -258,12 +286,14 @@ def _images(items: object, path: Path) -> dict[str, int]:
 
 
 def render(findings: Iterable[Finding], root: Path | None = None, images: Mapping[str, int] | None = None) -> str:
-    """The baseline file's text: the visible findings, one per line, sorted; image sizes by subject."""
+    """The baseline file's text: the visible findings, one per line, sorted; image sizes (Docker's) by subject."""
     entries = sorted(
         {(finding_key(f, None, root)[1], f.code, f.fingerprint, f.name, _norm(f.message))
          for f in findings if f.suppressed is None})
     lines = [f'{{"{FORMAT}": {VERSION},']
     sizes = {image_subject(k, root): v for k, v in (images or {}).items()}
+    if sizes:  # a lint baseline records no image and needs no marker
+        lines.append(f' "{SIZES_KEY}": "{DOCKER_SIZES}",')
     lines.append(f' "images": {json.dumps(dict(sorted(sizes.items())), ensure_ascii=False)},')
     if not entries:
         lines.append(' "findings": []}')
@@ -323,7 +353,7 @@ def note(baseline: Baseline, hidden: int, disappeared: int) -> Notification:
 
 def add_arguments(p: argparse.ArgumentParser, *, image: bool = False) -> None:
     """``--baseline FILE`` and ``--write-baseline FILE``."""
-    extra = "; also the image's size, for image-size-regression" if image else ""
+    extra = "; also the image's size (Docker's), for image-size-regression" if image else ""
     p.add_argument("--baseline", type=Path, metavar="FILE",
                    help="report only findings FILE does not record (docs/baseline.md); says how many it hid"
                         + (" and compares the image's size with the recorded one" if image else ""))

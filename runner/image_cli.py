@@ -90,7 +90,7 @@ def run(args: argparse.Namespace, registry: Registry, config: Config) -> Report:
     outcome: Outcome = run_rules(image, Target.IMAGE, registry, config, display=args.source,
                                  dockerfile=dockerfile, image_name=args.source, provenance=provenance)
     notes.extend(outcome.notifications)
-    args.baseline_images = {args.source: image.size}  # what --write-baseline records besides the findings
+    args.baseline_images = {args.source: image.content_size}  # --write-baseline records Docker's size
     report = _report(outcome.findings, notes, registry, args, dockerfile, display, started)
     return replace(report, tables=(_layer_table(image, origin_lines), _waste_table(image, registry, config)))
 
@@ -143,7 +143,8 @@ def _with_baseline(config: Config, baseline: Path | None, notes: list[Notificati
     if baseline is None:
         return config
     try:
-        size = load(baseline).image_size(source)
+        recorded = load(baseline)
+        size = recorded.image_size(source)
     except UsageError as exc:
         notes.append(Notification("input-error", "error", str(exc)))
         return config
@@ -153,6 +154,9 @@ def _with_baseline(config: Config, baseline: Path | None, notes: list[Notificati
         return config
     options = {k: dict(v) for k, v in config.rule_options.items()}
     options.setdefault("image-size-regression", {})["baseline-bytes"] = size
+    if recorded.tar_sizes:  # an old file's tar bytes: compared with this image's tar bytes, and said so
+        options["image-size-regression"]["baseline-tar-bytes"] = True
+        notes.append(recorded.tar_sizes_note())
     return dataclasses.replace(config, rule_options=options)
 
 
