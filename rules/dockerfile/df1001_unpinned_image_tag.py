@@ -34,15 +34,11 @@ from collections.abc import Iterator
 
 from pylint_image.linter import Context, Dockerfile, RuleMeta, Severity, Target, Violation, rule
 from pylint_image.rules._shared import anchor
-from pylint_image.rules._shared import frozen
+from pylint_image.rules._shared.image_options import PinOptions, pin_problem
+from pylint_image.rules._shared.images import unpinned_tag
 
-
-@frozen
-class Options:
-    """Options of unpinned-image-tag."""
-
-    require_digest: bool = False
-
+# One class for DF1001 and MF1001: [tool.pylint-image.rules.unpinned-image-tag] governs both.
+Options = PinOptions
 
 # Trivy's and Checkov's checks cover both no tag and latest
 _OTHER_IDS = ("DS001", "CKV_DOCKER_7")
@@ -50,7 +46,6 @@ _OTHER_IDS = ("DS001", "CKV_DOCKER_7")
 
 def check(dockerfile: Dockerfile, ctx: Context) -> Iterator[Violation]:
     """Yield one violation per FROM whose base image is not pinned."""
-    require_digest = bool(ctx.options and ctx.options.require_digest)
     for stage in dockerfile.stages:
         base = stage.base
         # scratch is empty and a stage alias is pinned by its own FROM; neither has a tag.
@@ -60,17 +55,17 @@ def check(dockerfile: Dockerfile, ctx: Context) -> Iterator[Violation]:
         if base.has_variables:
             continue
         image = base.reference
-        if image is None or image.digest:
-            continue  # not a reference BuildKit could pull, or pinned
+        if image is None:
+            continue  # not a reference BuildKit could pull
+        problem = pin_problem(image, ctx)
+        if problem is None:
+            continue
         name = base.resolved or base.raw
         via = f" (resolved from {base.raw})" if base.resolved and base.resolved != base.raw else ""
-        where = anchor(stage.from_instruction, base.span)
-        if not image.tag or image.tag == "latest":
-            what = "the tag 'latest'" if image.tag else "no tag"
-            yield Violation(where, f"base image '{name}'{via} uses {what}: pin a version tag or a digest",
-                            tool_ids=(("DL3007",) if image.tag else ("DL3006",)) + _OTHER_IDS)
-        elif require_digest:
-            yield Violation(where, f"base image '{name}'{via} is not pinned by digest (require-digest)")
+        floating = unpinned_tag(image) is not None  # hadolint's ids; require-digest is ours alone
+        ids = (("DL3007",) if image.tag else ("DL3006",)) + _OTHER_IDS if floating else ()
+        yield Violation(anchor(stage.from_instruction, base.span), f"base image '{name}'{via} {problem}",
+                        tool_ids=ids)
 
 
 RULE = rule(

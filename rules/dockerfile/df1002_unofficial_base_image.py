@@ -48,22 +48,14 @@ from collections.abc import Iterator
 
 from pylint_image.linter import Context, Dockerfile, RuleMeta, Severity, Target, Violation, rule
 from pylint_image.rules._shared import anchor
-from pylint_image.rules._shared import frozen
-from pylint_image.rules._shared.publishers import ChecksVerifiedChoice, judge
+from pylint_image.rules._shared.image_options import TrustOptions, unofficial
 
-
-@frozen
-class Options(ChecksVerifiedChoice):
-    """Options of unofficial-base-image."""
-
-    trusted: tuple[str, ...] = ()
-    verified_publishers: str = "info"
+# One class for DF1002 and MF1002: [tool.pylint-image.rules.unofficial-base-image] governs both.
+Options = TrustOptions
 
 
 def check(dockerfile: Dockerfile, ctx: Context) -> Iterator[Violation]:
     """Yield one violation per FROM whose base is neither official nor trusted."""
-    trusted = (*ctx.settings.trusted_registries, *(ctx.options.trusted if ctx.options else ()))
-    verified = ctx.options.verified_publishers if ctx.options else "info"
     for stage in dockerfile.stages:
         base = stage.base
         # scratch has no content to trust, and a stage alias was judged at its own FROM.
@@ -72,7 +64,7 @@ def check(dockerfile: Dockerfile, ctx: Context) -> Iterator[Violation]:
         # An unresolved variable is chosen at build time: we cannot tell what it names.
         if base.has_variables:
             continue
-        found = judge(base.reference, trusted, verified) if base.reference is not None else None
+        found = unofficial(base.reference, ctx) if base.reference is not None else None
         if found is not None:
             yield Violation(anchor(stage.from_instruction, base.span), found.message())
 

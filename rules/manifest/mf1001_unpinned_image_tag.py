@@ -39,30 +39,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pylint_image.linter import Context, Manifest, RuleMeta, Severity, Target, Violation, rule
-from pylint_image.rules._shared import frozen
-from pylint_image.rules._shared.images import unpinned_tag
+from pylint_image.rules._shared.image_options import PinOptions, pin_problem
 
-
-@frozen
-class Options:
-    """Options of unpinned-image-tag (the same as DF1001's)."""
-
-    require_digest: bool = False
+# DF1001's class: [tool.pylint-image.rules.unpinned-image-tag] governs both.
+Options = PinOptions
 
 
 def check(manifest: Manifest, ctx: Context) -> Iterator[Violation]:
     """Yield one violation per image reference that is not pinned."""
-    require_digest = bool(ctx.options and ctx.options.require_digest)
     for use in manifest.images:
-        image = use.reference
-        if image is None or image.digest:
-            continue
-        via = f" (resolved from {use.value})" if use.resolved != use.value else ""
-        why = unpinned_tag(image)
-        if why is not None:
-            yield Violation(use.span, f"image '{use.resolved}'{via} uses {why}: pin a version tag or a digest")
-        elif require_digest:
-            yield Violation(use.span, f"image '{use.resolved}'{via} is not pinned by digest (require-digest)")
+        problem = pin_problem(use.reference, ctx) if use.reference is not None else None
+        if problem is not None:
+            via = f" (resolved from {use.value})" if use.resolved != use.value else ""
+            yield Violation(use.span, f"image '{use.resolved}'{via} {problem}")
 
 
 RULE = rule(

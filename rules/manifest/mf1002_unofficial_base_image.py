@@ -40,26 +40,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pylint_image.linter import Context, Manifest, RuleMeta, Severity, Target, Violation, rule
-from pylint_image.rules._shared import frozen
-from pylint_image.rules._shared.publishers import ChecksVerifiedChoice, judge
+from pylint_image.rules._shared.image_options import TrustOptions, unofficial
 
-
-@frozen
-class Options(ChecksVerifiedChoice):
-    """Options of unofficial-base-image (the same as DF1002's)."""
-
-    trusted: tuple[str, ...] = ()
-    verified_publishers: str = "info"
+# DF1002's class: [tool.pylint-image.rules.unofficial-base-image] and trusted-registries govern both.
+Options = TrustOptions
 
 
 def check(manifest: Manifest, ctx: Context) -> Iterator[Violation]:
     """Yield one violation per image that is neither official nor trusted."""
-    trusted = (*ctx.settings.trusted_registries, *(ctx.options.trusted if ctx.options else ()))
-    verified = ctx.options.verified_publishers if ctx.options else "info"
     for use in manifest.images:
-        if use.reference is None:
-            continue
-        found = judge(use.reference, trusted, verified)
+        found = unofficial(use.reference, ctx) if use.reference is not None else None
         if found is not None:
             yield Violation(use.span, found.message().replace("base image", "image", 1))
 
