@@ -12,6 +12,8 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))  # lets tests import tests.support.*
 
+from tests.support.registry import registry_host  # noqa: E402,F401  (a session fixture: one registry for every test)
+
 
 def shared_dir() -> Path | None:
     """The team's ../shared folder (data, corpus, schemas), if present."""

@@ -20,7 +20,6 @@ import pytest
 from pylint_image.linter.oci import load_image
 from pylint_image.runner.image_cli import docker_size
 from tests.image.test_image_rules import run_rule
-from tests.runner.test_registry_real import registry_host  # noqa: F401  (a session fixture)
 from tests.support import synth_image as synth
 from tests.support.debian_base import debian_base
 from tests.support.docker_images import busybox_base, docker_build
