@@ -11,16 +11,23 @@ What it reads (the formats Docker's Go ``archive/tar`` reads, with its meaning):
   unsigned nor the signed sum is refused;
 * GNU long names and link names (``L``, ``K``) and PAX extended headers (``x``, and
   ``X`` as tarfile and GNU tar read it): ``path``, ``linkpath``, ``size``, ``uid``, ``gid``
-  and the ``GNU.sparse.*`` keys; a PAX value overrides a GNU long name, which overrides
-  the header's own field;
+  and the ``GNU.sparse.*`` keys, applied in Go's order: the header's own field, then a
+  (non-empty) PAX value, then a GNU long name, then ``GNU.sparse.name``; each ``x`` header
+  replaces the records of an earlier one (as Go and tarfile read a chain of them), so a
+  chain of extension headers holds at most one of each in memory;
 * PAX global headers (``g``) are read, checked and then ignored, as Docker and containerd
   ignore them when they unpack a layer (``tarfile`` would apply them to every later member);
+  Go returns one as a member of its own, so it ends a chain: extension headers before it
+  are dropped;
 * GNU sparse members (``S`` with its extension blocks, PAX sparse 0.0, 0.1 and 1.0): the
   member's size is the file's real size, the stored bytes are skipped, and the sparse map
   is kept (when small) so that a wanted file's content can be rebuilt;
-* the end: two zero blocks (or the end of the stream at a header boundary, as Go accepts).
-  A zero block followed by anything else, a truncated header or body, a malformed number
-  or PAX record are errors: ``SourceError`` with the byte offset.
+* the end: two zero blocks (or the end of the stream at a header boundary or inside the
+  last member's padding, as Go and tarfile accept).  A zero block followed by anything
+  else, a truncated header or body, a malformed number (octal digits only; at most
+  2**63 - 1, Go's int64) or PAX record, an old GNU sparse map of more than 1 MiB of
+  extension blocks, or a kept sparse map that is not sorted inside the file's size (Go's
+  ``validateSparseEntries``) are errors: ``SourceError`` with the byte offset.
 
 Nothing is ever allocated from a declared size: bodies are skipped by reading forward in
 bounded chunks (hashing readers below see every byte), and the bodies this parser keeps
@@ -44,6 +51,10 @@ SPECIAL_LIMIT = 1 << 20
 # Sparse maps longer than this are not kept (the member is still listed; only a wanted
 # file's content needs the map, and such a file is small).
 SPARSE_MAP_LIMIT = 4096
+# Numbers above Go's int64 are refused, as Go refuses them.
+_MAX_INT64 = (1 << 63) - 1
+# One read straight from the stream never asks for more than this, whatever a member declares.
+_READ_CAP = 1 << 24
 
 # Type flags, as ints (a header's byte 156).
 REG, AREG, LNK, SYM, CHR, BLK, DIR, FIFO, CONT = b"0\x00123456" b"7"
@@ -207,6 +218,20 @@ class TarScanner:
             count -= len(data)
             self._base += len(data)
 
+    def _skip_padding(self, pad: int) -> bool:
+        """Consume a member's padding; False when the stream ends inside it.
+
+        Go's reader (``tryReadFull`` of the padding) and tarfile both take that for the end
+        of the archive: the member's data is all there.
+        """
+        if not pad:
+            return True
+        if self._fill(pad) < pad:
+            self._pos = len(self._buf)
+            return False
+        self._pos += pad
+        return True
+
     def _take(self, count: int) -> bytes:
         """Read exactly ``count`` bytes (a small body: the caller caps ``count``)."""
         if self._fill(count) < count:
@@ -236,7 +261,7 @@ class TarScanner:
         self._buf, self._pos = b"", 0
         if size >= self._chunk or self._seek_size is not None:
             # Straight from the stream: never past this member's data.
-            data = self._raw.read(size)
+            data = self._raw.read(min(size, _READ_CAP))
             self._base += len(data)
         else:
             self._fill(1)
@@ -265,9 +290,22 @@ class TarScanner:
             return data
         sparse: tuple[tuple[int, int], ...] | None = member.sparse
         if member.sparse_v1:
-            sparse, data = _sparse_v1_map(data)
-        if sparse is None:
-            return None
+            try:
+                parsed = _sparse_v1_map(data)
+            except ValueError:
+                raise self.unreadable("bad sparse map", member.offset) from None
+            if parsed is None:
+                return None  # a map too long to keep
+            sparse, data = parsed
+            if not _sparse_valid(sparse, member.size):
+                raise self.unreadable(f"sparse map outside the file's {member.size} bytes",
+                                      member.offset)
+        if not sparse:
+            # A map too long to keep (or an empty one): only an empty file can be rebuilt.
+            return None if data else bytes(member.size)
+        # Go fails the read of such a member (errMissData, errUnrefData): so does Docker.
+        if sum(length for _offset, length in sparse) != len(data):
+            raise self.unreadable("sparse map does not match the member's data", member.offset)
         return _unsparse(data, sparse, member.size)
 
     # -- headers ------------------------------------------------------------------------
@@ -288,12 +326,16 @@ class TarScanner:
         buf, pos = self._buf, self._pos
         skip = self._left + self._pad
         if skip:
+            pad = self._pad
             self._left = self._pad = 0
             if pos + skip <= len(buf):
                 pos += skip
                 self._pos = pos
             else:
-                self._skip(skip)
+                self._skip(skip - pad)
+                if not self._skip_padding(pad):
+                    self.done = True
+                    return None
                 buf, pos = self._buf, self._pos
         if len(buf) - pos >= BLOCK:
             # The common case inline (one ustar or GNU header, no extension header before
@@ -398,14 +440,20 @@ class TarScanner:
                     if records is None:
                         raise self.unreadable("bad pax record", start)
                     if typ == PAX_GLOBAL:
-                        continue  # read and checked, then ignored: Docker ignores it too
-                    if pax is None:
-                        pax = {}
+                        # Read and checked, then ignored (Docker ignores it too).  Go returns
+                        # it as a member of its own: the extension headers before it are lost.
+                        long_name = long_link = pax = sparse_pairs = None
+                        continue
+                    # Each x header replaces the one before (Go's paxHdrs, tarfile's
+                    # recursion): a chain of them never holds more than one in memory.
+                    pax, sparse_pairs = {}, None
                     for key, value in records:
                         if key == "GNU.sparse.offset" or key == "GNU.sparse.numbytes":
                             if sparse_pairs is None:
                                 sparse_pairs = []
-                            sparse_pairs.append(_decimal(value))
+                            number = _decimal(value)
+                            if len(sparse_pairs) <= 2 * SPARSE_MAP_LIMIT:
+                                sparse_pairs.append(number)  # longer: too long to keep
                         else:
                             pax[key] = value
                     continue
@@ -434,18 +482,13 @@ class TarScanner:
                 uid_f: bytes, gid_f: bytes, size: int, stored: int, typ: int, link_f: bytes,
                 magic: bytes, long_name: str | None, long_link: str | None,
                 pax: dict[str, str] | None, sparse_pairs: list[int] | None) -> TarMember:
-        if long_name is not None:
-            name = long_name
-        else:
-            cut = name_f.find(b"\0")
-            name = _text(name_f if cut < 0 else name_f[:cut])
-            if magic == _POSIX_MAGIC and buf[pos + 345]:
-                prefix = buf[pos + 345:pos + 500]
-                cut = prefix.find(b"\0")
-                name = _text(prefix if cut < 0 else prefix[:cut]) + "/" + name
-        if long_link is not None:
-            link = long_link
-        elif link_f[0]:
+        cut = name_f.find(b"\0")
+        name = _text(name_f if cut < 0 else name_f[:cut])
+        if magic == _POSIX_MAGIC and buf[pos + 345]:
+            prefix = buf[pos + 345:pos + 500]
+            cut = prefix.find(b"\0")
+            name = _text(prefix if cut < 0 else prefix[:cut]) + "/" + name
+        if link_f[0]:
             cut = link_f.find(b"\0")
             link = _text(link_f if cut < 0 else link_f[:cut])
         else:
@@ -455,19 +498,26 @@ class TarScanner:
         sparse_v1 = False
         if typ == GNU_SPARSE:
             sparse, size = self._gnu_sparse(buf, pos, start)
+        # Go's order (mergePAX, then the GNU long names, then the sparse name); an empty PAX
+        # value keeps the header's field, as Go keeps it.
         if pax is not None:
-            if "path" in pax:
+            if pax.get("path"):
                 name = pax["path"]
-            if "linkpath" in pax:
+            if pax.get("linkpath"):
                 link = pax["linkpath"]
-            if "uid" in pax:
+            if pax.get("uid"):
                 uid = _decimal(pax["uid"])
-            if "gid" in pax:
+            if pax.get("gid"):
                 gid = _decimal(pax["gid"])
-            if "size" in pax:
+            if pax.get("size"):
                 size = _decimal(pax["size"])
                 stored = 0 if typ in HEADER_ONLY else size
-            if "GNU.sparse.name" in pax:
+        if long_name:
+            name = long_name
+        if long_link:
+            link = long_link
+        if pax is not None:
+            if pax.get("GNU.sparse.name"):
                 name = pax["GNU.sparse.name"]
             real = pax.get("GNU.sparse.realsize", pax.get("GNU.sparse.size"))
             if real is not None or "GNU.sparse.map" in pax or "GNU.sparse.major" in pax:
@@ -476,6 +526,8 @@ class TarScanner:
                     size = _decimal(real)
         elif sparse_pairs is not None:
             raise ValueError("sparse offsets outside a pax header")
+        if sparse and not _sparse_valid(sparse, size):
+            raise ValueError(f"sparse map outside the file's {size} bytes")
         if typ == AREG and name.endswith("/"):
             typ = DIR
         if typ == DIR:
@@ -496,7 +548,12 @@ class TarScanner:
         _sparse_structs(buf, pos + 386, 4, pairs)
         extended = buf[pos + 482]
         real = _number(buf[pos + 483:pos + 495])
+        blocks = 0
         while extended:
+            # Bounded as Go bounds it (errSparseTooLong): 1 MiB of extension blocks at most.
+            blocks += 1
+            if blocks * BLOCK > SPECIAL_LIMIT:
+                raise self.unreadable("a sparse map of more than 1 MiB", start)
             block = self._take(BLOCK)
             if len(pairs) <= SPARSE_MAP_LIMIT:
                 _sparse_structs(block, 0, 21, pairs)
@@ -528,17 +585,24 @@ def _number(field: bytes) -> int:
     if first & 0x80:
         if first & 0x40:
             raise ValueError("negative number")
-        return int.from_bytes(bytes((first & 0x7F,)) + field[1:], "big")
+        value = int.from_bytes(bytes((first & 0x7F,)) + field[1:], "big")
+        if value > _MAX_INT64:
+            raise ValueError("number out of range")
+        return value
     text = field.strip(b" \0")
     if not text:
         return 0
-    if not text.isdigit():
+    cut = text.find(b"\0")   # Go reads up to the first NUL
+    if cut >= 0:
+        text = text[:cut]
+    if text.translate(None, b"01234567"):
         raise ValueError("bad number")
     return int(text, 8)
 
 
 def _decimal(value: str) -> int:
-    if not value.isdigit() or not value.isascii():
+    # 19 digits at most before int(): a 1 MiB run of digits is refused at once.
+    if not value.isdigit() or not value.isascii() or len(value) > 19 or int(value) > _MAX_INT64:
         raise ValueError(f"bad pax number {value[:20]!r}")
     return int(value)
 
@@ -575,8 +639,8 @@ def _pax_records(body: bytes) -> list[tuple[str, str]] | None:
 def _sparse_structs(block: bytes, pos: int, count: int, pairs: list[tuple[int, int]]) -> None:
     for _ in range(count):
         offset, length = block[pos:pos + 12], block[pos + 12:pos + 24]
-        if not offset[0] and not length[0]:
-            break
+        if not offset[0]:
+            break  # GNU tar's, BSD tar's and Go's end of the list
         pairs.append((_number(offset), _number(length)))
         pos += 24
 
@@ -588,25 +652,50 @@ def _pax_sparse(pax: dict[str, str],
         return (), True
     numbers: list[int] = list(pairs or ())
     if "GNU.sparse.map" in pax:
-        numbers = [_decimal(n) for n in pax["GNU.sparse.map"].split(",") if n]
+        text = pax["GNU.sparse.map"]
+        if text.count(",") >= 2 * SPARSE_MAP_LIMIT:
+            return (), False  # too long to keep: not split into a list of a million numbers
+        numbers = [_decimal(n) for n in text.split(",") if n]
     if len(numbers) % 2 or len(numbers) > 2 * SPARSE_MAP_LIMIT:
         return (), False
     return tuple(zip(numbers[::2], numbers[1::2])), False
 
 
-def _sparse_v1_map(data: bytes) -> tuple[tuple[tuple[int, int], ...] | None, bytes]:
-    """PAX sparse 1.0: the map heads the data (decimal lines, padded to a block)."""
+def _sparse_v1_map(data: bytes) -> tuple[tuple[tuple[int, int], ...], bytes] | None:
+    """PAX sparse 1.0: the map heads the data (decimal lines, padded to a block).
+
+    None when it has more than SPARSE_MAP_LIMIT entries.  ValueError when it is malformed: a
+    line that is not plain decimal digits (no sign, space or underscore, which ``int`` would
+    take), or fewer lines than the count says.
+    """
     lines = data.split(b"\n", 2 * SPARSE_MAP_LIMIT + 1)
-    try:
-        count = int(lines[0])
-        numbers = [int(x) for x in lines[1:1 + 2 * count]]
-    except ValueError:
-        return None, b""
-    if len(numbers) != 2 * count:
-        return None, b""
+    if len(lines) < 2 or not _plain(lines[0]):
+        raise ValueError("bad sparse map")
+    count = int(lines[0])
+    if count > SPARSE_MAP_LIMIT:
+        return None
+    # Every number is a line of its own, ended by a newline (lines[-1] is what follows).
+    fields = lines[1:1 + 2 * count]
+    if len(lines) < 2 + 2 * count or not all(map(_plain, fields)):
+        raise ValueError("bad sparse map")
+    numbers = [int(x) for x in fields]
     used = sum(len(x) + 1 for x in lines[:1 + 2 * count])
     used += -used % BLOCK
     return tuple(zip(numbers[::2], numbers[1::2])), data[used:]
+
+
+def _plain(line: bytes) -> bool:
+    return line.isdigit() and len(line) <= 18
+
+
+def _sparse_valid(sparse: tuple[tuple[int, int], ...], size: int) -> bool:
+    """True when the map's chunks are in order, do not overlap and end inside ``size`` (Go's check)."""
+    end = 0
+    for offset, length in sparse:
+        if offset < end or offset + length > size:
+            return False
+        end = offset + length
+    return True
 
 
 def _unsparse(data: bytes, sparse: tuple[tuple[int, int], ...], size: int) -> bytes:
