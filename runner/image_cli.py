@@ -153,9 +153,15 @@ def _with_baseline(config: Config, baseline: Path | None, notes: list[Notificati
                                   "image-size-regression not checked"))
         return config
     options = {k: dict(v) for k, v in config.rule_options.items()}
-    options.setdefault("image-size-regression", {})["baseline-bytes"] = size
-    if recorded.tar_sizes:  # an old file's tar bytes: compared with this image's tar bytes, and said so
-        options["image-size-regression"]["baseline-tar-bytes"] = True
+    # Into every table naming the rule (the config's [rules.IM3002] too): the one the rule
+    # reads must not lose the user's max-growth-percent, nor the size.
+    keys = [k for k in options if k.strip() == "image-size-regression" or k.strip().upper() == "IM3002"]
+    for key in keys or ["image-size-regression"]:
+        entry = options.setdefault(key, {})
+        entry["baseline-bytes"] = size
+        if recorded.tar_sizes:  # an old file's tar bytes: compared with this image's tar bytes
+            entry["baseline-tar-bytes"] = True
+    if recorded.tar_sizes:
         notes.append(recorded.tar_sizes_note())
     return dataclasses.replace(config, rule_options=options)
 

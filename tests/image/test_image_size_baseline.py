@@ -114,6 +114,16 @@ def test_an_old_baseline_of_tar_bytes_is_compared_with_tar_bytes_and_says_so(tmp
     assert doc["image-sizes"] == "docker" and doc["images"] == {"img": image.content_size}
 
 
+@pytest.mark.parametrize("table", ["IM3002", "im3002", "image-size-regression"])
+def test_the_threshold_set_under_the_code_or_the_name_keeps_the_baselines_size(tmp_path: Path, table: str) -> None:
+    synth.write_oci_layout(SPEC, tmp_path / "img")
+    _baseline(tmp_path / "b.json", "img", 100_000)   # the image is 110_000 bytes: 10% over
+    for allowed, codes in ((10, []), (9.99, ["IM3002"])):
+        (tmp_path / "pyproject.toml").write_text(f"[tool.pylint-image.rules.{table}]\nmax-growth-percent = {allowed}\n")
+        result = cli("img", "--baseline", "b.json", "--select", "IM3002", "-f", "json", cwd=tmp_path)
+        assert _codes(result) == codes, (table, allowed, result.stdout)
+
+
 def test_an_unknown_sizes_marker_is_one_line_naming_the_file_and_line(tmp_path: Path) -> None:
     synth.write_oci_layout(SPEC, tmp_path / "img")
     (tmp_path / "b.json").write_text('{"pylint-image-baseline": 1,\n "image-sizes": "tar",\n'
