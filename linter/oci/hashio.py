@@ -186,6 +186,13 @@ def short_switch_interval() -> Iterator[None]:
                 sys.setswitchinterval(_switch_saved)
 
 
+def reset_after_fork() -> None:
+    """In a forked child: forget the parent's scans (their lock may be held by a thread the child lacks)."""
+    global _switch_users, _switch_lock  # noqa: PLW0603
+    _switch_users = 0
+    _switch_lock = None
+
+
 class PrefixedReader:
     """A reader that first returns already-consumed ``prefix`` bytes, then the stream."""
 

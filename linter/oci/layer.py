@@ -109,16 +109,35 @@ class LayerScan:
     opaque_dirs: list[str] = field(default_factory=list)
     anomalies: list[Anomaly] = field(default_factory=list)
     contents: dict[str, bytes] = field(default_factory=dict)
+    # The layer index every entry and anomaly carries; -1 while unknown (a streamed layer
+    # is scanned before the manifest says where it goes).
+    index: int = -1
 
     def with_index(self, index: int) -> LayerScan:
-        """Return this scan with every entry and anomaly stamped with ``index``."""
-        if all(e.layer_index == index for e in self.entries):
+        """Return this scan with every entry and anomaly stamped with ``index``.
+
+        A scan made with its index is returned as it is.  A scan that never had one (the
+        streamed path) is stamped in place, once: its entries are not part of any model yet.
+        Stamping it again with another index (``docker save`` lists a repeated layer twice,
+        both times this one scan) copies the entries instead.
+        """
+        if self.index == index:
+            return self
+        if self.index == -1 and _SETTERS[-1] is not _no_set:
+            set_index = _SETTERS[-1]
+            for entry in self.entries:
+                set_index(entry, index)
+            self.anomalies = [replace(a, layer_index=index) for a in self.anomalies]
+            self.index = index
+            return self
+        if all(e.layer_index == index for e in self.entries) and all(
+                a.layer_index == index for a in self.anomalies):
             return self
         return LayerScan(
             self.digest, self.size, self.diff_id, self.uncompressed_size, self.compression,
             _restamped(self.entries, index), self.whiteouts,
             self.opaque_dirs, [replace(a, layer_index=index) for a in self.anomalies],
-            self.contents)
+            self.contents, index)
 
 
 def _restamped(entries: list[FileEntry], index: int) -> list[FileEntry]:
@@ -151,7 +170,7 @@ def scan_blob(raw: Reader, name: str, needs: ContentNeeds = NO_NEEDS,
         if not head:
             raise SourceError(f"{name}: empty layer blob")
         raise SourceError(f"{name}: not a tar, gzip or zstd layer")
-    scan = LayerScan(compression=compression)
+    scan = LayerScan(compression=compression, index=index)
     if compression == "tar":
         # Uncompressed: the blob digest is the diff_id, so hash the bytes only once.  The
         # worker thread reads and hashes while this one parses headers.

@@ -7,6 +7,7 @@ seeking over member data) and each blob is then read from its offset inside the 
 from __future__ import annotations
 
 import errno
+import gc
 import os
 import posixpath
 import stat
@@ -16,8 +17,9 @@ from typing import BinaryIO
 from pylint_image.linter.errors import SourceError
 from pylint_image.linter.model.image import Image
 from pylint_image.linter.oci.config import ImageParts, LayerRef, assemble, with_ref
-from pylint_image.linter.oci.layer import NO_NEEDS, ContentNeeds, scan_blob
+from pylint_image.linter.oci.layer import NO_NEEDS, ContentNeeds, LayerScan, scan_blob
 from pylint_image.linter.oci.multiarch import Platform
+from pylint_image.linter.oci.parallel import auto_workers, scan_layers
 from pylint_image.linter.oci.resolve import BlobStore, blob_path, resolve_any
 from pylint_image.linter.oci.tarscan import LNK, REGULAR, SYM, TarMember, TarScanner
 from pylint_image.linter.oci.hashio import (
@@ -54,6 +56,14 @@ class DirStore:
     def exists(self, blob: str) -> bool:
         """True when the layout has an entry named ``blob`` (open() says whether it is usable)."""
         return os.path.lexists(self.root / self._rel(blob))
+
+    def size(self, blob: str) -> int:
+        """The size of ``blob`` in bytes (SourceError like open() when it is not usable)."""
+        fd = self._open_regular(self._rel(blob), blob)
+        try:
+            return os.fstat(fd).st_size
+        finally:
+            os.close(fd)
 
     def open(self, blob: str, size: int | None = None) -> BinaryIO:
         """Open ``blob`` for reading; SourceError when missing, not a regular file, or mis-sized."""
@@ -182,6 +192,10 @@ class TarStore:
             return False
         return True
 
+    def size(self, blob: str) -> int:
+        """The size of ``blob`` in bytes (SourceError when it is missing)."""
+        return self._member(blob).size
+
     def open(self, blob: str, size: int | None = None) -> BinaryIO:
         """Open ``blob``'s bytes inside the archive; SourceError when missing, not a file, or mis-sized."""
         member = self._member(blob)
@@ -190,6 +204,17 @@ class TarStore:
         if size is not None and member.size != size:
             raise SourceError(f"{self.name}: blob {blob} is {member.size} bytes, its descriptor says {size}")
         return _MemberReader(self.path, member.offset, member.size)  # type: ignore[return-value]
+
+
+def _blob_sizes(store: TarStore | DirStore, layers: tuple[LayerRef, ...]) -> list[int] | None:
+    """Each layer blob's size in bytes; None when one is unusable (the scan will say why)."""
+    sizes = []
+    for layer in layers:
+        try:
+            sizes.append(store.size(layer.blob) if layer.size is None else layer.size)
+        except (OSError, SourceError):
+            return None
+    return sizes
 
 
 def _clean(name: str) -> str:
@@ -209,13 +234,39 @@ class ImageSource:
             raise SourceError(f"{self.path}: no such OCI layout directory or archive")
         self.parts: ImageParts = with_ref(resolve_any(self.store, ref, platform), ref or str(self.path))
 
-    def load(self, needs: ContentNeeds = NO_NEEDS) -> Image:
-        """Read every layer once and return the verified Image model."""
-        scans = []
-        for index, layer in enumerate(self.parts.layers):
+    def load(self, needs: ContentNeeds = NO_NEEDS, workers: int | None = None) -> Image:
+        """Read every layer once and return the verified Image model.
+
+        ``workers``: how many processes scan layers (this one included); None decides from
+        the CPUs and the layers' sizes (:func:`.parallel.auto_workers`), 1 scans here only.
+        Worker processes are used only with this module's own stores, whose blobs a forked
+        child can open again by itself (a wrapped store, e.g. one that shows progress,
+        is read here).
+        """
+        layers = self.parts.layers
+
+        def scan_one(index: int) -> LayerScan:
+            layer = layers[index]
             with self.store.open(layer.blob, layer.size) as handle:
-                scans.append(scan_blob(handle, f"{self.store.name}:{layer.blob}", needs, index))
-        return assemble(self.parts, scans)
+                return scan_blob(handle, f"{self.store.name}:{layer.blob}", needs, index)
+
+        # Tens of thousands of entries, none of them garbage: the collector would walk them
+        # again and again for nothing (3-5% of a load).
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            store = self.store
+            # Exactly these classes: a subclass or wrapper may do more per read than a child can.
+            sizes = (_blob_sizes(store, layers)
+                     if (type(store) is TarStore or type(store) is DirStore) and workers != 1 else None)
+            if sizes is None:
+                scans = [scan_one(index) for index in range(len(layers))]
+            else:
+                scans = scan_layers(sizes, scan_one, auto_workers(sizes) if workers is None else workers)
+            return assemble(self.parts, scans)
+        finally:
+            if collecting:
+                gc.enable()
 
     def open_layer(self, diff_id: str) -> BinaryIO:
         """Open the uncompressed tar stream of the layer with ``diff_id``, verified at its end.
