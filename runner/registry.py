@@ -17,9 +17,9 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from pylint_image.linter.errors import SourceError
 from pylint_image.linter.oci.multiarch import Platform, parse_platform, pick_manifest
@@ -28,6 +28,9 @@ from pylint_image.linter.reference import InvalidReference, Reference
 from pylint_image.runner.registry_credentials import Credentials
 from pylint_image.runner.registry_http import Response, Transport, clean, stream_into
 from pylint_image.linter.model.frozen import frozen
+
+if TYPE_CHECKING:
+    from pylint_image.runner.progress import ByteProgress
 
 LOG = logging.getLogger(__name__)
 
@@ -92,11 +95,14 @@ def is_registry_source(spec: str) -> bool:
 
 def resolve_registry_source(spec: str, cache_dir: Path | None = None, *,
                             platform: str | None = None, timeout: float = 30.0,
-                            deadline: float = 3600.0) -> Path:
+                            deadline: float = 3600.0,
+                            progress: ByteProgress | None = None) -> Path:
     """Pull a ``registry:``/``docker://`` source and return its OCI layout directory.
 
     Layouts live in ``<cache>/layouts/``, one per reference and manifest digest: the caller
-    never cleans anything up, and an unchanged tag reuses its layout.
+    never cleans anything up, and an unchanged tag reuses its layout.  ``progress`` is told
+    the bytes of each layer blob downloaded (``download layer 2/5``, its size the total);
+    layers already in the cache download nothing and show nothing.
     """
     if not is_registry_source(spec):
         raise SourceError(f"{clean(spec)}: not a registry source (registry:HOST/NAME:TAG)")
@@ -108,7 +114,8 @@ def resolve_registry_source(spec: str, cache_dir: Path | None = None, *,
     except OSError as exc:
         raise SourceError(f"{layouts}: cannot create the layout cache ({exc.strerror})") from None
     try:
-        ref, manifest = _pull(spec, tmp, root, platform, DEFAULT_INSECURE, timeout, deadline)
+        ref, manifest = _pull(spec, tmp, root, platform, DEFAULT_INSECURE, timeout, deadline,
+                              progress)
         key = hashlib.sha256(f"{ref}|{manifest.digest}|{platform}".encode()).hexdigest()[:32]
         final = layouts / key
         if not final.is_dir():
@@ -121,23 +128,26 @@ def resolve_registry_source(spec: str, cache_dir: Path | None = None, *,
 
 def pull_to_layout(ref: str, dest: Path, *, platform: str | None = None,
                    insecure_hosts: Iterable[str] = DEFAULT_INSECURE, timeout: float = 30.0,
-                   deadline: float = 3600.0, cache_dir: Path | None = None) -> Path:
+                   deadline: float = 3600.0, cache_dir: Path | None = None,
+                   progress: ByteProgress | None = None) -> Path:
     """Pull ``ref`` into the OCI layout directory ``dest`` and return ``dest``.
 
     ``platform`` is ``os/arch[/variant]`` (default: linux and this host's architecture);
     ``insecure_hosts`` get plain HTTP; ``timeout`` bounds each network wait and ``deadline``
     the whole pull (seconds).  ``dest`` is written only once every blob is verified.
+    ``progress`` is told the bytes of each layer blob downloaded.
     """
     root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    _pull(ref, Path(dest), root, platform, insecure_hosts, timeout, deadline)
+    _pull(ref, Path(dest), root, platform, insecure_hosts, timeout, deadline, progress)
     return Path(dest)
 
 
 def _pull(ref: str, dest: Path, root: Path, platform: str | None, insecure: Iterable[str],
-          timeout: float, deadline: float) -> tuple[Reference, Descriptor]:
+          timeout: float, deadline: float,
+          progress: ByteProgress | None = None) -> tuple[Reference, Descriptor]:
     parsed = parse_source(ref)
     transport = Transport(insecure, timeout, deadline, Credentials.from_docker_config())
-    puller = _Puller(parsed, transport, BlobCache(root / "blobs"), _platform(platform))
+    puller = _Puller(parsed, transport, BlobCache(root / "blobs"), _platform(platform), progress)
     manifest, blobs = puller.pull()
     write_layout(dest, puller.cache, manifest, blobs, parsed)
     return parsed, manifest
@@ -168,21 +178,50 @@ class BlobCache:
             LOG.warning("%s: unreadable cached blob (%s)", path, exc.strerror)
         return False
 
-    def store(self, desc: Descriptor, resp: Response) -> None:
-        """Stream a blob response into the cache, verifying its size and digest on the way."""
+    def store(self, desc: Descriptor, resp: Response,
+              progress: tuple[ByteProgress, str] | None = None) -> None:
+        """Stream a blob response into the cache, verifying its size and digest on the way.
+
+        ``progress``: a display and the item's label, told the bytes as they arrive.
+        """
         if resp.length is not None and resp.length != desc.size:
             # Refused before reading: a 10 GB Content-Length never touches the disk.
             raise SourceError(f"{resp.url}: Content-Length {resp.length} differs from the "
                               f"descriptor size {desc.size}")
         hasher = hashlib.new(desc.digest.split(":", 1)[0])
+        update = hasher.update if progress is None else _counting(hasher.update, *progress,
+                                                                  desc.size)
         with _atomic(self.path(desc.digest)) as sink:
-            got = stream_into(resp, sink, desc.size, hasher.update)
+            got = stream_into(resp, sink, desc.size, update)
+            if progress is not None:
+                progress[0].advance(got)
+                progress[0].finish()
             if got > desc.size:
                 raise SourceError(f"{resp.url}: blob is longer than its declared size {desc.size}")
             if got < desc.size:
                 raise SourceError(f"{resp.url}: truncated blob ({got} of {desc.size} bytes)")
             _check(resp.url, "digest", desc.digest, f"{hasher.name}:{hasher.hexdigest()}")
 
+
+
+def _counting(update: Callable[[bytes], object], progress: ByteProgress, label: str,
+              total: int) -> Callable[[bytes], None]:
+    """``update`` that also tells ``progress`` the bytes so far (at most every 0.1 s)."""
+    import time  # noqa: PLC0415 - only a pull with a display needs it
+
+    progress.start(label, total)
+    count, last = 0, 0.0
+
+    def counted(data: bytes) -> None:
+        nonlocal count, last
+        update(data)
+        count += len(data)
+        now = time.monotonic()
+        if now - last >= 0.1:
+            last = now
+            progress.advance(count)
+
+    return counted
 
 
 @contextlib.contextmanager
@@ -210,8 +249,9 @@ class _Puller:
     """Fetches one image's manifest chain and blobs from one repository."""
 
     def __init__(self, ref: Reference, transport: Transport, cache: BlobCache,
-                 platform: Platform | None) -> None:
+                 platform: Platform | None, progress: ByteProgress | None = None) -> None:
         self.ref = ref
+        self.progress = progress
         self.transport = transport
         self.cache = cache
         self.platform = platform
@@ -233,10 +273,13 @@ class _Puller:
         blobs = [_descriptor(doc.get("config"), where, "config")]
         blobs += [_descriptor(layer, where, f"layer {i}")
                   for i, layer in enumerate(doc["layers"])]
-        for blob in blobs:
+        for i, blob in enumerate(blobs):
             if not self.cache.lookup(blob):
+                # Layers only (``download layer 2/5``): the config is small, fetched first.
+                shown = None if self.progress is None or i == 0 else (
+                    self.progress, f"download layer {i}/{len(blobs) - 1}")
                 with self.transport.get(f"{self.base}/blobs/{blob.digest}", (), self.scope) as resp:
-                    self.cache.store(blob, resp)
+                    self.cache.store(blob, resp, shown)
         return desc, blobs
 
     def manifest(self, reference: str, expected: Descriptor | None) -> tuple[Descriptor, dict]:

@@ -217,7 +217,8 @@ def acquire(source: str, cache: LayerCache | None = None, *, platform: Platform 
     if source.startswith(REGISTRY_PREFIXES):
         from .registry import resolve_registry_source
 
-        layout = resolve_registry_source(source, platform=str(platform) if platform else None)
+        layout = resolve_registry_source(source, platform=str(platform) if platform else None,
+                                         progress=progress)
         yield _from_archive(layout, source, cache, platform, progress)
         return
     spec = parse_source(source)
