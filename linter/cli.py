@@ -586,8 +586,54 @@ def _command_module(name: str) -> ModuleType:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``pylint-image`` console script."""
+    """Entry point of the ``pylint-image`` console script.
+
+    Without ``argv`` (the process's own command line: the console script, ``python -m``) an
+    ``image`` run ends the process itself once its output is flushed (:func:`_exit_now`).
+    """
+    own_process = argv is None
     argv = list(sys.argv[1:] if argv is None else argv)
+    code = _main(argv)
+    if own_process and argv and argv[0] in FAST_EXIT_COMMANDS:
+        _exit_now(code)
+    return code
+
+
+# Commands whose run leaves a large model behind (an image's ~100k entries): the interpreter's
+# teardown would free it object by object, 50-150 ms for nothing.
+FAST_EXIT_COMMANDS = ("image",)
+
+
+def _exit_now(code: int) -> None:
+    """End the process with ``code`` without the interpreter's teardown, or return when that is not safe.
+
+    What teardown does that matters is done here first: stdout and stderr are flushed (a
+    closed pipe is left to the normal exit, which handles it) and the ``atexit`` functions
+    run (logging's flush, weakref finalizers such as TemporaryDirectory's cleanup, coverage).
+    With any other thread alive (a thread the interpreter would join, or a daemon one in
+    the middle of something) the normal exit runs.  Files written by the commands are
+    closed by their ``with`` blocks before this point.
+    """
+    import atexit
+    import threading
+
+    if threading.active_count() > 1:
+        return
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):   # a reader that went away, a closed stream: the normal exit says so
+        return
+    atexit._run_exitfuncs()
+    try:
+        sys.stdout.flush()   # what an exit function printed
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
+    os._exit(code)
+
+
+def _main(argv: list[str]) -> int:
     try:
         if argv and argv[0] in SUBCOMMANDS:
             return run_subcommand(argv[0], argv[1:])
