@@ -12,8 +12,12 @@ no port, nothing to install but Debian's ``chromium``.  What it collects while t
   so a self-contained page can be proven to load nothing.
 
 Chromium runs with ``--no-sandbox``: its sandbox cannot start as root, which tests and CI
-run as; the pages opened are the test's own files.  Every wait has a deadline, and the
-browser's whole process group is killed on exit whatever happened.
+run as; the pages opened are the test's own files.  Every wait has a deadline (each write
+and read of the DevTools pipe, so the start-up, the page load and the screenshot too): a
+browser that hangs or dies is a :class:`CdpError` naming the command it did not answer, the
+seconds waited and the end of ``chromium.log``, never a hang.  The browser's whole process
+group is killed on exit whatever happened (a failed assertion, a deadline, Ctrl-C), and its
+temporary profile directory removed.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import os
 import select
 import shutil
 import signal
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -34,6 +39,8 @@ from typing import Any
 import pytest
 
 DEFAULT_DEADLINE_S = 90.0
+# A reply bigger than this (a screenshot is a few MB of base64) is a browser gone wrong.
+MESSAGE_LIMIT = 128 << 20
 
 
 def chromium_binary() -> str | None:
@@ -72,8 +79,11 @@ class PageResult:
 class _Pipe:
     """The CDP connection: send a command, wait for its answer, keep the events that came meanwhile."""
 
-    def __init__(self, write_fd: int, read_fd: int, pid: int, deadline: float) -> None:
+    def __init__(self, write_fd: int, read_fd: int, pid: int, deadline: float,
+                 log: Path | None = None) -> None:
         self.write_fd, self.read_fd, self.pid, self.deadline = write_fd, read_fd, pid, deadline
+        self.log = log
+        self.started = time.monotonic()
         self.buffer = b""
         self.next_id = 0
         self.events: list[dict[str, Any]] = []
@@ -88,7 +98,11 @@ class _Pipe:
             self._check_deadline(method)
             _, ready, _ = select.select([], [self.write_fd], [], self._left())
             if ready:
-                data = data[os.write(self.write_fd, data):]
+                try:
+                    data = data[os.write(self.write_fd, data):]
+                except OSError as exc:   # EPIPE: the browser is gone
+                    raise CdpError(f"chromium closed its pipe before {method} ({exc.strerror})"
+                                   f"{self._log_tail()}") from None
         while True:
             reply = self._next_message(method)
             if reply.get("id") == self.next_id:
@@ -118,26 +132,54 @@ class _Pipe:
                 continue
             chunk = os.read(self.read_fd, 1 << 20)
             if not chunk:
-                raise CdpError(f"chromium closed the pipe while waiting for {waiting_for}")
+                raise CdpError(f"chromium closed the pipe while waiting for {waiting_for}{self._log_tail()}")
             self.buffer += chunk
+            if len(self.buffer) > MESSAGE_LIMIT and b"\0" not in self.buffer:
+                raise CdpError(f"chromium: a message of more than {MESSAGE_LIMIT} bytes while waiting "
+                               f"for {waiting_for}")
         raw, _, self.buffer = self.buffer.partition(b"\0")
-        return json.loads(raw)
+        try:
+            return json.loads(raw)
+        except ValueError:
+            raise CdpError(f"chromium: not a DevTools message while waiting for {waiting_for}: "
+                           f"{raw[:200]!r}") from None
 
     def _left(self) -> float:
         return max(0.0, self.deadline - time.monotonic())
 
     def _check_deadline(self, what: str) -> None:
-        if time.monotonic() >= self.deadline:
-            raise CdpError(f"chromium: no answer to {what} before the deadline")
+        now = time.monotonic()
+        if now >= self.deadline:
+            raise CdpError(f"chromium: no answer to {what} before the deadline "
+                           f"({now - self.started:.1f} s after start){self._log_tail()}")
+
+    def _log_tail(self) -> str:
+        """The last line of chromium's log, to say why (empty when there is none)."""
+        try:
+            lines = (self.log.read_text(errors="replace") if self.log else "").strip().splitlines()
+        except OSError:
+            return ""
+        return f"; {self.log}: {lines[-1][:300]}" if lines else ""
 
 
 @contextmanager
 def _browser(binary: str, workdir: Path, deadline: float) -> Iterator[_Pipe]:
+    # A profile of its own, removed at the end (the browser is dead by then).
+    profile = Path(tempfile.mkdtemp(prefix="profile-", dir=workdir))
+    try:
+        with _spawned(binary, workdir, profile, deadline) as pipe:
+            yield pipe
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+@contextmanager
+def _spawned(binary: str, workdir: Path, profile: Path, deadline: float) -> Iterator[_Pipe]:
     # The pipes are created close-on-exec; the spawn's dup2 onto 3 and 4 makes those two inheritable.
     to_browser_r, to_browser_w = os.pipe()
     from_browser_r, from_browser_w = os.pipe()
     log = os.open(workdir / "chromium.log", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    argv = [binary, "--headless", "--no-sandbox", "--remote-debugging-pipe", f"--user-data-dir={workdir / 'profile'}",
+    argv = [binary, "--headless", "--no-sandbox", "--remote-debugging-pipe", f"--user-data-dir={profile}",
             "--disable-gpu", "--no-first-run", "--no-default-browser-check", "--disable-extensions",
             "--disable-background-networking", "--disable-component-update", "--disable-sync",
             "--disable-default-apps", "--hide-scrollbars", "--mute-audio", "--window-size=1280,900", "about:blank"]
@@ -149,39 +191,58 @@ def _browser(binary: str, workdir: Path, deadline: float) -> Iterator[_Pipe]:
                                            (os.POSIX_SPAWN_DUP2, to_browser_r, 3),
                                            (os.POSIX_SPAWN_DUP2, from_browser_w, 4)],
                              setsid=True)
+    except BaseException:
+        os.close(to_browser_w)
+        os.close(from_browser_r)
+        raise
     finally:
         for fd in (to_browser_r, from_browser_w, log, devnull):
             os.close(fd)
-    pipe = _Pipe(to_browser_w, from_browser_r, pid, deadline)
+    pipe = _Pipe(to_browser_w, from_browser_r, pid, deadline, workdir / "chromium.log")
+    broken = False
     try:
         yield pipe
+    except CdpError:
+        broken = True   # hung, dead or talking nonsense: not asked to close
+        raise
     finally:
+        closed = False
         try:
-            pipe.deadline = min(deadline, time.monotonic() + 5)
-            pipe.call("Browser.close")
+            if not broken:
+                # A browser that answered so far gets 5 s to close; one that does not is killed.
+                pipe.deadline = min(deadline, time.monotonic() + 5)
+                pipe.call("Browser.close")
+                closed = True
         except (CdpError, OSError, ValueError):
             pass
-        _reap(pid, grace_s=5.0)
-        os.close(to_browser_w)
-        os.close(from_browser_r)
+        finally:
+            try:
+                _reap(pid, grace_s=5.0 if closed else 0.0)
+            finally:
+                os.close(to_browser_w)
+                os.close(from_browser_r)
 
 
 def _reap(pid: int, grace_s: float) -> None:
     """Wait for the browser to exit for ``grace_s``, then kill its process group; never hangs."""
     end = time.monotonic() + grace_s
+    exited = False
     while time.monotonic() < end:
-        done, _ = os.waitpid(pid, os.WNOHANG)
-        if done:
+        exited = os.waitpid(pid, os.WNOHANG)[0] != 0
+        if exited:
             break
         time.sleep(0.05)
     try:
         os.killpg(pid, signal.SIGKILL)   # the renderer and GPU helpers too (setsid made pid the group)
-    except ProcessLookupError:
+    except (ProcessLookupError, PermissionError):
         pass
-    try:
-        os.waitpid(pid, 0)
-    except ChildProcessError:
-        pass
+    end = time.monotonic() + 10
+    while not exited and time.monotonic() < end:
+        try:
+            exited = os.waitpid(pid, os.WNOHANG)[0] != 0
+        except ChildProcessError:
+            break
+        time.sleep(0.02)
 
 
 def open_page(page: Path, probe: str, workdir: Path, *, screenshot: bool = False, width: int = 1280,
