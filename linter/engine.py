@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .config import Config
 from .errors import ConfigError, ParseError
@@ -31,6 +31,9 @@ from .plugins import Registry
 from .ruleapi import Context, Rule, Settings, Target
 from .selection import EXACT, family, finding_strength
 from .suppressions import Pragma, buildkit_skipped, buildkit_skips, collect_pragmas
+
+if TYPE_CHECKING:
+    from .provenance import Provenance
 
 PARSE_ERROR = "DF0001"
 _SHELLCHECK_ID = re.compile(r"^SC\d{4}$", re.IGNORECASE)
@@ -214,17 +217,21 @@ def _unused(pragmas: Iterable[Pragma], dockerfile: Dockerfile, registry: Registr
 
 def run_rules(subject: Any, target: Target, registry: Registry, config: Config, *, display: str,
               dockerfile: Dockerfile | None = None, image_name: str = "",
-              provenance: Mapping[str, SourceLocation] | None = None) -> Outcome:
+              provenance: Mapping[str, SourceLocation] | None = None,
+              origins: Provenance | None = None) -> Outcome:
     """Run IMAGE or RUNTIME rules on ``subject``; fill Dockerfile lines from ``provenance``.
 
     ``provenance`` maps layer digests (diff ids or blob digests) to the instruction that
     made the layer.  Pragmas of a linked Dockerfile apply to findings that land on it.
+    ``origins`` is the image's mapping to ``dockerfile`` (``map_provenance``) when the
+    caller has it already; else it is computed here when ``provenance`` is given.
     """
     out = Outcome()
     stamper = _Stamper(display, dockerfile, config)
     settings = settings_of(config, dockerfile.build_args if dockerfile else None)
-    origins = None
-    if target is Target.IMAGE and dockerfile is not None and provenance is not None:
+    if target is not Target.IMAGE or dockerfile is None or provenance is None:
+        origins = None
+    elif origins is None:
         from .provenance import map_provenance  # which layers the base made, for the rules
 
         origins = map_provenance(subject, dockerfile)
