@@ -64,7 +64,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "wasted-space's thresholds, with dive's meaning and verdict (default: a .dive-ci next to "
                         "--dockerfile, else in the current directory, as dive finds it)")
     p.add_argument("--progress", default="auto", choices=("auto", "plain", "none"),
-                   help="bytes read per layer (and of the docker save stream) on stderr: a live bar on a "
+                   help="bytes read per layer (of the docker save stream; downloaded per layer from a "
+                        "registry) on stderr: a live bar on a "
                         "terminal (auto), one line per layer (plain), or nothing (none; auto off a terminal)")
 
 

@@ -159,3 +159,10 @@ def test_a_registry_pull_shows_each_layer_download(pushed, tmp_path: Path) -> No
     assert code == auto.returncode and out == auto.stdout
     assert "download layer 1/2" in text and "download layer 2/2" in text, text
     assert re.search(r"download layer 1/2 .*/0\.4 MB", text) or re.search(r"download layer 1/2 .*/400\.\d kB", text), text
+
+
+def test_help_says_registry_downloads_are_shown(tmp_path: Path) -> None:
+    helped = subprocess.run([sys.executable, "-m", "pylint_image.linter.cli", "image", "--help"], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=60, env={**os.environ, "COLUMNS": "200"})
+    text = " ".join(helped.stdout.split())
+    assert helped.returncode == 0 and "downloaded per layer from a registry" in text, text
