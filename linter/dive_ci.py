@@ -32,11 +32,13 @@ import math
 import re
 import unicodedata
 from collections.abc import Iterator
+from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pylint_image.linter.errors import ConfigError
 from pylint_image.linter.model.frozen import frozen
+from pylint_image.linter.model.image import FileKind
 
 if TYPE_CHECKING:
     from pylint_image.linter.model.image import Image, Layer
@@ -263,128 +265,270 @@ class DiveAnalysis:
         return out
 
 
-class _Tree:
-    """dive's FileTree of one layer (or a stack of them): path -> node data, and children.
+_Data = tuple[bool, int]
+_DIR_DATA: _Data = (True, 0)
+_NO_BYTES: _Data = (False, 0)
 
-    A node's data is ``(is_dir, size)`` from its own tar header, or None for a directory
-    dive made up because a deeper path needed it (dive's empty FileInfo: not a directory).
+
+def _attach(nodes: dict[str, _Data | None], kids: dict[str, set[str]], path: str) -> None:
+    """Link node ``path`` to its parent, making up missing parents (no data, as dive's AddPath)."""
+    parent, _, name = path.rpartition("/")
+    while True:
+        names = kids.get(parent)
+        if names is not None:
+            names.add(name)
+            return
+        kids[parent] = {name}
+        if not parent or parent in nodes:   # the root, or a node that is linked on its own
+            return
+        nodes[parent] = None
+        parent, _, name = parent.rpartition("/")
+
+
+def _under(path: str, targets: set[str], memo: dict[str, bool]) -> bool:
+    """True when directory ``path`` ("" is the root) is one of ``targets`` or under one."""
+    chain = []
+    while path not in memo:
+        if path in targets:
+            memo[path] = True
+            break
+        chain.append(path)
+        path = path.rpartition("/")[0]
+    found = memo[path]
+    for item in chain:
+        memo[item] = found
+    return found
+
+
+class _LayerTree:
+    """dive's FileTree of one layer, as plain dicts and sets.
+
+    ``nodes`` maps every node but the whiteout nodes to its data: ``(is_dir, size)`` from its
+    own tar header, or None for a directory dive made up because a deeper path needed it
+    (dive's empty FileInfo: not a directory).  Its first ``entry_count`` keys are the layer's
+    entries in tar order (``parent_of`` holds their parents, "" for the root); then come the
+    directories that whiteouts and opaque markers make (``extra`` lists them, and the
+    whiteout nodes, in the order dive's tree gains them, as ``(node, deleted path)``, None
+    for a directory) and the parents dive makes up.  ``parents`` holds every directory with a
+    node under it.  Whiteout nodes (``.wh.NAME``) are kept apart: ``wh_kids`` maps a directory
+    to their names, ``whiteouts`` lists the paths they delete, each once.  Entry names never
+    start with ``.wh.`` (the reader makes those whiteouts) and the root is no node.
     """
 
-    __slots__ = ("data", "children", "whiteouts")
+    __slots__ = ("nodes", "entry_count", "parent_of", "parents", "wh_kids", "whiteouts", "extra", "_kids")
 
-    def __init__(self) -> None:
-        self.data: dict[str, tuple[bool, int] | None] = {}
-        self.children: dict[str, set[str]] = {"/": set()}
-        self.whiteouts: list[str] = []   # the paths a layer's whiteout nodes delete
-
-    def leaves(self) -> list[str]:
-        """The leaves in no particular order (enough when no visit can stop half-way)."""
-        return [path for path, kids in self.children.items() if not kids and path != "/"]
-
-    def add(self, path: str, data: tuple[bool, int] | None) -> None:
-        """dive's AddPath: create the missing parents (no data), then set the node's data."""
-        parent, _, name = path.rpartition("/")
-        parent = parent or "/"
-        if parent not in self.children:
+    def __init__(self, layer: Layer) -> None:
+        dir_kind, file_kind = FileKind.DIR, FileKind.FILE
+        nodes: dict[str, _Data | None] = {
+            e.path: _DIR_DATA if e.kind is dir_kind else (False, e.size) if e.kind is file_kind else _NO_BYTES
+            for e in layer.entries}
+        nodes.pop("/", None)
+        self.nodes, self.entry_count = nodes, len(nodes)
+        self.parent_of = [path.rpartition("/")[0] for path in nodes]
+        self.parents = parents = set(self.parent_of)
+        self.wh_kids: dict[str, set[str]] = {}
+        self.whiteouts: list[str] = []
+        self.extra: list[tuple[str, str | None]] = []
+        self._kids: dict[str, set[str]] | None = None
+        for path in layer.whiteouts:
+            parent, _, name = path.rpartition("/")
+            if name.startswith(_WHITEOUT):   # .wh..wh.* (not the opaque marker): dive adds only its parents
+                self._ensure(parent)
+                continue
+            node = _WHITEOUT + name
+            names = self.wh_kids.setdefault(parent, set())
+            if node in names:
+                continue
+            names.add(node)
+            parents.add(parent)
             self._ensure(parent)
-        self.children[parent].add(name)
-        self.children.setdefault(path, set())
-        self.data[path] = data
+            self.extra.append((f"{parent}/{node}", path))
+            self.whiteouts.append(path)
+        for path in layer.opaque_dirs:      # .wh..wh..opq: only its directory and parents
+            if path != "/":
+                self._ensure(path)
+        # The parents no entry states: dive makes them up.
+        missing = [path for path in parents if path and path not in nodes]
+        while missing:
+            path = missing.pop()
+            if path in nodes:
+                continue
+            nodes[path] = None
+            parent = path.rpartition("/")[0]
+            parents.add(parent)
+            if parent and parent not in nodes:
+                missing.append(parent)
 
     def _ensure(self, path: str) -> None:
-        missing = []
-        while path not in self.children:
-            missing.append(path)
-            path = path.rpartition("/")[0] or "/"
-        for item in reversed(missing):
-            parent, _, name = item.rpartition("/")
-            self.children[parent or "/"].add(name)
-            self.children[item] = set()
-            self.data[item] = None
+        if path and path not in self.nodes:
+            self.nodes[path] = None
+            self.parents.add(path.rpartition("/")[0])
+            self.extra.append((path, None))
+
+    def has(self, path: str) -> bool:
+        """True when ``path`` is a node of this layer, a whiteout node included."""
+        if path in self.nodes:
+            return True
+        parent, _, name = path.rpartition("/")
+        return name in self.wh_kids.get(parent, ())
+
+    def leaves(self) -> dict[str, int]:
+        """The leaves but the whiteout nodes, with their bytes (dive's Size: 0 but for files)."""
+        parents = self.parents
+        return {path: data[1] if data else 0 for path, data in self.nodes.items() if path not in parents}
+
+    def nodes_under(self, targets: set[str], memo: dict[str, bool]) -> dict[str, _Data | None]:
+        """The nodes that are one of ``targets`` or under one (``memo``: see ``_under``)."""
+        nodes = self.nodes
+        inside = {path for path in self.parents if _under(path, targets, memo)}
+        if not inside and not any(path in nodes for path in targets):
+            return {}
+        items = iter(nodes.items())
+        out = {path: data for (path, data), parent in zip(islice(items, self.entry_count), self.parent_of)
+               if parent in inside or path in targets}
+        for path, data in items:   # the directories the whiteouts, opaque markers and dive made
+            if path in targets or _under(path.rpartition("/")[0], targets, memo):
+                out[path] = data
+        return out
+
+    def walk(self) -> Iterator[tuple[str, str | None, bool]]:
+        """``(node, deleted path or None, is a leaf)`` of every node, children before their
+        parent, siblings by name (dive's VisitDepthChildFirst)."""
+        kids = self._kids
+        if kids is None:
+            kids = self._kids = {}
+            for path in self.nodes:
+                parent, _, name = path.rpartition("/")
+                kids.setdefault(parent, set()).add(name)
+        wh_kids = self.wh_kids
+
+        def names(path: str) -> list[str]:
+            return sorted(kids.get(path, set()) | wh_kids.get(path, set()), reverse=True)
+
+        stack = [(f"/{name}", False) for name in names("")]
+        while stack:
+            path, expanded = stack.pop()
+            if expanded:
+                yield path, None, False
+                continue
+            parent, _, name = path.rpartition("/")
+            if name in wh_kids.get(parent, ()):
+                yield path, f"{parent}/{name[len(_WHITEOUT):]}", True
+            elif path in self.parents:
+                stack.append((path, True))
+                stack.extend((f"{path}/{child}", False) for child in names(path))
+            else:
+                yield path, None, True
+
+    def leaves_in_order(self, by_name: bool) -> list[tuple[str, str | None]]:
+        """The leaves as ``(node, deleted path or None)``: by name as dive visits them, or
+        else in the order they joined the tree (the order of the former implementation's
+        unordered visit, which only a layer that writes a path it also deletes can tell)."""
+        if by_name:
+            return [(path, deleted) for path, deleted, leaf in self.walk() if leaf]
+        parents = self.parents
+        out: list[tuple[str, str | None]] = [(path, None) for path in islice(self.nodes, self.entry_count)
+                                             if path not in parents]
+        out += [(path, deleted) for path, deleted in self.extra if path not in parents]
+        return out
+
+
+class _Stack:
+    """dive's stack of the layers below the one being visited: nodes' data and children.
+
+    Only the paths some layer's whiteout (or opaque directory) names, and what is under them,
+    are ever read: ``targets`` holds those paths ("" for the root), and the others are left
+    out (what happens to a path outside them never reaches one inside).
+    """
+
+    __slots__ = ("nodes", "kids", "targets", "_memo")
+
+    def __init__(self, targets: set[str]) -> None:
+        self.nodes: dict[str, _Data | None] = {}
+        self.kids: dict[str, set[str]] = {}
+        self.targets = targets
+        self._memo: dict[str, bool] = {"": "" in targets}
 
     def remove(self, path: str) -> None:
         """dive's RemovePath: the node and everything under it (nothing when missing)."""
-        if path not in self.data:
+        nodes, kids = self.nodes, self.kids
+        if path not in nodes:
             return
         parent, _, name = path.rpartition("/")
-        self.children[parent or "/"].discard(name)
+        siblings = kids.get(parent)
+        if siblings is not None:
+            siblings.discard(name)
         stack = [path]
         while stack:
             item = stack.pop()
-            self.data.pop(item, None)
-            base = item if item != "/" else ""
-            stack.extend(f"{base}/{child}" for child in self.children.pop(item, ()))
+            nodes.pop(item, None)
+            names = kids.pop(item, None)
+            if names:
+                stack.extend(f"{item}/{child}" for child in names)
+
+    def add(self, path: str, data: _Data | None) -> None:
+        """dive's AddPath: set the node's data, making up missing parents."""
+        if path in self.nodes:
+            self.nodes[path] = data
+        else:
+            self.nodes[path] = data
+            _attach(self.nodes, self.kids, path)
+
+    def stack(self, upper: _LayerTree) -> None:
+        """dive's Stack: every node of ``upper`` (children first) replaces or deletes in this one."""
+        if any(path in upper.nodes for path in upper.whiteouts):
+            # The layer deletes a path and writes it (or under it): the order of the visit counts.
+            for path, deleted, _leaf in upper.walk():
+                if deleted is not None:
+                    self.remove(deleted)
+                else:
+                    self.add(path, upper.nodes[path])
+            return
+        # No path both deleted and written: the deletes, then the nodes, all at once.
+        for path in upper.whiteouts:
+            self.remove(path)
+        added = upper.nodes_under(self.targets, self._memo)
+        self.nodes.update(added)
+        kids = self.kids
+        for path in added:
+            parent, _, name = path.rpartition("/")
+            names = kids.get(parent)
+            if names is None:
+                kids[parent] = {name}
+            else:
+                names.add(name)
 
     def subtree_size(self, path: str) -> int:
+        nodes, kids = self.nodes, self.kids
         total, stack = 0, [path]
         while stack:
             item = stack.pop()
-            data = self.data.get(item)
+            data = nodes.get(item)
             total += data[1] if data else 0
-            stack.extend(f"{item}/{child}" for child in self.children.get(item, ()))
+            names = kids.get(item)
+            if names:
+                stack.extend(f"{item}/{child}" for child in names)
         return total
 
     def leaves_under(self, path: str) -> list[str]:
-        """The paths of the leaves strictly under ``path``."""
-        out, stack = [], [f"{path.rstrip('/')}/{name}" for name in self.children.get(path, ())]
+        """The paths of the leaves strictly under ``path``, in no particular order."""
+        kids = self.kids
+        base = "" if path == "/" else path
+        out, stack = [], [f"{base}/{name}" for name in kids.get(base, ())]
         while stack:
             item = stack.pop()
-            kids = self.children.get(item)
-            if kids:
-                stack.extend(f"{item}/{child}" for child in kids)
+            names = kids.get(item)
+            if names:
+                stack.extend(f"{item}/{child}" for child in names)
             else:
                 out.append(item)
         return out
 
-    def walk(self) -> Iterator[tuple[str, bool]]:
-        """Every node depth-first, children before their parent, siblings by name (dive's order)."""
-        stack: list[tuple[str, bool]] = [(f"/{name}", False) for name in sorted(self.children["/"], reverse=True)]
-        while stack:
-            path, expanded = stack.pop()
-            kids = self.children.get(path, ())
-            if expanded or not kids:
-                yield path, not kids
-                continue
-            stack.append((path, True))
-            stack.extend((f"{path}/{name}", False) for name in sorted(kids, reverse=True))
-
-
-def _layer_tree(layer: Layer) -> _Tree:
-    """The tree dive builds from one layer's tar: entries, whiteout nodes (``.wh.NAME``), parents."""
-    tree = _Tree()
-    for entry in layer.entries:
-        kind = entry.kind.value
-        tree.add(entry.path, (kind == "dir", entry.size if kind == "file" else 0))
-    for path in layer.whiteouts:
-        parent, _, name = path.rpartition("/")
-        if name.startswith(_WHITEOUT):   # .wh..wh.* (not the opaque marker): dive adds only its parents
-            if parent:
-                tree._ensure(parent)
-            continue
-        tree.add(f"{parent}/{_WHITEOUT}{name}", (False, 0))
-        tree.whiteouts.append(path)
-    for path in layer.opaque_dirs:      # .wh..wh..opq: only its parents
-        if path != "/":
-            tree._ensure(path)
-    return tree
-
-
-def _stack(lower: _Tree, upper: _Tree) -> None:
-    """dive's Stack: every node of ``upper`` (children first) replaces or deletes in ``lower``."""
-    if not any(path in upper.data for path in upper.whiteouts):
-        # No layer both deletes and writes a path: the order of the visit changes nothing.
-        for path in upper.whiteouts:
-            lower.remove(path)
-        for path, data in upper.data.items():
-            if not path.rpartition("/")[2].startswith(_WHITEOUT):
-                lower.add(path, data)
-        return
-    for path, _leaf in upper.walk():
-        parent, _, name = path.rpartition("/")
-        if name.startswith(_WHITEOUT):
-            lower.remove(f"{parent}/{name[len(_WHITEOUT):]}")
-        else:
-            lower.add(path, upper.data.get(path))
+    def empty(self, path: str) -> None:
+        """Remove everything under directory ``path`` (an opaque directory), keeping it."""
+        base = "" if path == "/" else path
+        for name in list(self.kids.get(base, ())):
+            self.remove(f"{base}/{name}")
 
 
 _CACHE: dict[tuple[int, bool], tuple[Image, DiveAnalysis]] = {}
@@ -405,84 +549,114 @@ def dive_analysis(image: Image, directories: bool = False) -> DiveAnalysis:
     ``directories`` counts what dive misses: a deleted directory (one whiteout) and an
     opaque directory (emptied and re-made in one layer) delete every file they held, each
     a path seen again with 0 bytes, as a deleted file is.  Off, the figures are dive's own.
+
+    The common layer neither deletes a path it writes nor stops dive's visit: then each of
+    its leaves is one sighting, taken all at once with set operations, and only the paths
+    seen before cost a step each (``tests/image/test_dive_equivalence.py`` compares this
+    with the step-by-step visit on random layer stacks).
     """
     key = (id(image), directories)
     cached = _CACHE.get(key)
     if cached is not None and cached[0] is image:
         return cached[1]
-    seen: dict[str, list[tuple[int, int, bool]]] = {}   # path -> [(layer, bytes, whiteout)]
-    smallest: dict[str, int] = {}
-    stacked = _Tree()
+    # Sightings: the layer of each path's first, and every sighting of a path seen again.  A
+    # first sighting's bytes are in ``bulk`` (the leaves of a layer sighted all at once) or
+    # in ``one_by_one``.
+    first: dict[str, int] = {}
+    bulk: dict[int, dict[str, int]] = {}
+    one_by_one: dict[str, int] = {}
+    again: dict[str, list[tuple[int, int, bool]]] = {}   # path -> [(layer, bytes, whiteout)]
+    ghosts: set[str] = set()   # whiteouts of missing paths that ended a visit: dive counts each -1
+    discovered = 0
+
+    def first_sighting(path: str) -> tuple[int, int, bool]:
+        index = first[path]
+        leaves = bulk.get(index)
+        return index, leaves[path] if leaves is not None and path in leaves else one_by_one[path], False
 
     def sight(path: str, index: int, size: int, whiteout: bool) -> None:
-        seen.setdefault(path, []).append((index, size, whiteout))
-        if smallest.get(path, -1) < 0 or size < smallest[path]:
-            smallest[path] = size
+        nonlocal discovered
+        discovered += size
+        if path not in first:
+            first[path], one_by_one[path] = index, size
+        elif path in again:
+            again[path].append((index, size, whiteout))
+        else:
+            again[path] = [first_sighting(path), (index, size, whiteout)]
 
-    last = len(image.layers) - 1
-    for index, layer in enumerate(image.layers):
-        tree = _layer_tree(layer)
+    def sight_whiteout(path: str, index: int) -> None:
+        before = stacked.nodes[path]
+        if directories and stacked.kids.get(path):
+            for gone in stacked.leaves_under(path):
+                sight(gone, index, 0, True)
+            return
+        is_dir = before is not None and before[0]
+        sight(path, index, stacked.subtree_size(path) if is_dir else 0, True)
+
+    layers = image.layers
+    # Only a layer with whiteouts (or opaque directories, counted) reads the stack below it,
+    # and only at the paths they name.
+    targets = {path for layer in layers for path in layer.whiteouts}
+    if directories:
+        targets.update("" if path == "/" else path for layer in layers for path in layer.opaque_dirs)
+    readers = [i for i, layer in enumerate(layers) if layer.whiteouts or (directories and layer.opaque_dirs)]
+    stack_until = readers[-1] if readers else 0
+    stacked = _Stack(targets)
+    for index, layer in enumerate(layers):
+        tree = _LayerTree(layer)
+        nodes = tree.nodes
         if directories:
             for opaque in layer.opaque_dirs:   # what the layers below had in it is gone
                 for gone in stacked.leaves_under(opaque):
-                    if gone not in tree.data:
+                    if not tree.has(gone):
                         sight(gone, index, 0, True)
-                for name in list(stacked.children.get(opaque, ())):
-                    stacked.remove(f"{opaque.rstrip('/')}/{name}")
-        # dive visits leaves by name and stops at a whiteout of a missing path: only then does
-        # the order matter.
-        stops = not directories and any(path not in stacked.data for path in tree.whiteouts)
-        nodes = tree.data
-        for path in ([p for p, leaf in tree.walk() if leaf] if stops else tree.leaves()):
-            if _WHITEOUT not in path:   # the common case, kept short: a file, link or empty directory
-                data = nodes[path]
-                size = data[1] if data else 0
-                sightings = seen.get(path)
-                if sightings is None:
-                    seen[path], smallest[path] = [(index, size, False)], size
+                stacked.empty(opaque)
+        stops = not directories and any(path not in stacked.nodes for path in tree.whiteouts)
+        if stops or any(path in nodes for path in tree.whiteouts):
+            # dive visits leaves by name and stops at a whiteout of a missing path; a layer
+            # that deletes a path and writes it may sight it twice: step by step, in order.
+            for path, deleted in tree.leaves_in_order(by_name=stops):
+                if deleted is None:
+                    data = nodes[path]
+                    sight(path, index, data[1] if data else 0, False)
+                elif deleted in stacked.nodes:
+                    sight_whiteout(deleted, index)
+                elif not directories:
+                    if deleted not in first:
+                        ghosts.add(deleted)   # dive's minDiscoveredSize stays -1: it counts
+                    break                     # dive's visit of this layer ends here
+        else:
+            # Each path is sighted at most once in this layer: its plain leaves all at once.
+            leaves = tree.leaves()
+            seen = leaves.keys() & first.keys()
+            earlier = {path: first_sighting(path) for path in seen}
+            first.update(dict.fromkeys(leaves, index))
+            bulk[index] = leaves
+            # ``first`` now names this layer for the paths seen before: harmless, as it is only
+            # read again for a path that is not in ``again`` yet.
+            for path, sighting in earlier.items():
+                now = (index, leaves[path], False)
+                if path in again:
+                    again[path].append(now)
                 else:
-                    sightings.append((index, size, False))
-                    if smallest[path] < 0 or size < smallest[path]:
-                        smallest[path] = size
-                continue
-            parent, _, name = path.rpartition("/")
-            whiteout = name.startswith(_WHITEOUT)
-            if whiteout:
-                path = f"{parent}/{name[len(_WHITEOUT):]}"
-                if path not in stacked.data:
-                    if directories:
-                        continue   # nothing to delete, nothing wasted
-                    seen.setdefault(path, [])
-                    smallest.setdefault(path, -1)   # dive's minDiscoveredSize stays -1: it counts
-                    break                           # dive's visit of this layer ends here
-                before = stacked.data[path]
-                is_dir = before is not None and before[0]
-                if directories and stacked.children.get(path):
-                    for gone in stacked.leaves_under(path):
-                        sight(gone, index, 0, True)
-                    continue
-                size = stacked.subtree_size(path) if is_dir else 0
-            else:
-                data = tree.data[path]
-                size = data[1] if data else 0
-            sight(path, index, size, whiteout)
-        if index == 0 and not tree.whiteouts:
-            stacked = tree   # dive's stack starts as a copy of the first layer; it is not used again
-        elif index < last:
-            _stack(stacked, tree)
-    discovered = sum(size for sightings in seen.values() for _, size, _ in sightings)
-    minimum = sum(smallest.get(path, -1) for path in seen)
-    efficiency = minimum / discovered if discovered else 1.0
+                    again[path] = [sighting, now]
+            discovered += sum(leaves.values())
+            for path in tree.whiteouts:
+                if path in stacked.nodes:   # else (counting directories) nothing is deleted
+                    sight_whiteout(path, index)
+        if index < stack_until:
+            stacked.stack(tree)
+    minimum = discovered - sum(1 for path in ghosts if path not in first)
     found = []
-    for path, sightings in seen.items():
-        if len(sightings) < 2:
-            continue
-        layers = tuple(i for i, _, _ in sightings)
+    for path, sightings in again.items():
         sizes = tuple(s for _, s, _ in sightings)
-        found.append(Inefficiency(path, len(sightings), sum(sizes), layers, sizes, sightings[-1][2]))
+        minimum -= sum(sizes) - min(sizes)
+        found.append(Inefficiency(path, len(sightings), sum(sizes), tuple(i for i, _, _ in sightings), sizes,
+                                  sightings[-1][2]))
+    efficiency = minimum / discovered if discovered else 1.0
     found.sort(key=lambda item: (-item.size, item.path))
     wasted = sum(item.size for item in found)
-    sizes_per_layer = [layer.files_size for layer in image.layers]
+    sizes_per_layer = [layer.files_size for layer in layers]
     user = sum(sizes_per_layer[1:])
     if user:
         percent = wasted / user
