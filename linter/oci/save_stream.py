@@ -16,7 +16,7 @@ from typing import BinaryIO
 from pylint_image.linter.errors import SourceError
 from pylint_image.linter.model.image import Image
 from pylint_image.linter.oci.config import assemble, with_ref
-from pylint_image.linter.oci.layer import NO_NEEDS, ContentNeeds, LayerScan, scan_blob
+from pylint_image.linter.oci.layer import NO_NEEDS, ContentNeeds, LayerScan, gc_paused, scan_blob
 from pylint_image.linter.oci.multiarch import Platform
 from pylint_image.linter.oci.resolve import JSON_LIMIT, blob_path, resolve_any
 from pylint_image.linter.oci.hashio import PrefixedReader, Reader, read_head, sniff
@@ -71,12 +71,13 @@ def load_image_stream(stream: Reader, ref: str = "", needs: ContentNeeds = NO_NE
     store = _StreamStore(name or ref or "<stream>")
     tar = TarScanner(stream, store.name,
                      labels=("truncated docker-save stream", "not a readable docker-save tar"))
-    for member in tar:
-        _collect(tar, member, store, needs)
-    if tar.tell() == 0:
-        raise SourceError(f"{store.name}: not a readable docker-save tar (empty stream)")
-    parts = with_ref(resolve_any(store, ref, platform), store.name)
-    return assemble(parts, [store.scan(layer.blob) for layer in parts.layers])
+    with gc_paused():
+        for member in tar:
+            _collect(tar, member, store, needs)
+        if tar.tell() == 0:
+            raise SourceError(f"{store.name}: not a readable docker-save tar (empty stream)")
+        parts = with_ref(resolve_any(store, ref, platform), store.name)
+        return assemble(parts, [store.scan(layer.blob) for layer in parts.layers])
 
 
 def _collect(tar: TarScanner, member: TarMember, store: _StreamStore,

@@ -7,7 +7,6 @@ seeking over member data) and each blob is then read from its offset inside the 
 from __future__ import annotations
 
 import errno
-import gc
 import os
 import posixpath
 import stat
@@ -17,7 +16,7 @@ from typing import BinaryIO
 from pylint_image.linter.errors import SourceError
 from pylint_image.linter.model.image import Image
 from pylint_image.linter.oci.config import ImageParts, LayerRef, assemble, with_ref
-from pylint_image.linter.oci.layer import NO_NEEDS, ContentNeeds, LayerScan, scan_blob
+from pylint_image.linter.oci.layer import NO_NEEDS, ContentNeeds, LayerScan, gc_paused, scan_blob
 from pylint_image.linter.oci.multiarch import Platform
 from pylint_image.linter.oci.parallel import auto_workers, scan_layers
 from pylint_image.linter.oci.resolve import BlobStore, blob_path, resolve_any
@@ -250,11 +249,7 @@ class ImageSource:
             with self.store.open(layer.blob, layer.size) as handle:
                 return scan_blob(handle, f"{self.store.name}:{layer.blob}", needs, index)
 
-        # Tens of thousands of entries, none of them garbage: the collector would walk them
-        # again and again for nothing (3-5% of a load).
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
+        with gc_paused():
             store = self.store
             # Exactly these classes: a subclass or wrapper may do more per read than a child can.
             sizes = (_blob_sizes(store, layers)
@@ -264,9 +259,6 @@ class ImageSource:
             else:
                 scans = scan_layers(sizes, scan_one, auto_workers(sizes) if workers is None else workers)
             return assemble(self.parts, scans)
-        finally:
-            if collecting:
-                gc.enable()
 
     def open_layer(self, diff_id: str) -> BinaryIO:
         """Open the uncompressed tar stream of the layer with ``diff_id``, verified at its end.

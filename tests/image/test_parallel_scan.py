@@ -297,6 +297,11 @@ def test_the_garbage_collector_is_back_as_it_was_after_a_load(tmp_path: Path) ->
     with pytest.raises(SourceError, match="bad header checksum|digest mismatch"):
         source.load(NEEDS, workers=2)
     assert gc.isenabled()
+    stream = synth.tar_bytes(synth.docker_archive_members(synth.build(_spec(True)), "oci"))
+    assert load_image_stream(_Reader(stream), NEEDS, ref="x").layers and gc.isenabled()
+    with pytest.raises(SourceError):
+        load_image_stream(_Reader(stream[:len(stream) // 2]), NEEDS, ref="x")
+    assert gc.isenabled()
 
 
 def test_a_streamed_layer_listed_twice_keeps_both_indices(tmp_path: Path) -> None:
