@@ -20,7 +20,6 @@ import logging
 import os
 import stat
 import tarfile
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -29,6 +28,7 @@ from pylint_image.linter.errors import SourceError
 from pylint_image.linter.model.frozen import frozen
 
 from .fsutil import DIR_FLAGS, format_size, open_beneath, open_dir_at, remove_at, short
+from .layer_source import LayerSource as LayerSource  # re-exported: rootfs and verify name it from here
 
 LOG = logging.getLogger(__name__)
 WHITEOUT = ".wh."
@@ -37,15 +37,6 @@ DEFAULT_IMAGE_BYTES = 8 << 30    # uncompressed layer tars of one image
 _OPAQUE_XATTR = "trusted.overlay.opaque"
 _CHUNK = 1 << 20
 _FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
-
-
-@frozen
-class LayerSource:
-    """One layer: its uncompressed digest, a function opening its tar stream, a name for messages."""
-
-    diff_id: str
-    open: Callable[[], BinaryIO]
-    name: str = ""
 
 
 @frozen

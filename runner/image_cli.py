@@ -121,9 +121,10 @@ def _run(args: argparse.Namespace, registry: Registry, config: Config) -> Report
                                  dockerfile=dockerfile, image_name=args.source, provenance=provenance,
                                  origins=origins)
     notes.extend(outcome.notifications)
-    args.baseline_images = {args.source: image.content_size}  # --write-baseline records Docker's size
+    sizes = [layer.content_size for layer in image.layers]   # Docker's, each computed once (a pass over its files)
+    args.baseline_images = {args.source: sum(sizes)}  # --write-baseline records Docker's size (image.content_size)
     report = _report(outcome.findings, notes, registry, args, dockerfile, display, started)
-    return replace(report, tables=(_layer_table(image, origin_lines), _waste_table(image, registry, config)))
+    return replace(report, tables=(_layer_table(image, origin_lines, sizes), _waste_table(image, registry, config)))
 
 
 def suggestion(source: str) -> str:
@@ -217,9 +218,8 @@ def _provenance(image: Image, dockerfile: Dockerfile | None
     return prov, spans, lines
 
 
-def _layer_table(image: Image, origin_lines: dict[int, str]) -> Table:
-    """One row per layer: Docker's size (as ``docker history``), the stored blob's when compressed."""
-    sizes = [layer.content_size for layer in image.layers]
+def _layer_table(image: Image, origin_lines: dict[int, str], sizes: list[int]) -> Table:
+    """One row per layer: Docker's size (``sizes``, as ``docker history``), the stored blob's when compressed."""
     biggest = max(sizes, default=0) or 1
     rows, bars = [], []
     for layer, size in zip(image.layers, sizes):

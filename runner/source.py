@@ -21,10 +21,6 @@ import contextlib
 import functools
 import json
 import os
-import logging
-import shutil
-import subprocess
-import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, BinaryIO
@@ -36,16 +32,15 @@ from pylint_image.linter.oci.config import parse_image_config
 from pylint_image.linter.oci.layer import NeedsLike
 from pylint_image.linter.oci.multiarch import Platform, check_config_platform, parse_platform
 
-from .docker_socket import engine_error, inspect_image
-from .fsutil import remove_tree
-from .extract import LayerSource
+from .layer_source import LayerSource
 from pylint_image.linter.model.frozen import frozen
 
 if TYPE_CHECKING:   # only verify passes a layer cache; `image` never loads rootfs and the sandbox
     from .rootfs import LayerCache
     from .progress import ByteProgress
 
-LOG = logging.getLogger(__name__)
+# Imported where used: the engine's socket and CLI (subprocess, socket), temporary files and
+# logging are for docker-daemon: sources; an archive or a layout needs none of them (~12 ms).
 _INSPECT_TIMEOUT = 60.0
 # Kept equal to registry.SOURCE_PREFIXES (a test checks): testing the prefix here spares every
 # other source the registry client's imports (http.client, ssl: ~15 ms of start-up).
@@ -85,6 +80,11 @@ def _inspect(ref: str) -> dict[str, object]:
     EngineUnavailable (exit code 3) when there is no docker CLI or no engine answers, with
     the CLI's own message; SourceError (exit code 2) when the engine has no such image.
     """
+    import shutil
+    import subprocess
+
+    from .docker_socket import engine_error, inspect_image
+
     found_on_socket = inspect_image(ref)
     if found_on_socket is not None:
         return found_on_socket
@@ -152,6 +152,12 @@ def _load_archive(path: Path, needs: Sequence[NeedsLike], name: str, platform: P
 @contextlib.contextmanager
 def _saved(ref: str, save: Saver) -> Iterator[Path]:
     """Save ``ref`` into a private temporary archive, removed on exit."""
+    import logging
+    import shutil
+    import tempfile
+
+    from .fsutil import remove_tree
+
     tmp = Path(tempfile.mkdtemp(prefix="pylint-image-save-"))
     try:
         archive = tmp / "image.tar"
@@ -160,7 +166,7 @@ def _saved(ref: str, save: Saver) -> Iterator[Path]:
         yield archive
     finally:
         for line in remove_tree(tmp):
-            LOG.warning("%s", line)
+            logging.getLogger(__name__).warning("%s", line)
 
 
 @contextlib.contextmanager

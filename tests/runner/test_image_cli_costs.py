@@ -106,3 +106,48 @@ def test_cyclic_garbage_does_not_grow_with_the_image(tmp_path: Path) -> None:
 
     few, many = garbage(small), garbage(big)
     assert many - few < 100, (few, many)
+
+
+FORMATS = sorted(cli.FORMATS_OF_FINDINGS_RULES | {"sarif"})
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_image_rules_only_change_no_output(layout: Path, fmt: str, monkeypatch, capsys) -> None:
+    """``image`` loads only the image rules; every built-in format prints what it printed with all of them."""
+    from pylint_image.runner import image_cli
+
+    loaded = []
+    real_run = image_cli.run
+
+    def spy(args, registry, config):
+        loaded.append({r.meta.target.value for r in registry.rules})
+        return real_run(args, registry, config)
+
+    monkeypatch.setattr(image_cli, "run", spy)
+    monkeypatch.chdir(layout.parent)
+    argv = ["image", str(layout), "--dockerfile", "Dockerfile", "-f", fmt]
+    assert cli.main(argv) == 1
+    out = capsys.readouterr().out
+    monkeypatch.setattr(cli, "_targets_of", lambda name, args: None)   # as before: every rule
+    assert cli.main(argv) == 1
+    assert capsys.readouterr().out == out
+    everything = {"dockerfile", "image", "runtime", "manifest"}
+    assert loaded == [everything if fmt == "sarif" else {"image"}, everything]
+
+
+def test_rules_named_on_the_command_line_or_in_a_config_are_known(layout: Path, tmp_path: Path,
+                                                                    monkeypatch, capsys) -> None:
+    monkeypatch.chdir(tmp_path)
+    # A Dockerfile rule's code is no unknown rule for image (checked against every rule).
+    assert cli.main(["image", str(layout), "--ignore", "DF3004,IM3004", "-f", "json"]) == 1
+    codes = {f["code"] for f in json.loads(capsys.readouterr().out)["findings"]}
+    assert "IM3004" not in codes and "IM2001" in codes
+    assert cli.main(["image", str(layout), "--error", "DF3004", "--warning", "setuid-file", "-f", "json"]) == 1
+    capsys.readouterr()
+    (tmp_path / ".pylint-image.yaml").write_text("ignore: [DF3004, runs-as-root]\n")
+    assert cli.main(["image", str(layout), "-f", "json"]) == 1
+    codes = {f["code"] for f in json.loads(capsys.readouterr().out)["findings"]}
+    assert "IM3004" not in codes and "IM2001" in codes
+    # A name no rule has is still a usage error.
+    assert cli.main(["image", str(layout), "--ignore", "no-such-rule"]) == 2
+    assert "no-such-rule" in capsys.readouterr().err
