@@ -643,12 +643,13 @@ def _exit_now(code: int) -> None:
     run (logging's flush, weakref finalizers such as TemporaryDirectory's cleanup, coverage).
     With any other thread alive (a thread the interpreter would join, or a daemon one in
     the middle of something) the normal exit runs.  Files written by the commands are
-    closed by their ``with`` blocks before this point.
+    closed by their ``with`` blocks before this point.  Under a profiler or tracer (``python -m
+    cProfile``, coverage), which writes its results after the script returns, the normal exit runs.
     """
     import atexit
     import threading
 
-    if threading.active_count() > 1:
+    if threading.active_count() > 1 or _observed():
         return
     try:
         sys.stdout.flush()
@@ -662,6 +663,14 @@ def _exit_now(code: int) -> None:
     except (OSError, ValueError):
         pass
     os._exit(code)
+
+
+def _observed() -> bool:
+    """A profiler, tracer or (Python 3.12+) ``sys.monitoring`` tool is watching this process."""
+    if sys.getprofile() is not None or sys.gettrace() is not None:
+        return True
+    monitoring = getattr(sys, "monitoring", None)
+    return monitoring is not None and any(monitoring.get_tool(tool) is not None for tool in range(6))
 
 
 def _main(argv: list[str]) -> int:

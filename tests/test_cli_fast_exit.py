@@ -121,3 +121,16 @@ def test_lint_and_in_process_calls_keep_the_normal_exit(layout: Path, tmp_path: 
                         "sys.stderr.write(f'returned {code}\\n')\n")
     done = run(script, "image", str(layout), "-f", "json", cwd=layout.parent)
     assert done.returncode == 0 and done.stderr.splitlines() == ["returned 1", "atexit ran", "teardown ran"]
+
+
+def test_a_profiler_gets_the_normal_exit(layout: Path, tmp_path: Path) -> None:
+    # cProfile (like coverage) writes its results after the script returns.
+    stats = tmp_path / "image.prof"
+    done = subprocess.run([sys.executable, "-m", "cProfile", "-o", str(stats), "-m", "pylint_image.linter.cli",
+                           "image", str(layout), "-f", "json"], cwd=layout.parent, capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert "Traceback" not in done.stderr, done.stderr   # (cProfile itself exits 0 after the script's SystemExit)
+    json.loads(done.stdout)
+    import pstats
+
+    assert any("image_cli.py" in filename for filename, _, _ in pstats.Stats(str(stats)).stats)
