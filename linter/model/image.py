@@ -7,6 +7,7 @@ Paths inside an image are always absolute, normalized POSIX paths (``/etc/passwd
 from __future__ import annotations
 
 import posixpath
+from bisect import bisect_left
 from collections.abc import Iterator, Mapping
 from dataclasses import field
 from enum import Enum
@@ -154,8 +155,8 @@ class Layer:
 
     @property
     def files_size(self) -> int:
-        """Sum of the sizes of the regular files this layer adds."""
-        return sum(e.size for e in self.entries if e.kind is FileKind.FILE)
+        """Sum of the sizes of the regular files this layer adds (computed once per layer)."""
+        return _layer_sizes(self)[0]
 
     @property
     def content_size(self) -> int:
@@ -165,12 +166,9 @@ class Layer:
         directories, each inode once (moby's ``directory.Size``): a regular file counts
         its size, a symlink the length of its target, a hard link nothing more, and
         directories, whiteouts (0:0 devices), devices and FIFOs nothing.  The last
-        entry of a path wins, as unpacking overwrites.
+        entry of a path wins, as unpacking overwrites.  Computed once per layer.
         """
-        last = {e.path: e for e in self.entries}
-        return sum(e.size if e.kind is FileKind.FILE
-                   else len(e.linkname.encode("utf-8", "surrogateescape")) if e.kind is FileKind.SYMLINK
-                   else 0 for e in last.values())
+        return _layer_sizes(self)[1]
 
 
 @frozen
@@ -209,19 +207,19 @@ class FileTree:
         return len(self.entries)
 
     def __contains__(self, path: object) -> bool:
-        return isinstance(path, str) and normalize(path) in self.entries
+        return isinstance(path, str) and _normal(path) in self.entries
 
     def stat(self, path: str) -> FileEntry | None:
         """Return the entry at ``path`` (without following symlinks), or None."""
-        return self.entries.get(normalize(path))
+        return self.entries.get(_normal(path))
 
     def has_content(self, path: str) -> bool:
         """True when the bytes of ``path`` were loaded (it matched some rule's needs)."""
-        return normalize(path) in self.contents
+        return _normal(path) in self.contents
 
     def read(self, path: str) -> bytes:
         """Return the bytes of a needed small regular file; KeyError when not loaded."""
-        key = normalize(path)
+        key = _normal(path)
         try:
             return self.contents[key]
         except KeyError:
@@ -230,24 +228,29 @@ class FileTree:
 
     def listdir(self, path: str) -> tuple[str, ...]:
         """Return the sorted child names of directory ``path`` (empty when none)."""
-        return tuple(sorted(self.children.get(normalize(path), ())))
+        return tuple(sorted(self.children.get(_normal(path), ())))
 
     def walk(self, prefix: str = "/") -> Iterator[FileEntry]:
-        """Yield every entry under ``prefix`` (inclusive) in sorted path order."""
-        root = normalize(prefix)
-        stack = [root]
-        while stack:
-            current = stack.pop()
-            entry = self.entries.get(current)
-            if entry is not None:
-                yield entry
-            names = self.children.get(current, ())
-            base = "" if current == "/" else current
-            stack.extend(f"{base}/{name}" for name in sorted(names, reverse=True))
+        """Yield every entry under ``prefix`` (inclusive) in sorted path order.
+
+        That is depth first, a directory before what it holds, siblings by name: the order
+        of the paths compared component by component.  The sorted entries are computed once
+        per tree and shared by every call (the image rules each walk the whole tree).
+        """
+        ordered, by_key = _walk_order(self)
+        root = _normal(prefix)
+        if root == "/":
+            return iter(ordered)
+        if not by_key or _SEP in root:   # a name with a NUL (never in a real tar): filter
+            return iter([e for e in ordered if e.path == root or e.path.startswith(root + "/")])
+        # Under ``root`` is one run of the order: its own key, then keys that go on with the separator.
+        key = root.replace("/", _SEP)
+        start = bisect_left(ordered, key, key=_walk_key)
+        return iter(ordered[start:bisect_left(ordered, key + "\x01", lo=start, key=_walk_key)])
 
     def layers_touching(self, path: str) -> tuple[int, ...]:
         """Return the indices of the layers that wrote or deleted ``path``, in order."""
-        return self.touched.get(normalize(path), ())
+        return self.touched.get(_normal(path), ())
 
     def fates(self) -> dict[tuple[int, str], Shadowed]:
         """Map (layer index, path) of each copy a later layer deleted or overwrote to how.
@@ -276,7 +279,7 @@ class Image:
 
     def has_content_in_layer(self, index: int, path: str) -> bool:
         """True when layer ``index``'s own copy of ``path`` was loaded (it matched some rule's needs)."""
-        return 0 <= index < len(self.layers) and normalize(path) in self.layers[index].contents
+        return 0 <= index < len(self.layers) and _normal(path) in self.layers[index].contents
 
     def read_in_layer(self, index: int, path: str) -> bytes:
         """Return the bytes of layer ``index``'s own copy of a needed small regular file.
@@ -284,7 +287,7 @@ class Image:
         Unlike ``files.read``, this sees copies that later layers deleted or overwrote.
         KeyError when not loaded.
         """
-        key = normalize(path)
+        key = _normal(path)
         try:
             return self.layers[index].contents[key]
         except (IndexError, KeyError):
@@ -332,3 +335,69 @@ def normalize(path: str) -> str:
     norm = posixpath.normpath("/" + path.lstrip("/"))
     # normpath keeps a leading "//" (POSIX allows it to be special); images never mean that.
     return "/" + norm.lstrip("/")
+
+
+def _normal(path: str) -> str:
+    """``normalize(path)``, without its cost for a path that is normal already (the usual)."""
+    if path[:1] == "/" and "//" not in path and "/." not in path and (path[-1] != "/" or path == "/"):
+        return path   # no empty, "." or ".." part and no trailing slash: normpath keeps it as is
+    return normalize(path)
+
+
+# Derived figures computed once per object.  The model classes are frozen and slotted (no
+# room for a cache, no weak references), so the caches are keyed by id() and hold the
+# object itself: a hit is the same object, never a newer one that reuses a freed id.
+_SEP = "\0"   # sorts before any character a name can hold, so "/a/b" < "/a-c" as walk() orders them
+_WALK_ORDERS: dict[int, tuple[FileTree, list[FileEntry], bool]] = {}
+_LAYER_SIZES: dict[int, tuple[Layer, tuple[int, int]]] = {}
+
+
+def _walk_key(entry: FileEntry) -> str:
+    return entry.path.replace("/", _SEP)
+
+
+def _walk_order(tree: FileTree) -> tuple[list[FileEntry], bool]:
+    """Every entry of ``tree`` in walk order (the paths compared component by component), and
+    whether ``_walk_key`` sorts them (no name holds a NUL).
+
+    Every entry is reached from the root through ``children``, as ``linter.oci.merge`` builds
+    the tree (``tests/image/test_walk_order.py`` compares this with a walk of the children).
+    """
+    cached = _WALK_ORDERS.get(id(tree))
+    if cached is not None and cached[0] is tree:
+        return cached[1], cached[2]
+    entries = tree.entries
+    paths = list(entries)
+    by_key = not any(_SEP in path for path in paths)
+    if by_key:
+        paths.sort(key=lambda path: path.replace("/", _SEP))
+    else:
+        paths.sort(key=lambda path: path.split("/"))
+    ordered = [entries[path] for path in paths]
+    if len(_WALK_ORDERS) >= 4:
+        _WALK_ORDERS.clear()
+    _WALK_ORDERS[id(tree)] = (tree, ordered, by_key)
+    return ordered, by_key
+
+
+def _layer_sizes(layer: Layer) -> tuple[int, int]:
+    """``(files_size, content_size)`` of ``layer``."""
+    cached = _LAYER_SIZES.get(id(layer))
+    if cached is not None and cached[0] is layer:
+        return cached[1]
+    file_kind, symlink_kind = FileKind.FILE, FileKind.SYMLINK
+    entries = layer.entries
+    files = sum([e.size for e in entries if e.kind is file_kind])
+    last = {e.path: e for e in entries}
+    if len(last) == len(entries):   # no path twice: every entry counts
+        content = files + sum([len(e.linkname.encode("utf-8", "surrogateescape"))
+                               for e in entries if e.kind is symlink_kind])
+    else:
+        content = sum([e.size if e.kind is file_kind
+                       else len(e.linkname.encode("utf-8", "surrogateescape")) if e.kind is symlink_kind
+                       else 0 for e in last.values()])
+    sizes = (files, content)
+    if len(_LAYER_SIZES) >= 256:
+        _LAYER_SIZES.clear()
+    _LAYER_SIZES[id(layer)] = (layer, sizes)
+    return sizes
