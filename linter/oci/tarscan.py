@@ -510,8 +510,10 @@ class TarScanner:
             if pax.get("gid"):
                 gid = _decimal(pax["gid"])
             if pax.get("size"):
-                size = _decimal(pax["size"])
-                stored = 0 if typ in HEADER_ONLY else size
+                value = _decimal(pax["size"])
+                stored = 0 if typ in HEADER_ONLY else value
+                if typ != GNU_SPARSE:
+                    size = value  # an old GNU sparse member keeps its real size (Go sets it last)
         if long_name:
             name = long_name
         if long_link:

@@ -292,6 +292,17 @@ def test_pax_sparse_maps_with_a_million_numbers_are_bounded() -> None:
     assert SPARSE_MAP_LIMIT < 20_000
 
 
+def test_a_pax_size_before_an_old_gnu_sparse_member_sizes_its_data_not_the_file() -> None:
+    # Go: mergePAX sets the size, the data section is read with it, then the old GNU map sets
+    # the real size.
+    sparse = _old_gnu_sparse("s", [(0, 5), (30, 5)], 40, b"01234abcde")
+    data = _pax({"size": "10"}) + sparse + END
+    tar = TarScanner(io.BytesIO(data), "t")
+    member = next(tar)
+    assert (member.size, member.stored) == (40, 10)
+    assert tar.read_data(member, 100) == b"01234" + bytes(25) + b"abcde" + bytes(5)
+
+
 def test_a_kept_sparse_map_outside_the_file_is_refused_as_go_refuses_it() -> None:
     # validateSparseEntries: chunks in order, not overlapping, inside the real size.
     for entries, real in (([(0, 10), (100, 10)], 50),     # past the end
