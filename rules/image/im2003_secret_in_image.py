@@ -89,7 +89,13 @@ def _found(image: Image) -> Iterator[tuple[int, str, str, str]]:
     """(layer, path reported, path of the copy, what) for every secret of every layer."""
     for layer in image.layers:
         seen: set[str] = set()
+        contents = layer.contents
         for entry in layer.entries:
+            # A cheap test first: only a file whose bytes were loaded (NEEDS), a git HEAD or
+            # gcloud's file can be a finding, and a layer holds thousands of other files.
+            if (entry.path not in contents and "/.git/HEAD" not in entry.path
+                    and "application_default_credentials.json" not in entry.path):
+                continue
             if entry.path in seen:
                 continue  # a duplicate entry: the layer's last copy is the one loaded
             seen.add(entry.path)

@@ -57,6 +57,9 @@ _CACHES = (
     ("yarn cache", re.compile(r"^(/usr/local/share/\.cache/yarn/|/(root|home/[^/]+)/\.cache/yarn/)")),
     ("__pycache__", re.compile(r"/__pycache__/")),
 )
+# A path can match one of the patterns only if it starts with one of these or holds
+# /__pycache__/: a cheap test first, as most of an image's files match none.
+_ROOTS = ("/var/", "/root/", "/home/", "/usr/local/share/")
 
 
 @frozen
@@ -82,7 +85,10 @@ def check(image: Image, ctx: Context) -> Iterator[Violation]:
     for layer in image.layers:
         group = -1 if layer.index in base else layer.index
         for entry in layer.entries:
-            label = _label(entry.path) if entry.kind.value == "file" else None
+            path = entry.path
+            if not (path.startswith(_ROOTS) or "/__pycache__/" in path) or entry.kind.value != "file":
+                continue
+            label = _label(path)
             if label is None:
                 continue
             key = (group, label)

@@ -49,6 +49,7 @@ if TYPE_CHECKING:
 
 _TOOLS = re.compile(r"^/usr/(local/)?bin/((?:[\w-]+-)?(gcc|g\+\+|cc|c\+\+|clang|clang\+\+)"
                     r"(-[\d.]+)?|make|rustc|javac)$|^/usr/local/go/bin/go$")
+_TOOL_DIRS = ("/usr/bin/", "/usr/local/bin/", "/usr/local/go/bin/")
 
 
 @frozen
@@ -64,15 +65,20 @@ def check(image: Image, ctx: Context) -> Iterator[Violation]:
     inherited: dict[str, int] = {}
     headers: dict[bool, list[int]] = {True: [], False: []}
     for entry in image.files.walk("/usr"):
+        path = entry.path
+        # _TOOLS matches only under these: test them before the regex, and the kind last.
+        tool = path.startswith(_TOOL_DIRS) and _TOOLS.match(path)
+        if not tool and not (path.startswith("/usr/include/") and path.endswith(".h")):
+            continue
         if entry.kind.value == "dir":
             continue
-        if _TOOLS.match(entry.path):
+        if tool:
             if entry.layer_index in base:
                 inherited[entry.path] = entry.layer_index
                 continue
             yield Violation(at_layer(image, ctx, entry.layer_index, entry.path),
                             f"build tool {entry.path} is in the final image")
-        elif entry.path.startswith("/usr/include/") and entry.path.endswith(".h"):
+        else:   # a C header
             headers[entry.layer_index in base].append(entry.layer_index)
     if inherited:
         yield Violation(at_layer(image, ctx, min(inherited.values())),
