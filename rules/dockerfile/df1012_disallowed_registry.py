@@ -32,45 +32,19 @@ FROM docker.io/library/python:3.12-slim
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
-from pylint_image.linter import Context, Dockerfile, Reference, RuleMeta, Severity, Status, Target, Violation, rule
+from pylint_image.linter import Context, Dockerfile, RuleMeta, Severity, Status, Target, Violation, rule
+from pylint_image.rules._shared.registries import RegistryOptions, allowed_registries, registry_of
 from pylint_image.rules._shared.variables import expand, global_scope
-from pylint_image.rules._shared import frozen
 
-PUBLIC = ("docker.io", "ghcr.io", "quay.io", "gcr.io", "*.gcr.io", "*.pkg.dev", "mcr.microsoft.com",
-          "public.ecr.aws", "registry.k8s.io", "nvcr.io", "registry.access.redhat.com", "registry.redhat.io",
-          "registry.gitlab.com", "registry.fedoraproject.org", "cgr.dev", "docker.elastic.co",
-          "container-registry.oracle.com", "registry.suse.com", "registry.opensuse.org", "dhi.io")
-_HUB = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com", "hub.docker.com"})
-
-
-@frozen
-class Options:
-    """Options of disallowed-registry."""
-
-    allowed: tuple[str, ...] = ()
-
-
-def _matcher(patterns: tuple[str, ...]) -> re.Pattern[str]:
-    """One regex for the allowed entries; ``*`` does not cross a ``.`` or ``:``."""
-    entries = ("docker.io" if e in _HUB else e for e in (p.strip().lower().rstrip("/") for p in patterns))
-    return re.compile("(?:" + "|".join(re.escape(e).replace(r"\*", "[^.:]*") for e in entries if e) + r")\Z")
-
-
-def _registry(reference: str) -> str | None:
-    """The registry host of an image reference, or None when a variable hides it."""
-    if "$" in reference.split("/", 1)[0]:
-        return None
-    # Only the domain is needed, and it is known even when a variable hides the rest.
-    domain = Reference.split(reference)[0].lower()
-    return "docker.io" if domain in _HUB else domain
+# One class for DF1012 and MF1003: [tool.pylint-image.rules.disallowed-registry] governs both.
+Options = RegistryOptions
 
 
 def check(dockerfile: Dockerfile, ctx: Context) -> Iterator[Violation]:
     """Yield one violation per FROM / COPY --from pulling from a registry outside the allowed list."""
-    allowed = _matcher(tuple(ctx.options.allowed) if ctx.options and ctx.options.allowed else PUBLIC)
+    allowed = allowed_registries(ctx)
     scope = global_scope(dockerfile)
     for instruction in dockerfile.instructions():
         if instruction.keyword == "FROM":
@@ -84,7 +58,7 @@ def check(dockerfile: Dockerfile, ctx: Context) -> Iterator[Violation]:
                 continue  # another stage, not an image
         else:
             continue
-        registry = _registry(reference)
+        registry = registry_of(reference)
         if registry is not None and not allowed.match(registry):
             yield Violation(instruction.keyword_span,
                             f"image registry '{registry}' is not in the allowed registries")

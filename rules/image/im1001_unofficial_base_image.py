@@ -40,19 +40,14 @@ from typing import TYPE_CHECKING
 
 from pylint_image.linter import Context, InvalidReference, Reference, RuleMeta, Severity, Target, Violation, rule
 from pylint_image.rules._shared.built import built_base, from_span, image_location
-from pylint_image.rules._shared import frozen
-from pylint_image.rules._shared.publishers import ChecksVerifiedChoice, judge
+from pylint_image.rules._shared.image_options import TrustOptions, unofficial
 
 if TYPE_CHECKING:
     from pylint_image.linter import Image
 
-
-@frozen
-class Options(ChecksVerifiedChoice):
-    """Options of unofficial-base-image (image target)."""
-
-    trusted: tuple[str, ...] = ()
-    verified_publishers: str = "info"
+# DF1002's class: [tool.pylint-image.rules.unofficial-base-image] and trusted-registries govern
+# the image rule too.
+Options = TrustOptions
 
 
 def check(image: Image, ctx: Context) -> Iterator[Violation]:
@@ -60,12 +55,11 @@ def check(image: Image, ctx: Context) -> Iterator[Violation]:
     base = built_base(image, ctx)
     if base is None or "$" in base.reference:
         return  # unknown, or chosen at build time from a variable we could not resolve
-    trusted = (*ctx.settings.trusted_registries, *(ctx.options.trusted if ctx.options else ()))
     try:
         parsed = Reference.parse(base.reference)
     except InvalidReference:
         return  # not an image BuildKit could have pulled: nothing to judge
-    found = judge(parsed, trusted, ctx.options.verified_publishers if ctx.options else "info")
+    found = unofficial(parsed, ctx)
     if found is None:
         return
     span = from_span(base.from_instruction) if base.from_instruction is not None else None

@@ -34,18 +34,13 @@ from typing import TYPE_CHECKING
 
 from pylint_image.linter import Context, InvalidReference, Reference, RuleMeta, Severity, Target, Violation, rule
 from pylint_image.rules._shared.built import built_base, from_span, image_location
-from pylint_image.rules._shared.images import unpinned_tag
-from pylint_image.rules._shared import frozen
+from pylint_image.rules._shared.image_options import PinOptions, pin_problem
 
 if TYPE_CHECKING:
     from pylint_image.linter import Image
 
-
-@frozen
-class Options:
-    """Options of unpinned-image-tag (image target)."""
-
-    require_digest: bool = False
+# DF1001's class: [tool.pylint-image.rules.unpinned-image-tag] governs the image rule too.
+Options = PinOptions
 
 
 def check(image: Image, ctx: Context) -> Iterator[Violation]:
@@ -57,16 +52,13 @@ def check(image: Image, ctx: Context) -> Iterator[Violation]:
         parsed = Reference.parse(base.reference)
     except InvalidReference:
         return  # not an image BuildKit could have pulled: nothing to judge
-    floating = unpinned_tag(parsed)
+    problem = pin_problem(parsed, ctx, built=image)
+    if problem is None:
+        return
     span = from_span(base.from_instruction) if base.from_instruction is not None else None
     # Layer 0 always comes from the base image; provenance attributes it to the FROM line.
-    where = image_location(image, ctx, 0, span)
-    if floating:
-        yield Violation(where, f"base image '{base.reference}' (from the {base.origin}) uses "
-                               f"{floating}: pin a version tag or a digest")
-    elif ctx.options and ctx.options.require_digest and not (parsed.digest or image.base_digest):
-        yield Violation(where, f"base image '{base.reference}' (from the {base.origin}) is not "
-                               "pinned by digest and the image records no base digest (require-digest)")
+    yield Violation(image_location(image, ctx, 0, span),
+                    f"base image '{base.reference}' (from the {base.origin}) {problem}")
 
 
 RULE = rule(meta=RuleMeta(code="IM1002", name="unpinned-image-tag", severity=Severity.WARNING,

@@ -38,24 +38,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pylint_image.linter import Context, Manifest, RuleMeta, Severity, Status, Target, Violation, rule
-from pylint_image.rules._shared import frozen
-from pylint_image.rules.dockerfile.df1012_disallowed_registry import PUBLIC, _matcher, _registry
+from pylint_image.rules._shared.registries import RegistryOptions, allowed_registries, registry_of
 
-
-@frozen
-class Options:
-    """Options of disallowed-registry (the same as DF1012's)."""
-
-    allowed: tuple[str, ...] = ()
+# DF1012's class: [tool.pylint-image.rules.disallowed-registry] governs both.
+Options = RegistryOptions
 
 
 def check(manifest: Manifest, ctx: Context) -> Iterator[Violation]:
     """Yield one violation per image pulled from a registry outside the allowed list."""
-    allowed = _matcher(tuple(ctx.options.allowed) if ctx.options and ctx.options.allowed else PUBLIC)
+    allowed = allowed_registries(ctx)
     for use in manifest.images:
         if use.reference is None or use.resolved is None:
             continue
-        registry = _registry(use.resolved.strip())
+        registry = registry_of(use.resolved.strip())
         if registry is not None and not allowed.match(registry):
             yield Violation(use.span, f"image registry '{registry}' is not in the allowed registries")
 
