@@ -51,6 +51,9 @@ if TYPE_CHECKING:
 _LAZY["find_tool"] = ".tools"  # only the shellcheck rule and the tests look tools up
 if TYPE_CHECKING:
     from .tools import find_tool
+_LAZY["docker_size"] = ".units"  # sizes as docker prints them: the image-size rules and the layer table
+if TYPE_CHECKING:
+    from .units import docker_size
 # dive's wasted-space figures (wasted-space and the image command's table use the same ones).
 _LAZY.update(dict.fromkeys(("dive_analysis", "DiveAnalysis"), ".dive_ci"))
 if TYPE_CHECKING:

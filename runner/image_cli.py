@@ -25,6 +25,7 @@ from pylint_image.linter.errors import ConfigError, EngineUnavailable, InputErro
 from pylint_image.linter.findings import Notification, SourceLocation
 from pylint_image.linter.report import Report, Table, tool_version
 from pylint_image.linter.ruleapi import Target
+from pylint_image.linter.units import docker_size  # the image-size rules' messages use it too
 
 from .progress import SILENT_BYTES, choose_bytes
 from .source import acquire, add_platform_argument
@@ -237,18 +238,6 @@ def _layer_table(image: Image, origin_lines: dict[int, str], sizes: list[int]) -
 def _compressed(layer: Layer) -> str:
     """The stored blob's size when it is compressed (a registry pull, a gzip layout), else ``-``."""
     return docker_size(layer.size) if layer.digest != layer.diff_id else "-"
-
-
-def docker_size(n: int) -> str:
-    """A size as the docker CLI prints it (go-units ``HumanSizeWithPrecision(n, 3)``): ``1.98MB``, ``0B``."""
-    value, unit = float(n), 0
-    while value >= 1000.0 and unit < len(_UNITS) - 1:
-        value /= 1000.0
-        unit += 1
-    return f"{value:.3g}{_UNITS[unit]}"
-
-
-_UNITS = ("B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB")
 
 
 def _waste_table(image: Image, registry: Registry, config: Config, top: int = 10) -> Table:
