@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import marshal
 import os
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -46,6 +47,7 @@ MIN_TOTAL_BYTES = 48 << 20
 MAX_LAYERS = 4096
 MAX_WORKERS = 8
 
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 _KINDS = tuple(FileKind)
 _KIND_CODES = {kind: code for code, kind in enumerate(_KINDS)}
 _FRAME = 8   # bytes of a message's length prefix
@@ -89,32 +91,30 @@ def scan_layers(sizes: Sequence[int], scan_one: Callable[[int], LayerScan],
         return [scan_one(index) for index in range(count)]
     # Imported before the fork, so that a child never imports (ThreadedHashingReader's).
     import queue  # noqa: F401, PLC0415
-    import signal  # noqa: PLC0415
     import threading  # noqa: F401, PLC0415
 
     order = sorted(range(count), key=lambda i: (-sizes[i], i))
-    task_r, task_w = os.pipe()
+    try:
+        task_r, task_w = os.pipe()
+    except OSError:  # out of descriptors: read them here
+        return [scan_one(index) for index in range(count)]
     try:
         os.write(task_w, b"".join(i.to_bytes(4, "little") for i in order))
     finally:
         os.close(task_w)
     children: list[tuple[int, int]] = []
     scans: dict[int, LayerScan] = {}
-    failed: dict[int, BaseException] = {}
+    failed: dict[int, SourceError] = {}
     try:
         parent = os.getpid()
         for _ in range(min(workers, count) - 1):
-            out_r, out_w = os.pipe()
-            pid = os.fork()
-            if pid == 0:  # pragma: no cover - the child's coverage is not collected
-                _child(task_r, out_r, out_w, children, parent, scan_one)
-            os.close(out_w)
-            children.append((pid, out_r))
+            if not _fork_child(task_r, children, parent, scan_one):
+                break  # no more processes (a pids limit, memory): the ones there are do it all
         _take_tasks(task_r, scan_one, scans, failed)
         while children:
             pid, out_r = children[0]
             _receive(out_r, scans, failed)
-            os.waitpid(pid, 0)
+            _reap(pid)
             os.close(out_r)
             children.pop(0)
     finally:
@@ -124,13 +124,45 @@ def scan_layers(sizes: Sequence[int], scan_one: Callable[[int], LayerScan],
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-            os.waitpid(pid, 0)
+            _reap(pid)
             os.close(out_r)
     return _complete(count, scan_one, scans, failed)
 
 
+def _fork_child(task_r: int, children: list[tuple[int, int]], parent: int,
+                scan_one: Callable[[int], LayerScan]) -> bool:
+    """Start one child reading tasks from ``task_r``; False when the system refuses."""
+    try:
+        out_r, out_w = os.pipe()
+    except OSError:
+        return False
+    # Interrupts wait until the child has its own handlers: a KeyboardInterrupt raised in
+    # the child before _child's try would unwind through the parent's frames there.
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+    try:
+        pid = os.fork()
+    except OSError:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+        os.close(out_r)
+        os.close(out_w)
+        return False
+    if pid == 0:  # pragma: no cover - the child's coverage is not collected
+        _child(task_r, out_r, out_w, children, parent, scan_one, blocked)
+    signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+    os.close(out_w)
+    children.append((pid, out_r))
+    return True
+
+
+def _reap(pid: int) -> None:
+    try:
+        os.waitpid(pid, 0)
+    except ChildProcessError:
+        pass  # already reaped (SIGCHLD ignored by someone): nothing is left over either way
+
+
 def _take_tasks(task_r: int, scan_one: Callable[[int], LayerScan], scans: dict[int, LayerScan],
-                failed: dict[int, BaseException]) -> None:
+                failed: dict[int, SourceError]) -> None:
     """Scan the layers this process takes from the queue until it is empty."""
     while (index := _next_task(task_r)) is not None:
         if failed and index > min(failed):
@@ -149,7 +181,7 @@ def _next_task(task_r: int) -> int | None:
 
 
 def _complete(count: int, scan_one: Callable[[int], LayerScan], scans: dict[int, LayerScan],
-              failed: dict[int, BaseException]) -> list[LayerScan]:
+              failed: dict[int, SourceError]) -> list[LayerScan]:
     """Scan here whatever no process delivered, then raise the lowest error or return all."""
     for index in range(count):
         if failed and index > min(failed):
@@ -168,10 +200,16 @@ def _complete(count: int, scan_one: Callable[[int], LayerScan], scans: dict[int,
 
 
 def _child(task_r: int, out_r: int, out_w: int, siblings: list[tuple[int, int]], parent: int,
-           scan_one: Callable[[int], LayerScan]) -> None:  # pragma: no cover - runs in the child
+           scan_one: Callable[[int], LayerScan],
+           blocked: Any) -> None:  # pragma: no cover - runs in the child
     """Scan layers from the queue, send each one back, and leave with ``os._exit``."""
     code = 0
     try:
+        # The parent's handlers are the parent's business (they may clean up its files):
+        # here an interrupt or a termination just ends this copy.
+        for number in _STOP_SIGNALS:
+            signal.signal(number, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
         os.close(out_r)
         for _pid, fd in siblings:
             os.close(fd)
@@ -298,7 +336,7 @@ def _error_of(name: str, message: str, path: str | None, line: int | None) -> So
     return None
 
 
-def _receive(fd: int, scans: dict[int, LayerScan], failed: dict[int, BaseException]) -> None:
+def _receive(fd: int, scans: dict[int, LayerScan], failed: dict[int, SourceError]) -> None:
     """Read a child's messages until it closes its pipe (a message cut short is dropped)."""
     buffer = bytearray()
     while chunk := os.read(fd, 1 << 20):

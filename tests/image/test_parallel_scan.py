@@ -161,6 +161,45 @@ def test_a_child_that_fails_otherwise_is_replaced_by_the_parent(how: str) -> Non
     _no_leftovers(before)
 
 
+def test_no_process_to_spare_means_this_one_reads_everything(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse() -> int:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", refuse)
+    before = threading.active_count()
+    scans = parallel.scan_layers([1] * 3, lambda i: LayerScan(digest=f"d{i}", index=i), 2)
+    assert [s.digest for s in scans] == ["d0", "d1", "d2"]
+    _no_leftovers(before)
+
+
+def test_a_child_does_not_run_the_parents_signal_handlers(tmp_path: Path) -> None:
+    marker = tmp_path / "handler-ran"
+    parent = os.getpid()
+
+    def handler(signum: int, frame: Any) -> None:
+        marker.write_text(str(os.getpid()))
+
+    def scan_one(index: int) -> LayerScan:
+        if os.getpid() == parent:
+            if index == 0:
+                time.sleep(0.3)  # the child is inside its first layer by now
+                for pid in _children_of_this_process():
+                    os.kill(pid, signal.SIGTERM)
+            return LayerScan(digest=f"d{index}", index=index)
+        time.sleep(2)
+        return LayerScan(digest=f"d{index}", index=index)
+
+    before = threading.active_count()
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        scans = parallel.scan_layers([1] * 3, scan_one, 2)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert [s.digest for s in scans] == ["d0", "d1", "d2"]  # the parent read what the child lost
+    assert not marker.exists()
+    _no_leftovers(before)
+
+
 def test_the_lowest_failing_layer_wins_as_sequentially() -> None:
     def scan_one(index: int) -> LayerScan:
         time.sleep(0.05)
