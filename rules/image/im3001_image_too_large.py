@@ -1,7 +1,8 @@
 """## What it does
 Flags an image whose size is over a budget, 1 GiB by default (option `max-bytes`).  The
 size is Docker's (what `docker image ls` shows: the files of every layer, not the tar
-streams' length, as `pylint-image image` shows it in its layer table).
+streams' length, as `pylint-image image` shows it in its layer table).  The message gives
+sizes in Docker's units, the figures those two print (`1.2GB`, where 1 GB is 1000^3 bytes).
 
 ## Why is this bad?
 Every pull, push, cold start and vulnerability scan pays for every byte.  Big images
@@ -38,6 +39,7 @@ from pylint_image.linter import (
     Severity,
     Target,
     Violation,
+    docker_size,
     rule,
 )
 from pylint_image.rules._shared import frozen
@@ -62,8 +64,8 @@ def check(image: Image, ctx: Context) -> Iterator[Violation]:
     sizes = [layer.content_size for layer in image.layers]
     biggest = max(range(len(sizes)), key=lambda i: (sizes[i], -i))
     yield Violation(ImageLocation(ctx.image_name or image.ref, None, image.layers[biggest].diff_id),
-                    f"image is {size / 2**20:.1f} MiB, over the {budget / 2**20:.1f} MiB budget; "
-                    f"its biggest layer adds {sizes[biggest] / 2**20:.1f} MiB")
+                    f"image is {docker_size(size)}, over the {docker_size(budget)} budget; "
+                    f"its biggest layer adds {docker_size(sizes[biggest])}")
 
 
 RULE = rule(meta=RuleMeta(code="IM3001", name="image-too-large", severity=Severity.WARNING,

@@ -49,6 +49,7 @@ from pylint_image.linter import (
     Severity,
     Target,
     Violation,
+    docker_size,
     rule,
 )
 from pylint_image.rules._shared import frozen
@@ -79,8 +80,8 @@ def check(image: Image, ctx: Context) -> Iterator[Violation]:
     measure = " of tar-stream bytes, as the baseline recorded them" if opts.baseline_tar_bytes else ""
     top = image.layers[-1]
     yield Violation(ImageLocation(ctx.image_name or image.ref, None, top.diff_id),
-                    f"image grew {growth:.1f}% over its baseline ({opts.baseline_bytes / 2**20:.1f} "
-                    f"-> {size / 2**20:.1f} MiB{measure}), more than the "
+                    f"image grew {growth:.1f}% over its baseline ({docker_size(opts.baseline_bytes)} "
+                    f"-> {docker_size(size)}{measure}), more than the "
                     f"{opts.max_growth_percent:g}% allowed")
 
 

@@ -41,6 +41,7 @@ from pylint_image.linter import (
     Severity,
     Target,
     Violation,
+    docker_size,
     rule,
 )
 from pylint_image.rules._shared import frozen
@@ -80,10 +81,10 @@ def check(image: Image, ctx: Context) -> Iterator[Violation]:
             where = e.path.rpartition("/")[0] or "/"
             totals[where] = total_of(where, 0) + e.size
         dirs = Counter(totals)
-        tops = ", ".join(f"{e.path} ({e.size / 2**20:.1f} MiB)" for e in files)
-        top_dirs = ", ".join(f"{d} ({n / 2**20:.1f} MiB)" for d, n in dirs.most_common(opts.top))
+        tops = ", ".join(f"{e.path} ({docker_size(e.size)})" for e in files)
+        top_dirs = ", ".join(f"{d} ({docker_size(n)})" for d, n in dirs.most_common(opts.top))
         yield Violation(ImageLocation(ctx.image_name or image.ref, None, layer.diff_id),
-                        f"layer {layer.index} adds {size / 2**20:.1f} MiB ({share:.0%} of the image); "
+                        f"layer {layer.index} adds {docker_size(size)} ({share:.0%} of the image); "
                         f"top files: {tops or 'none'}; top directories: {top_dirs or 'none'}")
 
 

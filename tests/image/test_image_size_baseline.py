@@ -202,6 +202,9 @@ def test_the_verdict_flips_at_the_configured_threshold(built, tmp_path: Path) ->
         result = cli(source, "--baseline", "b.json", "--select", "IM3002", "-f", "json", cwd=tmp_path)
         assert _codes(result) == codes, (threshold, result.stdout, result.stderr)
         assert result.returncode == (1 if codes else 0)
-    # The finding names Docker's figures (MiB, as image-too-large does).
+    # The finding names Docker's figures in Docker's units (as image-too-large does): docker image ls's.
     [finding] = json.loads(result.stdout)["findings"]
-    assert f"({recorded / 2**20:.1f} -> {engine_size / 2**20:.1f} MiB)" in finding["message"]
+    assert f"({docker_size(recorded)} -> {docker_size(engine_size)})" in finding["message"]
+    image_ls = subprocess.run(["docker", "image", "ls", "--format", "{{.Size}}", tag], check=True,
+                              capture_output=True, text=True, timeout=60).stdout.split()
+    assert image_ls == [docker_size(engine_size)]
