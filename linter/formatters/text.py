@@ -6,6 +6,7 @@ With ``concise`` (``--concise``): one line per finding and nothing else (see ``_
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from itertools import groupby
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -39,8 +40,10 @@ class TextFormatter:
         """Write findings, tables and the summary to ``stream``."""
         on = use_color(self.color, stream)
         self._plain = not on
-        if not on and (self.concise or not report.tables):
-            # Plain output needs no rich: importing it costs ~30 ms of a ~60 ms cold start.
+        # Plain output needs no rich: importing it costs ~30 ms of a ~60 ms cold start.  Its
+        # tables are drawn as rich would draw them (ascii_table), unless only rich can.
+        drawn = None if on or self.concise else _ascii_tables(report.tables)
+        if not on and (self.concise or drawn is not None):
             console: Console = _PlainConsole(stream)  # type: ignore[assignment]
             self._Text: Any = _PlainText   # or rich.text.Text: the same interface
         else:
@@ -61,10 +64,10 @@ class TextFormatter:
             console.print(self._t(path, "bold underline"), soft_wrap=True)
             for f in group:
                 self._print_finding(console, f, report)
-        for table in report.tables:
+        for index, table in enumerate(report.tables):
             # The title is printed apart: rich pads a table title to the table width.
             console.print(self._t(table.title, "bold"), soft_wrap=True)
-            console.print(self._table(table))
+            console.print(drawn[index].removesuffix("\n") if drawn is not None else self._table(table))
         self._print_summary(console, report, len(findings))
 
     def _print_concise(self, console: Console, report: Report, findings: list[Finding]) -> None:
@@ -123,15 +126,11 @@ class TextFormatter:
         from rich.table import Table as RichTable
 
         out = RichTable(box=box.ASCII if self._plain else box.SIMPLE_HEAD)
-        for column in table.columns:
-            out.add_column(escape_control(column, keep=""))
-        if table.bars:
-            out.add_column("")
-        for i, row in enumerate(table.rows):
-            cells = [escape_control(cell, keep="") for cell in row]
-            if table.bars:
-                cells.append(_bar(table.bars[i] if i < len(table.bars) else 0.0, plain=self._plain))
-            out.add_row(*cells)
+        columns, rows = _cells(table, plain=self._plain)
+        for column in columns:
+            out.add_column(column)
+        for row in rows:
+            out.add_row(*row)
         return out
 
     def _print_summary(self, console: Console, report: Report, shown: int) -> None:
@@ -188,6 +187,33 @@ class _PlainConsole:
 
     def print(self, value: object = "", soft_wrap: bool = False) -> None:
         self.stream.write("\n".join(line.rstrip() for line in str(value).split("\n")) + "\n")
+
+
+def _cells(table: Table, *, plain: bool) -> tuple[list[str], list[list[str]]]:
+    """The header and the rows as drawn: control characters escaped, the bars as a last column."""
+    columns = [escape_control(column, keep="") for column in table.columns]
+    if table.bars:
+        columns.append("")
+    rows = []
+    for i, row in enumerate(table.rows):
+        cells = [escape_control(cell, keep="") for cell in row]
+        if table.bars:
+            cells.append(_bar(table.bars[i] if i < len(table.bars) else 0.0, plain=plain))
+        rows.append(cells)
+    return columns, rows
+
+
+def _ascii_tables(tables: Sequence[Table]) -> list[str] | None:
+    """Each table as rich draws it in plain text, or None when one of them needs rich (ascii_table.render)."""
+    from .ascii_table import render
+
+    drawn = []
+    for table in tables:
+        text = render(*_cells(table, plain=True), PLAIN_WIDTH)
+        if text is None:
+            return None
+        drawn.append(text)
+    return drawn
 
 
 def _bar(value: float, *, plain: bool) -> str:
