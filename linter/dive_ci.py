@@ -265,12 +265,14 @@ class DiveAnalysis:
         return out
 
 
-_Data = tuple[bool, int]
-_DIR_DATA: _Data = (True, 0)
-_NO_BYTES: _Data = (False, 0)
+# A node's data: a file's size, 0 for a symlink, device or FIFO (dive's Size), _DIR for a
+# directory with a tar header of its own, _MADE_UP for one dive made up because a deeper path
+# needed it (dive's empty FileInfo: not a directory).  Plain ints: no tuple per file.
+_DIR = -1
+_MADE_UP = -2
 
 
-def _attach(nodes: dict[str, _Data | None], kids: dict[str, set[str]], path: str) -> None:
+def _attach(nodes: dict[str, int], kids: dict[str, set[str]], path: str) -> None:
     """Link node ``path`` to its parent, making up missing parents (no data, as dive's AddPath)."""
     parent, _, name = path.rpartition("/")
     while True:
@@ -281,7 +283,7 @@ def _attach(nodes: dict[str, _Data | None], kids: dict[str, set[str]], path: str
         kids[parent] = {name}
         if not parent or parent in nodes:   # the root, or a node that is linked on its own
             return
-        nodes[parent] = None
+        nodes[parent] = _MADE_UP
         parent, _, name = parent.rpartition("/")
 
 
@@ -303,9 +305,7 @@ def _under(path: str, targets: set[str], memo: dict[str, bool]) -> bool:
 class _LayerTree:
     """dive's FileTree of one layer, as plain dicts and sets.
 
-    ``nodes`` maps every node but the whiteout nodes to its data: ``(is_dir, size)`` from its
-    own tar header, or None for a directory dive made up because a deeper path needed it
-    (dive's empty FileInfo: not a directory).  Its first ``entry_count`` keys are the layer's
+    ``nodes`` maps every node but the whiteout nodes to its data (see ``_DIR``).  Its first ``entry_count`` keys are the layer's
     entries in tar order (``parent_of`` holds their parents, "" for the root); then come the
     directories that whiteouts and opaque markers make (``extra`` lists them, and the
     whiteout nodes, in the order dive's tree gains them, as ``(node, deleted path)``, None
@@ -319,8 +319,8 @@ class _LayerTree:
 
     def __init__(self, layer: Layer) -> None:
         dir_kind, file_kind = FileKind.DIR, FileKind.FILE
-        nodes: dict[str, _Data | None] = {
-            e.path: _DIR_DATA if e.kind is dir_kind else (False, e.size) if e.kind is file_kind else _NO_BYTES
+        nodes: dict[str, int] = {
+            e.path: _DIR if e.kind is dir_kind else e.size if e.kind is file_kind else 0
             for e in layer.entries}
         nodes.pop("/", None)
         self.nodes, self.entry_count = nodes, len(nodes)
@@ -353,7 +353,7 @@ class _LayerTree:
             path = missing.pop()
             if path in nodes:
                 continue
-            nodes[path] = None
+            nodes[path] = _MADE_UP
             parent = path.rpartition("/")[0]
             parents.add(parent)
             if parent and parent not in nodes:
@@ -361,7 +361,7 @@ class _LayerTree:
 
     def _ensure(self, path: str) -> None:
         if path and path not in self.nodes:
-            self.nodes[path] = None
+            self.nodes[path] = _MADE_UP
             self.parents.add(path.rpartition("/")[0])
             self.extra.append((path, None))
 
@@ -375,9 +375,9 @@ class _LayerTree:
     def leaves(self) -> dict[str, int]:
         """The leaves but the whiteout nodes, with their bytes (dive's Size: 0 but for files)."""
         parents = self.parents
-        return {path: data[1] if data else 0 for path, data in self.nodes.items() if path not in parents}
+        return {path: data if data > 0 else 0 for path, data in self.nodes.items() if path not in parents}
 
-    def nodes_under(self, targets: set[str], memo: dict[str, bool]) -> dict[str, _Data | None]:
+    def nodes_under(self, targets: set[str], memo: dict[str, bool]) -> dict[str, int]:
         """The nodes that are one of ``targets`` or under one (``memo``: see ``_under``)."""
         nodes = self.nodes
         inside = {path for path in self.parents if _under(path, targets, memo)}
@@ -444,7 +444,7 @@ class _Stack:
     __slots__ = ("nodes", "kids", "targets", "_memo")
 
     def __init__(self, targets: set[str]) -> None:
-        self.nodes: dict[str, _Data | None] = {}
+        self.nodes: dict[str, int] = {}
         self.kids: dict[str, set[str]] = {}
         self.targets = targets
         self._memo: dict[str, bool] = {"": "" in targets}
@@ -466,7 +466,7 @@ class _Stack:
             if names:
                 stack.extend(f"{item}/{child}" for child in names)
 
-    def add(self, path: str, data: _Data | None) -> None:
+    def add(self, path: str, data: int) -> None:
         """dive's AddPath: set the node's data, making up missing parents."""
         if path in self.nodes:
             self.nodes[path] = data
@@ -503,8 +503,9 @@ class _Stack:
         total, stack = 0, [path]
         while stack:
             item = stack.pop()
-            data = nodes.get(item)
-            total += data[1] if data else 0
+            data = nodes.get(item, 0)
+            if data > 0:
+                total += data
             names = kids.get(item)
             if names:
                 stack.extend(f"{item}/{child}" for child in names)
@@ -590,7 +591,7 @@ def dive_analysis(image: Image, directories: bool = False) -> DiveAnalysis:
             for gone in stacked.leaves_under(path):
                 sight(gone, index, 0, True)
             return
-        is_dir = before is not None and before[0]
+        is_dir = before == _DIR
         sight(path, index, stacked.subtree_size(path) if is_dir else 0, True)
 
     layers = image.layers
@@ -618,7 +619,7 @@ def dive_analysis(image: Image, directories: bool = False) -> DiveAnalysis:
             for path, deleted in tree.leaves_in_order(by_name=stops):
                 if deleted is None:
                     data = nodes[path]
-                    sight(path, index, data[1] if data else 0, False)
+                    sight(path, index, data if data > 0 else 0, False)
                 elif deleted in stacked.nodes:
                     sight_whiteout(deleted, index)
                 elif not directories:
