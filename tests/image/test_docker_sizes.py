@@ -1,5 +1,7 @@
 """Sizes as Docker reports them: the layer table and the size rules against ``docker history`` and
-``docker image inspect`` (the oracle), and the compressed size against the registry's manifest.
+``docker image inspect`` (the oracle), and the compressed size against the registry's manifest
+(the image pushed with tests/support/registry.py's ``docker_push``).  Figures are printed in
+Docker's units (``docker_size``, linter/units.py) by the table and the size rules' messages alike.
 
 Docker's size of a layer is overlay2's ``directory.Size`` of the unpacked layer (files, symlink
 target lengths, each inode once; directories and whiteouts nothing), not the tar stream's length.
@@ -17,12 +19,15 @@ from pathlib import Path
 
 import pytest
 
+from pylint_image.linter import docker_size as api_docker_size
 from pylint_image.linter.oci import load_image
-from pylint_image.runner.image_cli import docker_size
+from pylint_image.linter.units import docker_size
+from pylint_image.runner import image_cli
 from tests.image.test_image_rules import run_rule
 from tests.support import synth_image as synth
 from tests.support.debian_base import debian_base
 from tests.support.docker_images import busybox_base, docker_build
+from tests.support.registry import docker_push
 
 BUSYBOX_IMAGE = """\
 FROM scratch
@@ -164,11 +169,18 @@ def test_size_rules_use_dockers_size(tmp_path: Path) -> None:
         between = (image.content_size + image.size) // 2
         assert run_rule("IM3001", image, {"max-bytes": between}) == []
         (over,) = run_rule("IM3001", image, {"max-bytes": image.content_size - 1})
-        assert f"image is {total / 2**20:.1f} MiB" in over.message
+        # The figure docker image ls prints, in its words.
+        image_ls = _docker("image", "ls", "--format", "{{.Size}}", tag).split()
+        assert image_ls == [docker_size(total)]
+        assert over.message.startswith(f"image is {image_ls[0]}, over the {docker_size(image.content_size - 1)} "
+                                       "budget; its biggest layer adds ")
         first = image.layers[0]
         assert run_rule("IM3003", image, {"max-bytes": (first.content_size + first.uncompressed_size) // 2}) == []
-        assert [v.where.layer_digest for v in run_rule("IM3003", image, {"max-bytes": first.content_size - 1})] \
-            == [first.diff_id]
+        big = run_rule("IM3003", image, {"max-bytes": first.content_size - 1})
+        assert [v.where.layer_digest for v in big] == [first.diff_id]
+        # ...and docker history's figure for the layer.
+        history = _history_of_layers(tag, human=True)[0]
+        assert big[0].message.startswith(f"layer 0 adds {history[0]} (")
     finally:
         subprocess.run(["docker", "rmi", tag], capture_output=True)
 
@@ -177,10 +189,7 @@ def test_size_rules_use_dockers_size(tmp_path: Path) -> None:
 def test_compressed_sizes_of_a_registry_pull_are_the_manifests(tmp_path: Path, registry_host: str) -> None:  # noqa: F811
     base = busybox_base()
     ref = f"{registry_host}/pylint-image-test/sizes:{uuid.uuid4().hex[:8]}"
-    _docker("tag", base, ref)
-    try:
-        push = subprocess.run(["docker", "push", ref], capture_output=True, text=True, timeout=300)
-        assert push.returncode == 0, push.stderr[-2000:]
+    with docker_push(base, ref):
         manifest = _registry_manifest(registry_host, ref)
         result = cli(f"registry:{ref}", "--format", "json", cwd=tmp_path)
         assert result.returncode in (0, 1), result.stderr
@@ -190,8 +199,6 @@ def test_compressed_sizes_of_a_registry_pull_are_the_manifests(tmp_path: Path, r
         assert f"({docker_size(stored)} compressed)" in table["title"]
         total = int(_docker("image", "inspect", "--format", "{{.Size}}", base))
         assert table["title"].split(": ")[1].startswith(docker_size(total))
-    finally:
-        subprocess.run(["docker", "rmi", ref], capture_output=True)
 
 
 def _registry_manifest(host: str, ref: str) -> dict:
@@ -247,3 +254,28 @@ def test_gzip_layout_shows_compressed_sizes_and_a_plain_one_does_not(tmp_path: P
 def test_sizes_read_as_the_docker_cli_prints_them(size: int, shown: str) -> None:
     # go-units HumanSizeWithPrecision(size, 3): %.3g of the decimal unit (Go's %g, exponent included).
     assert docker_size(size) == shown
+
+
+def test_the_table_the_rules_and_the_plugin_api_print_sizes_with_one_function() -> None:
+    assert api_docker_size is docker_size is image_cli.docker_size
+
+
+def test_size_messages_are_in_dockers_units(tmp_path: Path) -> None:
+    """image-too-large, image-size-regression and layer-too-large print what the table prints."""
+    spec = {"layers": [{"files": [{"path": "/opt/a/big", "size": 1_982_698}, {"path": "/opt/a/small", "size": 95_000},
+                                  {"path": "/etc/conf", "size": 999_999}]},
+                       {"files": [{"path": "/x", "size": 442}]}]}
+    image = load_image(synth.write_oci_layout(spec, tmp_path / "oci"))
+    assert image.content_size == 3_078_139
+    (over,) = run_rule("IM3001", image, {"max-bytes": 2_000_000})
+    assert over.message == "image is 3.08MB, over the 2MB budget; its biggest layer adds 3.08MB"
+    (grew,) = run_rule("IM3002", image, {"baseline-bytes": 1_500_000})
+    assert grew.message == "image grew 105.2% over its baseline (1.5MB -> 3.08MB), more than the 10% allowed"
+    (tar,) = run_rule("IM3002", image, {"baseline-bytes": 1_500_000, "baseline-tar-bytes": True})
+    assert tar.message.startswith(f"image grew {(image.size - 1_500_000) * 100.0 / 1_500_000:.1f}% over its "
+                                  f"baseline (1.5MB -> {docker_size(image.size)} of tar-stream bytes, as the ")
+    (layer,) = run_rule("IM3003", image, {"max-bytes": 1_000_000})
+    # 999,999 bytes is docker's 1e+03kB (Go's %g), as docker history would print it.
+    assert layer.message.startswith("layer 0 adds 3.08MB (100% of the image); top files: /opt/a/big (1.98MB), "
+                                    "/etc/conf (1e+03kB), /opt/a/small (95kB); top directories: /opt/a (2.08MB)")
+    assert "MiB" not in over.message + grew.message + tar.message + layer.message

@@ -1,7 +1,9 @@
 """``pin`` against real registries (Debian's ``docker-registry``): the digests they serve, auth, moving tags.
 
-The images are pushed here with the Registry API (tests/pin/conftest.py), so each test knows
-the digest a tag must be pinned to; the daemon test builds and pushes with the Docker engine.
+The images are pushed with the Registry API (``Pusher``, tests/support/registry.py), so each
+test knows the digest a tag must be pinned to; the daemon test builds with the Docker engine and
+pushes with ``docker_push`` (the same module).  The registries are ``registry_host`` (the
+suite's) and ``auth_registry`` (a Basic-auth one, tests/pin/conftest.py).
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from pathlib import Path
 import pytest
 
 from pylint_image.linter.cli import main
-from tests.pin.conftest import AUTH_PASSWORD, AUTH_USER, Pusher, free_port
+from tests.pin.conftest import AUTH_PASSWORD, AUTH_USER
+from tests.support.registry import Pusher, docker_push, free_port, repo_digest
 
 pytestmark = pytest.mark.docker
 
@@ -171,30 +174,29 @@ def test_daemon_resolver_takes_the_engines_repo_digest(registry_host, tmp_path, 
     from tests.support.docker_images import busybox_base
 
     base = busybox_base()
-    ref = f"{registry_host}/{_repo()}:daemon"
+    repo = _repo()
+    ref = f"{registry_host}/{repo}:daemon"
+    local = f"{repo}:daemon"  # the build's own tag; docker_push adds and removes ``ref``
     context = tmp_path / "ctx"
     context.mkdir()
     (context / "Dockerfile").write_text(f"FROM {base}\nLABEL pin-test={uuid.uuid4().hex}\n")
-    built = _docker("build", "-q", "-t", ref, str(context))
+    built = _docker("build", "-q", "-t", local, str(context))
     assert built.returncode == 0, built.stderr[-2000:]
     try:
-        pushed = _docker("push", ref)
-        assert pushed.returncode == 0, pushed.stderr[-2000:]
-        inspect = json.loads(_docker("image", "inspect", ref).stdout)[0]
-        name = ref.rsplit(":", 1)[0]
-        repo_digest = next(d.split("@", 1)[1] for d in inspect["RepoDigests"] if d.startswith(f"{name}@"))
-        dockerfile = tmp_path / "Dockerfile"
-        dockerfile.write_text(f"FROM {ref}\n")
-        code, _out, err = _pin(capsys, "--resolver", "daemon", str(dockerfile))
-        assert code == 0, err
-        assert dockerfile.read_text() == f"FROM {ref}@{repo_digest}\n"
-        # The registry agrees with the engine.
-        dockerfile.write_text(f"FROM {ref}\n")
-        assert _pin(capsys, str(dockerfile))[0] == 0
-        assert dockerfile.read_text() == f"FROM {ref}@{repo_digest}\n"
-        # An image the engine does not have is one line, exit 2.
-        dockerfile.write_text(f"FROM {name}:not-here-{uuid.uuid4().hex[:6]}\n")
-        code, _out, err = _pin(capsys, "--resolver", "daemon", str(dockerfile))
-        assert code == 2 and "not in the local engine" in err and len(err.splitlines()) == 1
+        with docker_push(local, ref) as inspect:
+            digest = repo_digest(inspect, ref)
+            dockerfile = tmp_path / "Dockerfile"
+            dockerfile.write_text(f"FROM {ref}\n")
+            code, _out, err = _pin(capsys, "--resolver", "daemon", str(dockerfile))
+            assert code == 0, err
+            assert dockerfile.read_text() == f"FROM {ref}@{digest}\n"
+            # The registry agrees with the engine.
+            dockerfile.write_text(f"FROM {ref}\n")
+            assert _pin(capsys, str(dockerfile))[0] == 0
+            assert dockerfile.read_text() == f"FROM {ref}@{digest}\n"
+            # An image the engine does not have is one line, exit 2.
+            dockerfile.write_text(f"FROM {registry_host}/{repo}:not-here-{uuid.uuid4().hex[:6]}\n")
+            code, _out, err = _pin(capsys, "--resolver", "daemon", str(dockerfile))
+            assert code == 2 and "not in the local engine" in err and len(err.splitlines()) == 1
     finally:
-        _docker("rmi", ref)
+        _docker("rmi", local)
