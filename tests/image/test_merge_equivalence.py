@@ -133,7 +133,7 @@ def _random_stack(rng: random.Random) -> list[LayerScan]:
 def _same(got: tuple[FileTree, tuple[Anomaly, ...]], want: tuple[FileTree, tuple[Anomaly, ...]]) -> None:
     (tree, anomalies), (ref, ref_anomalies) = got, want
     assert list(tree.entries.items()) == list(ref.entries.items())   # insertion order too
-    assert dict(tree.children) == dict(ref.children)
+    assert list(tree.children.items()) == list(ref.children.items())   # insertion order too
     assert list(tree.contents.items()) == list(ref.contents.items())
     assert dict(tree.touched) == dict(ref.touched)
     assert all(type(v) is tuple for v in tree.touched.values())
@@ -171,4 +171,38 @@ def test_merge_equals_the_reference_on_a_large_layer_stack() -> None:
             scan.entries.append(FileEntry(path, FileKind.FILE, 0o644, 0, 0, i % 97, "", index))
         scan.whiteouts = [f"/usr/{n}/a" for n in _NAMES[:index]]
         scans.append(scan)
+    _same(merge_layers(scans), _reference_merge(scans))
+
+
+def _fresh_stack(rng: random.Random) -> list[LayerScan]:
+    """Layers that mostly add paths no lower layer has, hard links to earlier and later entries."""
+    scans = []
+    for index in range(rng.randint(2, 6)):
+        scan = LayerScan()
+        if index and rng.random() < 0.3:
+            # An opaque directory nothing below has: its child set exists, unlinked, until used.
+            scan.opaque_dirs = [f"/new{index}/{rng.choice(_NAMES)}"]
+        if index and rng.random() < 0.3:
+            scan.whiteouts = [_path(rng)]
+        paths: list[str] = []
+        for n in range(rng.randint(1, 30)):
+            base = rng.choice((f"/new{index}", f"/new{index}/{rng.choice(_NAMES)}", "/usr/lib", "/"))
+            path = f"{base.rstrip('/')}/f{index}_{n}"
+            paths.append(path)
+            kind = rng.choice((FileKind.FILE, FileKind.DIR, FileKind.HARDLINK, FileKind.SYMLINK))
+            link = ""
+            if kind is FileKind.HARDLINK:
+                link = rng.choice(paths + [f"/usr/lib/f{index}_{n + 1}", "/nowhere", f"/usr/lib/f0_{n}"])
+            scan.entries.append(FileEntry(path, kind, 0o644, 0, 0, n, link, index))
+        if rng.random() < 0.1:
+            scan.entries.append(FileEntry("/", FileKind.DIR, 0o755, 0, 0, 0, "", index))
+        if rng.random() < 0.1 and scan.entries:
+            scan.entries.append(scan.entries[0])  # a duplicate
+        scans.append(scan)
+    return scans
+
+
+@pytest.mark.parametrize("seed", range(200))
+def test_merge_equals_the_reference_on_layers_of_new_paths(seed: int) -> None:
+    scans = _fresh_stack(random.Random(seed))
     _same(merge_layers(scans), _reference_merge(scans))
