@@ -273,7 +273,7 @@ _MADE_UP = -2
 
 
 def _attach(nodes: dict[str, int], kids: dict[str, set[str]], path: str) -> None:
-    """Link node ``path`` to its parent, making up missing parents (no data, as dive's AddPath)."""
+    """Link node ``path`` to its parent, making up the missing parents (as dive's AddPath)."""
     parent, _, name = path.rpartition("/")
     while True:
         names = kids.get(parent)
@@ -305,12 +305,12 @@ def _under(path: str, targets: set[str], memo: dict[str, bool]) -> bool:
 class _LayerTree:
     """dive's FileTree of one layer, as plain dicts and sets.
 
-    ``nodes`` maps every node but the whiteout nodes to its data (see ``_DIR``).  Its first ``entry_count`` keys are the layer's
-    entries in tar order (``parent_of`` holds their parents, "" for the root); then come the
-    directories that whiteouts and opaque markers make (``extra`` lists them, and the
-    whiteout nodes, in the order dive's tree gains them, as ``(node, deleted path)``, None
-    for a directory) and the parents dive makes up.  ``parents`` holds every directory with a
-    node under it.  Whiteout nodes (``.wh.NAME``) are kept apart: ``wh_kids`` maps a directory
+    ``nodes`` maps every node but the whiteout nodes to its data (see ``_DIR``).  Its first
+    ``entry_count`` keys are the layer's entries in tar order (``parent_of`` holds their
+    parents, "" for the root); then come the directories that whiteouts and opaque markers
+    make (``extra`` lists them, and the whiteout nodes, in the order dive's tree gains them,
+    as ``(node, deleted path)``, None for a directory) and the parents dive makes up.
+    ``parents`` holds every directory with a node under it: the other nodes are leaves.  Whiteout nodes (``.wh.NAME``) are kept apart: ``wh_kids`` maps a directory
     to their names, ``whiteouts`` lists the paths they delete, each once.  Entry names never
     start with ``.wh.`` (the reader makes those whiteouts) and the root is no node.
     """
