@@ -98,12 +98,15 @@ def test_a_child_does_scan_layers_and_its_entries_equal_the_parents(tmp_path: Pa
     layers = source.parts.layers
     parent = os.getpid()
     scanned_by: dict[int, int] = {}
+    marker = tmp_path / "child-started"
 
     def scan_one(index: int) -> LayerScan:
         from pylint_image.linter.oci.layer import scan_blob
 
         if os.getpid() == parent:
-            time.sleep(0.3)
+            _wait_for(marker)
+        else:
+            marker.touch()
         with source.store.open(layers[index].blob) as handle:
             scan = scan_blob(handle, "x", NEEDS, index)
         # Recorded in whichever process scans; the child's record travels in the scan itself.
@@ -115,7 +118,7 @@ def test_a_child_does_scan_layers_and_its_entries_equal_the_parents(tmp_path: Pa
     for index, scan in enumerate(scans):
         scanned_by[index] = int(scan.compression.split(":")[1])
     assert parent in scanned_by.values() and set(scanned_by.values()) - {parent}
-    sequential = [scan_one(i) for i in range(len(layers))]
+    sequential = [scan_one(i) for i in range(len(layers))]  # the marker exists: no wait
     for got, want in zip(scans, sequential, strict=True):
         assert (got.entries, got.whiteouts, got.opaque_dirs, got.anomalies, got.contents,
                 got.digest, got.diff_id, got.size) == (
@@ -125,37 +128,48 @@ def test_a_child_does_scan_layers_and_its_entries_equal_the_parents(tmp_path: Pa
     _no_leftovers(before)
 
 
-def _child_only(parent: int, exc: BaseException | None = None, *, die: bool = False):
-    """A scan_one that fails (or dies) in a child only; the parent is slow so the child works."""
+def _wait_for(marker: Path) -> None:
+    """Until a child has started a layer (the parent waits, so that a child does get work)."""
+    deadline = time.monotonic() + 30
+    while not marker.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+def _child_only(parent: int, marker: Path, exc: BaseException | None = None, *, die: bool = False):
+    """A scan_one that fails (or dies) in a child only; the parent waits until a child works."""
     def scan_one(index: int) -> LayerScan:
         if os.getpid() == parent:
-            time.sleep(0.2)
+            _wait_for(marker)
             return LayerScan(digest=f"d{index}", index=index)
+        marker.touch()
         if die:
             os.kill(os.getpid(), signal.SIGKILL)
-        if exc is not None and index == 2:
+        if exc is not None:
             raise exc
         return LayerScan(digest=f"d{index}", index=index)
     return scan_one
 
 
-def test_a_source_error_in_a_child_is_the_same_error_in_the_parent() -> None:
+def test_a_source_error_in_a_child_is_the_same_error_in_the_parent(tmp_path: Path) -> None:
     parent = os.getpid()
     before = threading.active_count()
-    for error in (SourceError("bad.tar:blobs/sha256/ab: unreadable layer tar (bad header checksum at byte 1024)"),
-                  SourceError("no such thing", "x.tar", 3), EngineUnavailable("engine gone")):
+    for n, error in enumerate((
+            SourceError("bad.tar:blobs/sha256/ab: unreadable layer tar (bad header checksum at byte 1024)"),
+            SourceError("no such thing", "x.tar", 3), EngineUnavailable("engine gone"))):
         with pytest.raises(SourceError) as caught:
-            parallel.scan_layers([1] * 4, _child_only(parent, error), 2)
+            parallel.scan_layers([1] * 4, _child_only(parent, tmp_path / str(n), error), 2)
         assert type(caught.value) is type(error) and str(caught.value) == str(error)
         assert (caught.value.message, caught.value.path, caught.value.line) == (error.message, error.path, error.line)
     _no_leftovers(before)
 
 
 @pytest.mark.parametrize("how", ["bug", "killed"])
-def test_a_child_that_fails_otherwise_is_replaced_by_the_parent(how: str) -> None:
+def test_a_child_that_fails_otherwise_is_replaced_by_the_parent(how: str, tmp_path: Path) -> None:
     parent = os.getpid()
     before = threading.active_count()
-    scan_one = _child_only(parent, RuntimeError("a bug")) if how == "bug" else _child_only(parent, die=True)
+    marker = tmp_path / "started"
+    scan_one = (_child_only(parent, marker, RuntimeError("a bug")) if how == "bug"
+                else _child_only(parent, marker, die=True))
     scans = parallel.scan_layers([1] * 4, scan_one, 2)
     assert [s.digest for s in scans] == ["d0", "d1", "d2", "d3"]
     _no_leftovers(before)
