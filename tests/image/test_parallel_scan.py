@@ -54,12 +54,18 @@ def _children_of_this_process() -> list[int]:
     return pids
 
 
-def _no_leftovers(threads_before: int) -> None:
+def _snapshot() -> tuple[set[int], set[int]]:
+    """The threads and child processes of this process now (other tests may leave some)."""
+    return {t.ident or 0 for t in threading.enumerate()}, set(_children_of_this_process())
+
+
+def _no_leftovers(before: tuple[set[int], set[int]]) -> None:
+    threads, children = before
     deadline = time.monotonic() + 5
-    while threading.active_count() > threads_before and time.monotonic() < deadline:
+    while ({t.ident or 0 for t in threading.enumerate()} - threads) and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert threading.active_count() == threads_before
-    assert _children_of_this_process() == []
+    assert {t.ident or 0 for t in threading.enumerate()} - threads == set()
+    assert set(_children_of_this_process()) - children == set()
 
 
 def _spec(gzip_layers: bool) -> dict[str, Any]:
@@ -113,7 +119,7 @@ def test_a_child_does_scan_layers_and_its_entries_equal_the_parents(tmp_path: Pa
         scan.compression = f"{scan.compression}:{os.getpid()}"
         return scan
 
-    before = threading.active_count()
+    before = _snapshot()
     scans = parallel.scan_layers([1] * len(layers), scan_one, 2)
     for index, scan in enumerate(scans):
         scanned_by[index] = int(scan.compression.split(":")[1])
@@ -152,7 +158,7 @@ def _child_only(parent: int, marker: Path, exc: BaseException | None = None, *, 
 
 def test_a_source_error_in_a_child_is_the_same_error_in_the_parent(tmp_path: Path) -> None:
     parent = os.getpid()
-    before = threading.active_count()
+    before = _snapshot()
     for n, error in enumerate((
             SourceError("bad.tar:blobs/sha256/ab: unreadable layer tar (bad header checksum at byte 1024)"),
             SourceError("no such thing", "x.tar", 3), EngineUnavailable("engine gone"))):
@@ -166,7 +172,7 @@ def test_a_source_error_in_a_child_is_the_same_error_in_the_parent(tmp_path: Pat
 @pytest.mark.parametrize("how", ["bug", "killed"])
 def test_a_child_that_fails_otherwise_is_replaced_by_the_parent(how: str, tmp_path: Path) -> None:
     parent = os.getpid()
-    before = threading.active_count()
+    before = _snapshot()
     marker = tmp_path / "started"
     scan_one = (_child_only(parent, marker, RuntimeError("a bug")) if how == "bug"
                 else _child_only(parent, marker, die=True))
@@ -180,7 +186,7 @@ def test_no_process_to_spare_means_this_one_reads_everything(monkeypatch: pytest
         raise BlockingIOError(11, "Resource temporarily unavailable")
 
     monkeypatch.setattr(os, "fork", refuse)
-    before = threading.active_count()
+    before = _snapshot()
     scans = parallel.scan_layers([1] * 3, lambda i: LayerScan(digest=f"d{i}", index=i), 2)
     assert [s.digest for s in scans] == ["d0", "d1", "d2"]
     _no_leftovers(before)
@@ -203,7 +209,7 @@ def test_a_child_does_not_run_the_parents_signal_handlers(tmp_path: Path) -> Non
         time.sleep(2)
         return LayerScan(digest=f"d{index}", index=index)
 
-    before = threading.active_count()
+    before = _snapshot()
     previous = signal.signal(signal.SIGTERM, handler)
     try:
         scans = parallel.scan_layers([1] * 3, scan_one, 2)
@@ -228,7 +234,7 @@ def test_the_lowest_failing_layer_wins_as_sequentially() -> None:
 
 def test_an_interrupt_in_the_parent_kills_and_reaps_the_children() -> None:
     parent = os.getpid()
-    before = threading.active_count()
+    before = _snapshot()
 
     def scan_one(index: int) -> LayerScan:
         if os.getpid() == parent:
@@ -245,7 +251,7 @@ def test_an_interrupt_in_the_parent_kills_and_reaps_the_children() -> None:
 
 @pytest.mark.parametrize("gzip_layers", [False, True])
 def test_a_corrupt_layer_gives_the_sequential_one_line_error(tmp_path: Path, gzip_layers: bool) -> None:
-    before = threading.active_count()
+    before = _snapshot()
     for bad in range(4):
         built = synth.build(_spec(gzip_layers))
         root = synth.write_oci_layout(built, tmp_path / f"oci{bad}")
