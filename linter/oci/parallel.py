@@ -100,6 +100,9 @@ def scan_layers(sizes: Sequence[int], scan_one: Callable[[int], LayerScan],
         return [scan_one(index) for index in range(count)]
     try:
         os.write(task_w, b"".join(i.to_bytes(4, "little") for i in order))
+    except BaseException:
+        os.close(task_r)
+        raise
     finally:
         os.close(task_w)
     children: list[tuple[int, int]] = []
@@ -216,7 +219,8 @@ def _child(task_r: int, out_r: int, out_w: int, siblings: list[tuple[int, int]],
         hashio.reset_after_fork()
         sender = _Sender(out_w)
         lowest: int | None = None
-        while os.getppid() == parent and (index := _next_task(task_r)) is not None:
+        while (os.getppid() == parent and not sender.broken
+               and (index := _next_task(task_r)) is not None):
             if lowest is not None and index > lowest:
                 continue
             try:
@@ -247,15 +251,21 @@ class _Sender:
         import threading  # noqa: PLC0415
 
         self._fd = fd
+        self.broken = False  # the parent closed its end: it is gone, stop working
         self._queue: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._work, name="pylint-image-send", daemon=True)
         self._thread.start()
 
     def _work(self) -> None:  # pragma: no cover - runs in the child
         while (message := self._queue.get()) is not None:
+            if self.broken:
+                continue
             view = memoryview(len(message).to_bytes(_FRAME, "little") + message)
-            while view:
-                view = view[os.write(self._fd, view):]
+            try:
+                while view:
+                    view = view[os.write(self._fd, view):]
+            except OSError:
+                self.broken = True  # no traceback on the terminal from a child whose parent went
 
     def send(self, message: bytes) -> None:
         """Queue one message."""

@@ -424,3 +424,33 @@ def test_docker_built_images_give_the_sequential_model(tmp_path: Path, tag: str)
         assert proc.stdout is not None
         streamed = load_image_stream(proc.stdout, NEEDS, ref=str(archive))
     assert _model(streamed) == sequential
+
+
+def test_a_child_whose_parent_is_killed_stops_quietly(tmp_path: Path) -> None:
+    """The parent dies (SIGKILL): the child leaves after its current layer, printing nothing."""
+    import sys
+
+    script = f"""
+import os, signal, time
+from pathlib import Path
+from pylint_image.linter.oci import parallel
+from pylint_image.linter.oci.layer import LayerScan
+marker = Path({str(tmp_path / "started")!r})
+parent = os.getpid()
+def scan_one(index):
+    if os.getpid() == parent:
+        while not marker.exists():
+            time.sleep(0.01)
+        os.kill(parent, signal.SIGKILL)
+    marker.touch()
+    Path({str(tmp_path)!r}, f"child-{{os.getpid()}}").touch()
+    time.sleep(0.5)
+    return LayerScan(digest="x" * 100000, index=index)
+parallel.scan_layers([1] * 12, scan_one, 2)
+"""
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    # stdout/stderr close only when the child has exited too.
+    assert done.returncode == -signal.SIGKILL and done.stdout == "" and done.stderr == ""
+    assert time.monotonic() - started < 5  # not 11 more layers of 0.5 s
+    assert len(list(tmp_path.glob("child-*"))) == 1
