@@ -624,8 +624,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     own_process = argv is None
     argv = list(sys.argv[1:] if argv is None else argv)
+    fast_exit = own_process and bool(argv) and argv[0] in FAST_EXIT_COMMANDS
+    if fast_exit:
+        # The process is this one run: what it builds lives until the end, so the cyclic
+        # collector would only scan it (image_cli._no_cyclic_gc), also once the run is over.
+        import gc
+
+        gc.disable()
     code = _main(argv)
-    if own_process and argv and argv[0] in FAST_EXIT_COMMANDS:
+    if fast_exit:
         _exit_now(code)
     return code
 
