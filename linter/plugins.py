@@ -138,6 +138,35 @@ def read_metadata(path: str) -> dict[str, str]:
     return {}
 
 
+def metadata_values(name: str, field: str) -> list[str]:
+    """Every value of the header ``field`` (a repeated one, such as ``Project-URL``) in distribution ``name``'s metadata.
+
+    Empty when the distribution is not installed.  What ``importlib.metadata.metadata(name)
+    .get_all(field)`` gives, without its imports (~30 ms).
+    """
+    wanted = _normalize(name)
+    path = next((p for key, p in _dist_folders() if key == wanted), None)
+    if path is None:
+        return []
+    candidates = ([os.path.join(path, "METADATA"), os.path.join(path, "PKG-INFO")]
+                  if os.path.isdir(path) else [path])
+    title = field.strip().title()
+    for candidate in candidates:
+        try:
+            with open(candidate, encoding="utf-8", errors="replace") as fh:
+                values = []
+                for line in fh:
+                    if not line.strip():
+                        break
+                    key, sep, value = line.partition(":")
+                    if sep and line[0] not in " \t" and key.strip().title() == title:
+                        values.append(value.strip())
+                return values
+        except OSError:
+            continue
+    return []
+
+
 def _read_entry_points(folder: str, group: str) -> list[tuple[str, str]]:
     groups = _ENTRY_POINTS.get(folder)
     if groups is None:
