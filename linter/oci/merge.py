@@ -44,7 +44,9 @@ class _Builder:
         stack = [path]
         while stack:
             current = stack.pop()
-            for name in self.children.pop(current, ()):
+            # Sorted (reversed for the stack): the deleted copies are recorded in path order,
+            # not in the order of a set, which changes with the hash seed from run to run.
+            for name in sorted(self.children.pop(current, ()), reverse=True):
                 stack.append(f"{'' if current == '/' else current}/{name}")
             if keep_self and current == path:
                 self.children[current] = set()

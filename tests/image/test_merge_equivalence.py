@@ -38,7 +38,7 @@ class _Reference:
         stack = [path]
         while stack:
             current = stack.pop()
-            for name in self.children.pop(current, ()):
+            for name in sorted(self.children.pop(current, ()), reverse=True):
                 stack.append(f"{'' if current == '/' else current}/{name}")
             if keep_self and current == path:
                 self.children[current] = set()
@@ -206,3 +206,23 @@ def _fresh_stack(rng: random.Random) -> list[LayerScan]:
 def test_merge_equals_the_reference_on_layers_of_new_paths(seed: int) -> None:
     scans = _fresh_stack(random.Random(seed))
     _same(merge_layers(scans), _reference_merge(scans))
+
+
+def test_deleted_copies_are_recorded_in_path_order_whatever_the_hash_seed() -> None:
+    """shadowed order reaches the output (ties in the wasted-space table): no set order in it."""
+    import subprocess
+    import sys
+
+    script = ("from pylint_image.linter.model.image import FileEntry, FileKind\n"
+              "from pylint_image.linter.oci.layer import LayerScan\n"
+              "from pylint_image.linter.oci.merge import merge_layers\n"
+              "low = LayerScan(entries=[FileEntry(f'/d/{n}/f{i}', FileKind.FILE, 0o644, 0, 0, 5, '', 0)\n"
+              "                         for n in 'qwertyuiopasdfghjkl' for i in range(3)])\n"
+              "top = LayerScan(whiteouts=['/d'], index=1)\n"
+              "print([s.entry.path for s in merge_layers([low, top])[0].shadowed])\n")
+    runs = {subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                           env={**__import__("os").environ, "PYTHONHASHSEED": str(seed)}).stdout
+            for seed in range(6)}
+    assert len(runs) == 1
+    paths = eval(runs.pop())  # noqa: S307 - our own output
+    assert paths == sorted(paths) and len(paths) == 19 * 3
