@@ -46,8 +46,10 @@ def check(image: Image, ctx: Context) -> Iterator[Violation]:
     """Yield one violation per setuid/setgid file the user's layers made, and one for the base's."""
     base = base_layers(ctx)
     inherited: dict[str, int] = {}
-    for entry in image.files.walk("/"):
-        if not entry.mode & 0o6000 or entry.kind.value != "file":   # the mode first: the cheaper test
+    # The few entries with the bits, in walk order: cheaper than walking every entry.
+    files = image.files
+    for entry in files.in_walk_order(e for e in files.entries.values() if e.mode & 0o6000):
+        if entry.kind.value != "file":
             continue
         bits = " and ".join(b for b, m in (("setuid", 0o4000), ("setgid", 0o2000)) if entry.mode & m)
         if entry.layer_index in base:

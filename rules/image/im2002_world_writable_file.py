@@ -49,9 +49,9 @@ def check(image: Image, ctx: Context) -> Iterator[Violation]:
     """Yield world-writable files and non-sticky world-writable directories."""
     base = base_layers(ctx)
     inherited: dict[str, int] = {}
-    for entry in image.files.walk("/"):
-        if not entry.mode & 0o002:   # the mode first: the cheaper test, and most files pass it
-            continue
+    # The few world-writable entries, in walk order: cheaper than walking every entry.
+    files = image.files
+    for entry in files.in_walk_order(e for e in files.entries.values() if e.mode & 0o002):
         kind = entry.kind.value
         if kind not in ("file", "dir"):
             continue

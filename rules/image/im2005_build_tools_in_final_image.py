@@ -50,6 +50,7 @@ if TYPE_CHECKING:
 _TOOLS = re.compile(r"^/usr/(local/)?bin/((?:[\w-]+-)?(gcc|g\+\+|cc|c\+\+|clang|clang\+\+)"
                     r"(-[\d.]+)?|make|rustc|javac)$|^/usr/local/go/bin/go$")
 _TOOL_DIRS = ("/usr/bin/", "/usr/local/bin/", "/usr/local/go/bin/")
+_WANTED = _TOOL_DIRS + ("/usr/include/",)
 
 
 @frozen
@@ -64,9 +65,11 @@ def check(image: Image, ctx: Context) -> Iterator[Violation]:
     base = base_layers(ctx)
     inherited: dict[str, int] = {}
     headers: dict[bool, list[int]] = {True: [], False: []}
-    for entry in image.files.walk("/usr"):
+    # What can be a tool or a header (_TOOLS matches only under _TOOL_DIRS), in walk order:
+    # cheaper than walking every entry under /usr.
+    files = image.files
+    for entry in files.in_walk_order(e for e in files.entries.values() if e.path.startswith(_WANTED)):
         path = entry.path
-        # _TOOLS matches only under these: test them before the regex, and the kind last.
         tool = path.startswith(_TOOL_DIRS) and _TOOLS.match(path)
         if not tool and not (path.startswith("/usr/include/") and path.endswith(".h")):
             continue

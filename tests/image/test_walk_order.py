@@ -1,4 +1,4 @@
-"""FileTree.walk, the layer sizes and the path fast path against the plain code they replaced.
+"""FileTree.walk and in_walk_order, the layer sizes and the path fast path against the plain code they replaced.
 
 ``walk`` sorts the entries once per tree (the image rules each walk the whole tree) instead of
 visiting ``children`` directory by directory; ``Layer.files_size``/``content_size`` are computed
@@ -83,6 +83,17 @@ def test_walk_equals_the_visit_of_children(names: tuple[str, ...]) -> None:
         again = list(tree.walk("/"))   # the second walk reads the cached order
         assert again == list(_reference_walk(tree))
     assert compared > 4000
+
+
+@pytest.mark.parametrize("names", [_NAMES, _NAMES + ("a\0b", "\0")], ids=["names", "with-nul"])
+def test_in_walk_order_sorts_a_subset_as_walk_yields_it(names: tuple[str, ...]) -> None:
+    rng = random.Random(5)
+    for _ in range(300):
+        tree, _anomalies = merge_layers(_random_scans(rng, names))
+        walked = list(_reference_walk(tree))
+        chosen = [e for e in tree.entries.values() if rng.random() < 0.3]
+        assert tree.in_walk_order(chosen) == [e for e in walked if e in chosen]
+        assert tree.in_walk_order(tree.entries.values()) == walked
 
 
 def test_walk_sorts_by_component_not_by_string() -> None:
