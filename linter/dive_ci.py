@@ -372,10 +372,14 @@ class _LayerTree:
         parent, _, name = path.rpartition("/")
         return name in self.wh_kids.get(parent, ())
 
-    def leaves(self) -> dict[str, int]:
-        """The leaves but the whiteout nodes, with their bytes (dive's Size: 0 but for files)."""
-        parents = self.parents
-        return {path: data if data > 0 else 0 for path, data in self.nodes.items() if path not in parents}
+    def leaves(self) -> tuple[dict[str, int], int]:
+        """The leaves but the whiteout nodes with their data (a negative one weighs 0, as
+        dive's Size of a directory), and the bytes they weigh in all."""
+        leaves = dict(self.nodes)   # a copy in C, less the few directories: faster than a filter
+        for path in self.parents:
+            leaves.pop(path, None)
+        data = list(leaves.values())
+        return leaves, sum(data) - _DIR * data.count(_DIR) - _MADE_UP * data.count(_MADE_UP)
 
     def nodes_under(self, targets: set[str], memo: dict[str, bool]) -> dict[str, int]:
         """The nodes that are one of ``targets`` or under one (``memo``: see ``_under``)."""
@@ -573,7 +577,7 @@ def dive_analysis(image: Image, directories: bool = False) -> DiveAnalysis:
     def first_sighting(path: str) -> tuple[int, int, bool]:
         index = first[path]
         leaves = bulk.get(index)
-        return index, leaves[path] if leaves is not None and path in leaves else one_by_one[path], False
+        return index, max(leaves[path], 0) if leaves is not None and path in leaves else one_by_one[path], False
 
     def sight(path: str, index: int, size: int, whiteout: bool) -> None:
         nonlocal discovered
@@ -628,7 +632,7 @@ def dive_analysis(image: Image, directories: bool = False) -> DiveAnalysis:
                     break                     # dive's visit of this layer ends here
         else:
             # Each path is sighted at most once in this layer: its plain leaves all at once.
-            leaves = tree.leaves()
+            leaves, size = tree.leaves()
             seen = leaves.keys() & first.keys()
             earlier = {path: first_sighting(path) for path in seen}
             first.update(dict.fromkeys(leaves, index))
@@ -636,12 +640,12 @@ def dive_analysis(image: Image, directories: bool = False) -> DiveAnalysis:
             # ``first`` now names this layer for the paths seen before: harmless, as it is only
             # read again for a path that is not in ``again`` yet.
             for path, sighting in earlier.items():
-                now = (index, leaves[path], False)
+                now = (index, max(leaves[path], 0), False)
                 if path in again:
                     again[path].append(now)
                 else:
                     again[path] = [sighting, now]
-            discovered += sum(leaves.values())
+            discovered += size
             for path in tree.whiteouts:
                 if path in stacked.nodes:   # else (counting directories) nothing is deleted
                     sight_whiteout(path, index)
