@@ -151,3 +151,11 @@ def test_rules_named_on_the_command_line_or_in_a_config_are_known(layout: Path, 
     # A name no rule has is still a usage error.
     assert cli.main(["image", str(layout), "--ignore", "no-such-rule"]) == 2
     assert "no-such-rule" in capsys.readouterr().err
+
+
+def test_sarif_chosen_by_the_config_lists_every_rule(layout: Path, tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".pylint-image.yaml").write_text("output-format: sarif\n")
+    assert cli.main(["image", str(layout)]) == 1
+    ids = {r["id"] for r in json.loads(capsys.readouterr().out)["runs"][0]["tool"]["driver"]["rules"]}
+    assert {"DF1001", "IM2001", "MF1000"} <= ids
