@@ -454,3 +454,29 @@ parallel.scan_layers([1] * 12, scan_one, 2)
     assert done.returncode == -signal.SIGKILL and done.stdout == "" and done.stderr == ""
     assert time.monotonic() - started < 5  # not 11 more layers of 0.5 s
     assert len(list(tmp_path.glob("child-*"))) == 1
+
+
+def test_the_image_command_reads_a_large_archive_with_one_process_per_cpu(tmp_path: Path) -> None:
+    """The CLI's own path (no thread of its own started before the load) does fork."""
+    import json
+    import sys
+
+    big = 20 << 20
+    spec = {"layers": [{"files": [{"path": f"/l{n}/blob", "content": bytes([n]) * big},
+                                  {"path": f"/l{n}/small", "content": "x"}]} for n in range(3)]}
+    archive = synth.write_docker_archive(synth.build(spec), tmp_path / "big.tar", "classic")
+    script = ("import sys\n"
+              "from pylint_image.linter.oci import parallel, source\n"
+              "real = source.scan_layers\n"
+              "def spy(sizes, scan_one, workers):\n"
+              "    print('WORKERS', workers, file=sys.stderr)\n"
+              "    return real(sizes, scan_one, workers)\n"
+              "source.scan_layers = spy\n"
+              "from pylint_image.linter.cli import main\n"
+              f"sys.exit(main(['image', {str(archive)!r}, '-f', 'json']))\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300,
+                          cwd=tmp_path)
+    assert done.returncode in (0, 1), done.stderr
+    json.loads(done.stdout)
+    workers = [line.split()[1] for line in done.stderr.splitlines() if line.startswith("WORKERS")]
+    assert workers == [str(min(parallel.available_cpus(), 3))], done.stderr
