@@ -21,12 +21,18 @@ import os
 import re
 import sys
 import time
-from collections.abc import Callable, Iterator
-from typing import IO, Any, Protocol, TextIO
+from collections.abc import Callable, Iterator, Sequence
+from typing import IO, TYPE_CHECKING, Any, Protocol, TextIO
+
+if TYPE_CHECKING:
+    from pylint_image.linter.oci.reads import LayerReads
 
 MODES = ("auto", "plain", "none")
 _STEP = re.compile(r"^(?:Step \d+/\d+ : |STEP \d+/\d+: |#\d+ \[(?:[^\]]*?\s)?\d+/\d+\] )")
 _BYTES_EVERY = 0.1   # seconds between two byte-count updates
+# One item of ByteProgress.items: label, total bytes (None: unknown), bytes read, and the
+# seconds its reading took once it has ended (None while it is being read).
+Row = tuple[str, int | None, int, float | None]
 
 
 class Progress(Protocol):
@@ -248,7 +254,13 @@ def counting_saver(save: Callable[[str], contextlib.AbstractContextManager[IO[by
 
 
 class ByteProgress(Protocol):
-    """Told how many bytes of each item (a layer, the ``docker save`` stream) were read; never raises."""
+    """Told how many bytes of each item (a layer, the ``docker save`` stream) were read; never raises.
+
+    Items come one at a time (start, advance, finish).  Layers read by several processes at
+    once are told by :class:`LayerBytes`: all at once to a display that has an
+    ``items(group, rows)`` method (these here: ``rows`` is every item of ``group`` so far, as
+    ``Row`` tuples, in order), else one after the other in layer order as each ends.
+    """
 
     def start(self, label: str, total: int | None) -> None:
         """A new item begins; ``total``: its size in bytes when known."""
@@ -275,6 +287,9 @@ class SilentBytes:
     def finish(self) -> None:
         """Ignore the end."""
 
+    def items(self, group: object, rows: Sequence[Row]) -> None:
+        """Ignore the items."""
+
     def done(self) -> None:
         """Nothing to finish."""
 
@@ -293,6 +308,7 @@ class PlainBytes:
         self.stream = stream if stream is not None else sys.stderr
         self.command = command
         self._label, self._count, self._began = "", 0, 0.0
+        self._said: dict[object, int] = {}   # rows of each group of ``items`` already written
 
     def start(self, label: str, total: int | None) -> None:
         """Remember the item."""
@@ -304,9 +320,20 @@ class PlainBytes:
 
     def finish(self) -> None:
         """Write the item's line."""
-        took = time.monotonic() - self._began
+        self._line(self._label, self._count, time.monotonic() - self._began)
+
+    def items(self, group: object, rows: Sequence[Row]) -> None:
+        """Write the line of each row of ``group`` that has ended since the last call, in the rows' order."""
+        said = self._said.get(group, 0)
+        while said < len(rows) and rows[said][3] is not None:
+            label, _total, count, took = rows[said]
+            said += 1
+            self._line(label, count, took or 0.0)
+        self._said[group] = said
+
+    def _line(self, label: str, count: int, took: float) -> None:
         try:
-            self.stream.write(f"pylint-image: {self.command}: {_one_line(self._label)}: {_size(self._count)} "
+            self.stream.write(f"pylint-image: {self.command}: {_one_line(label)}: {_size(count)} "
                               f"in {took:.1f} s\n")
             self.stream.flush()
         except (OSError, ValueError):
@@ -320,6 +347,9 @@ class RichBytes:
     """A bar per item on a terminal: bytes read / total and the rate; only bytes and rate when the total is unknown.
 
     The display is transient: when reading is over it is removed, and the report follows alone.
+    It is redrawn when told something (callers tell at most every 0.1 s), never by a thread
+    of its own: a process with a second thread must not fork, and layers are read by forked
+    processes (``linter/oci/parallel.py``).
     """
 
     def __init__(self, console=None) -> None:   # console: rich.console.Console
@@ -330,21 +360,40 @@ class RichBytes:
 
             console = Console(stderr=True)
         self._progress = Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
-                                  TransferSpeedColumn(), console=console, transient=True)
+                                  TransferSpeedColumn(), console=console, transient=True,
+                                  auto_refresh=False)
         self._task: Any = None
         self._started = False
+        self._rows: dict[object, list[Any]] = {}   # the bars of each group of ``items``, in its rows' order
 
-    def start(self, label: str, total: int | None) -> None:
-        """Add the item's bar (and show the display on the first one)."""
+    def _show(self) -> None:
         if not self._started:
             self._progress.start()
             self._started = True
+
+    def start(self, label: str, total: int | None) -> None:
+        """Add the item's bar (and show the display on the first one)."""
+        self._show()
         self._task = self._progress.add_task(_one_line(label)[:60], total=total)
+        self._progress.refresh()
 
     def advance(self, count: int) -> None:
         """Move the current bar to ``count`` bytes."""
         if self._task is not None:
             self._progress.update(self._task, completed=count)
+            self._progress.refresh()
+
+    def items(self, group: object, rows: Sequence[Row]) -> None:
+        """Show a bar per row of ``group`` (added as rows appear), each at its count, and redraw once."""
+        self._show()
+        bars = self._rows.setdefault(group, [])
+        for position, (label, total, count, took) in enumerate(rows):
+            if position == len(bars):
+                bars.append(self._progress.add_task(_one_line(label)[:60], total=total))
+            if took is not None and total is None:
+                total = count   # ended: what was read is all there was
+            self._progress.update(bars[position], completed=count, total=total)
+        self._progress.refresh()
 
     def finish(self) -> None:
         """Fill the current bar (its total is what was read when none was known)."""
@@ -353,6 +402,7 @@ class RichBytes:
             self._progress.update(self._task, total=task.total if task.total is not None else task.completed,
                                   completed=task.total if task.total is not None else task.completed)
             self._task = None
+            self._progress.refresh()
 
     def done(self) -> None:
         """Remove the display."""
@@ -441,25 +491,37 @@ def counted_saver(save: Callable[[str], contextlib.AbstractContextManager[IO[byt
     return counted
 
 
-class CountedStore:
-    """A blob store (``linter.oci`` DirStore/TarStore) whose layer blobs tell a ByteProgress what was read.
+class LayerBytes:
+    """Shows the layers an image load reads (``ImageSource.load(on_read=...)``) on a ByteProgress.
 
-    Only the layers are counted (``layer 2/5``, their stored size as the total); the index,
-    manifest and config blobs are small and read before.
+    Called with a ``linter.oci.reads.LayerReads`` about every 0.1 s and once at the end.
+    Layers may be read by several processes at once, largest first: the bars are those of
+    layers 1 up to the highest one begun, in layer order, each at its bytes read of its blob's
+    size; a layer counts as ended only once every layer below it has ended, so that
+    ``--progress plain`` writes its lines in layer order, each with the layer's own time.
     """
 
-    def __init__(self, store: Any, layers: Any, progress: ByteProgress) -> None:
-        self._store, self._progress = store, progress
-        self._layers = {layer.blob: (i, len(layers)) for i, layer in enumerate(layers)}
+    def __init__(self, progress: ByteProgress) -> None:
+        self._progress = progress
+        self._said = 0   # layers told one at a time (a display without ``items``)
 
-    def open(self, blob: str, size: int | None = None) -> Any:
-        """Open ``blob``; a layer's stream is counted."""
-        handle = self._store.open(blob, size)
-        where = self._layers.get(blob)
-        if where is None:
-            return handle
-        self._progress.start(f"layer {where[0] + 1}/{where[1]}", size)
-        return _CountedReader(handle, self._progress)
-
-    def __getattr__(self, name: str):
-        return getattr(self._store, name)
+    def __call__(self, reads: LayerReads) -> None:
+        count = len(reads.sizes)
+        shown = max((i + 1 for i in range(count) if reads.began(i) is not None), default=0)
+        rows: list[Row] = []
+        prefix = True
+        for index in range(shown):
+            began, ended = reads.began(index), reads.ended(index)
+            prefix = prefix and ended is not None
+            took = ended - began if prefix and ended is not None and began is not None else None
+            rows.append((f"layer {index + 1}/{count}", reads.sizes[index], reads.count(index), took))
+        items = getattr(self._progress, "items", None)
+        if items is not None:
+            items(self, rows)   # this load's rows: another load's are another group
+            return
+        while self._said < len(rows) and rows[self._said][3] is not None:
+            label, total, read, _took = rows[self._said]
+            self._said += 1
+            self._progress.start(label, total)
+            self._progress.advance(read)
+            self._progress.finish()

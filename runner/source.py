@@ -137,16 +137,14 @@ def _from_archive(path: Path, name: str, cache: LayerCache | None,
 
 def _load_archive(path: Path, needs: Sequence[NeedsLike], name: str, platform: Platform | None,
                   progress: ByteProgress | None) -> Image:
-    """``load_image``; with ``progress``, each layer's bytes are shown as they are read."""
+    """``load_image``; with ``progress``, each layer's bytes are shown as they are read (by any process)."""
     if progress is None:
         return load_image(path, needs=needs, ref=name, platform=platform)
     from pylint_image.linter.oci import ContentNeeds
 
-    from .progress import CountedStore
+    from .progress import LayerBytes
 
-    source = ImageSource(path, name, platform)
-    source.store = CountedStore(source.store, source.parts.layers, progress)
-    return source.load(ContentNeeds.of(needs))
+    return ImageSource(path, name, platform).load(ContentNeeds.of(needs), on_read=LayerBytes(progress))
 
 
 @contextlib.contextmanager

@@ -51,6 +51,7 @@ _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 _KINDS = tuple(FileKind)
 _KIND_CODES = {kind: code for code, kind in enumerate(_KINDS)}
 _FRAME = 8   # bytes of a message's length prefix
+IDLE_EVERY = 0.1   # seconds: the longest wait for a child's result between two ``idle`` calls
 
 
 def available_cpus() -> int:
@@ -81,10 +82,12 @@ def auto_workers(sizes: Sequence[int]) -> int:
 
 
 def scan_layers(sizes: Sequence[int], scan_one: Callable[[int], LayerScan],
-                workers: int) -> list[LayerScan]:
+                workers: int, idle: Callable[[], object] | None = None) -> list[LayerScan]:
     """Scan layers ``0 .. len(sizes)-1`` with ``scan_one(index)`` in ``workers`` processes.
 
     Returns the scans in layer order, or raises the error the lowest failing layer raises.
+    ``idle``: called in this process about every ``IDLE_EVERY`` seconds while it waits for
+    the children's results (a progress display refreshes there); never in a child.
     """
     count = len(sizes)
     if workers <= 1 or count < 2 or count > MAX_LAYERS or not hasattr(os, "fork"):
@@ -116,7 +119,7 @@ def scan_layers(sizes: Sequence[int], scan_one: Callable[[int], LayerScan],
         _take_tasks(task_r, scan_one, scans, failed)
         while children:
             pid, out_r = children[0]
-            _receive(out_r, scans, failed)
+            _receive(out_r, scans, failed, idle)
             _reap(pid)
             os.close(out_r)
             children.pop(0)
@@ -346,10 +349,15 @@ def _error_of(name: str, message: str, path: str | None, line: int | None) -> So
     return None
 
 
-def _receive(fd: int, scans: dict[int, LayerScan], failed: dict[int, SourceError]) -> None:
-    """Read a child's messages until it closes its pipe (a message cut short is dropped)."""
+def _receive(fd: int, scans: dict[int, LayerScan], failed: dict[int, SourceError],
+             idle: Callable[[], object] | None = None) -> None:
+    """Read a child's messages until it closes its pipe (a message cut short is dropped).
+
+    With ``idle``, the wait for each read lasts at most ``IDLE_EVERY`` seconds, and ``idle``
+    is called between reads.
+    """
     buffer = bytearray()
-    while chunk := os.read(fd, 1 << 20):
+    while chunk := _read_waiting(fd, idle):
         buffer += chunk
         while len(buffer) >= _FRAME:
             length = int.from_bytes(buffer[:_FRAME], "little")
@@ -362,3 +370,19 @@ def _receive(fd: int, scans: dict[int, LayerScan], failed: dict[int, SourceError
                 failed[index] = value
             elif kind in ("scan", "pickle"):
                 scans[index] = value
+
+
+def _read_waiting(fd: int, idle: Callable[[], object] | None) -> bytes:
+    """``os.read(fd, 1 MiB)``; with ``idle``, called at least every ``IDLE_EVERY`` s until data comes."""
+    if idle is None:
+        return os.read(fd, 1 << 20)
+    import select  # noqa: PLC0415 - only while progress is shown
+
+    while True:
+        idle()
+        try:
+            ready, _, _ = select.select([fd], [], [], IDLE_EVERY)
+        except InterruptedError:  # pragma: no cover - PEP 475 retries; kept for old kernels' EINTR
+            continue
+        if ready:
+            return os.read(fd, 1 << 20)

@@ -19,6 +19,7 @@ from pylint_image.linter.oci.config import ImageParts, LayerRef, assemble, with_
 from pylint_image.linter.oci.layer import NO_NEEDS, ContentNeeds, LayerScan, gc_paused, scan_blob
 from pylint_image.linter.oci.multiarch import Platform
 from pylint_image.linter.oci.parallel import auto_workers, scan_layers
+from pylint_image.linter.oci.reads import LayerReads, Watcher
 from pylint_image.linter.oci.resolve import BlobStore, blob_path, resolve_any
 from pylint_image.linter.oci.tarscan import LNK, REGULAR, SYM, TarMember, TarScanner
 from pylint_image.linter.oci.hashio import (
@@ -233,31 +234,48 @@ class ImageSource:
             raise SourceError(f"{self.path}: no such OCI layout directory or archive")
         self.parts: ImageParts = with_ref(resolve_any(self.store, ref, platform), ref or str(self.path))
 
-    def load(self, needs: ContentNeeds = NO_NEEDS, workers: int | None = None) -> Image:
+    def load(self, needs: ContentNeeds = NO_NEEDS, workers: int | None = None,
+             on_read: Watcher | None = None) -> Image:
         """Read every layer once and return the verified Image model.
 
         ``workers``: how many processes scan layers (this one included); None decides from
         the CPUs and the layers' sizes (:func:`.parallel.auto_workers`), 1 scans here only.
         Worker processes are used only with this module's own stores, whose blobs a forked
-        child can open again by itself (a wrapped store, e.g. one that shows progress,
-        is read here).
+        child can open again by itself (a wrapped store is read here).
+        ``on_read``: called in this process with a :class:`.reads.LayerReads` (each layer's
+        size, bytes read so far, when it began and ended, whichever process reads it) about
+        every 0.1 s while layers are read, and once when reading is over, error or not; a
+        progress display needs nothing else, and takes no process away.
         """
         layers = self.parts.layers
+        store = self.store
+        sizes = None
+        # Exactly these classes: a subclass or wrapper may do more per read than a child can.
+        if (type(store) is TarStore or type(store) is DirStore) and (workers != 1 or on_read is not None):
+            sizes = _blob_sizes(store, layers)
+        reads = None if on_read is None else LayerReads(
+            sizes if sizes is not None else [layer.size for layer in layers], on_read)
 
         def scan_one(index: int) -> LayerScan:
             layer = layers[index]
-            with self.store.open(layer.blob, layer.size) as handle:
+            handle = self.store.open(layer.blob, layer.size)
+            if reads is not None:
+                handle = reads.reader(index, handle)  # type: ignore[assignment]
+            with handle:
                 return scan_blob(handle, f"{self.store.name}:{layer.blob}", needs, index)
 
         with gc_paused():
-            store = self.store
-            # Exactly these classes: a subclass or wrapper may do more per read than a child can.
-            sizes = (_blob_sizes(store, layers)
-                     if (type(store) is TarStore or type(store) is DirStore) and workers != 1 else None)
-            if sizes is None:
-                scans = [scan_one(index) for index in range(len(layers))]
-            else:
-                scans = scan_layers(sizes, scan_one, auto_workers(sizes) if workers is None else workers)
+            try:
+                if sizes is None or workers == 1:
+                    scans = [scan_one(index) for index in range(len(layers))]
+                else:
+                    count = auto_workers(sizes) if workers is None else workers
+                    scans = (scan_layers(sizes, scan_one, count) if reads is None
+                             else scan_layers(sizes, scan_one, count, reads.tick))
+            finally:
+                if reads is not None:
+                    reads.final()
+                    reads.close()
             return assemble(self.parts, scans)
 
     def open_layer(self, diff_id: str) -> BinaryIO:
