@@ -349,24 +349,29 @@ class RichBytes:
     The display is transient: when reading is over it is removed, and the report follows alone.
     It is redrawn when told something (callers tell at most every 0.1 s), never by a thread
     of its own: a process with a second thread must not fork, and layers are read by forked
-    processes (``linter/oci/parallel.py``).
+    processes (``linter/oci/parallel.py``).  rich is imported when the first item shows
+    (about 0.1 s with the first drawing), not before: layers' helpers are then already at work.
     """
 
-    def __init__(self, console=None) -> None:   # console: rich.console.Console
-        from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
-
-        if console is None:
-            from rich.console import Console
-
-            console = Console(stderr=True)
-        self._progress = Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
-                                  TransferSpeedColumn(), console=console, transient=True,
-                                  auto_refresh=False)
+    def __init__(self, console=None, stream: TextIO | None = None) -> None:   # console: rich.console.Console
+        self._console, self._stream = console, stream   # no console: one on ``stream`` (stderr) when shown
+        self._progress: Any = None
         self._task: Any = None
         self._started = False
         self._rows: dict[object, list[Any]] = {}   # the bars of each group of ``items``, in its rows' order
 
     def _show(self) -> None:
+        if self._progress is None:
+            from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+
+            console = self._console
+            if console is None:
+                from rich.console import Console
+
+                console = Console(file=self._stream) if self._stream is not None else Console(stderr=True)
+            self._progress = Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
+                                      TransferSpeedColumn(), console=console, transient=True,
+                                      auto_refresh=False)
         if not self._started:
             self._progress.start()
             self._started = True
@@ -426,9 +431,7 @@ def choose_bytes(mode: str, stream: TextIO | None = None, command: str = "image"
         return SILENT_BYTES
     if os.environ.get("TERM") == "dumb":
         return PlainBytes(stream, command)
-    from rich.console import Console
-
-    return RichBytes(Console(file=stream))
+    return RichBytes(stream=stream)
 
 
 class _CountedReader:
