@@ -28,6 +28,7 @@ from pylint_image.linter.oci.layer import LayerScan
 from pylint_image.linter.oci.reads import LayerReads
 from pylint_image.runner.progress import _size
 from tests.support import synth_image as synth
+from tests.support.terminal import run_on_a_pty
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
@@ -286,31 +287,7 @@ def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[bytes]:
 
 def _on_a_pty(args: list[str], cwd: Path) -> tuple[bytes, bytes, int]:
     """Run ``python ARGS`` with stderr on a pseudo-terminal: its stdout, what the terminal got, the code."""
-    import pty
-    import select
-
-    master, slave = pty.openpty()
-    proc = subprocess.Popen([sys.executable, *args], cwd=cwd, stdout=subprocess.PIPE, stderr=slave, env=_env())
-    os.close(slave)
-    seen = b""
-    try:
-        while True:
-            ready, _, _ = select.select([master], [], [], 60)
-            if not ready:
-                raise AssertionError(f"no output on the terminal for 60 s: {seen[-500:]!r}")
-            try:
-                chunk = os.read(master, 65536)
-            except OSError:   # EIO: the child closed its end
-                break
-            if not chunk:
-                break
-            seen += chunk
-        out = proc.stdout.read() if proc.stdout else b""
-        return out, seen, proc.wait(timeout=60)
-    finally:
-        os.close(master)
-        if proc.poll() is None:
-            proc.kill()
+    return run_on_a_pty([sys.executable, *args], cwd, _env())
 
 
 def _sizes(archive: Path) -> list[int]:

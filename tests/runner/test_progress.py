@@ -16,6 +16,7 @@ import pytest
 from pylint_image.runner.progress import (SILENT, PlainProgress, RichProgress, build_lines, choose,
                                           counting_saver, shown)
 from tests.support.docker_images import busybox_base, docker_build
+from tests.support.terminal import run_on_a_pty
 
 
 class _Recorder:
@@ -252,33 +253,8 @@ def _image_cli(args: list[str], cwd: Path, stderr=subprocess.PIPE, env: dict | N
 
 def _on_a_pty(args: list[str], cwd: Path) -> tuple[bytes, bytes, int]:
     """Run the image command with stderr on a pseudo-terminal: its stdout, what the terminal got, the code."""
-    import pty
-    import select
-
-    master, slave = pty.openpty()
-    proc = subprocess.Popen([sys.executable, "-m", "pylint_image.linter.cli", "image", *args], cwd=cwd,
-                            stdout=subprocess.PIPE, stderr=slave,
-                            env={**os.environ, "NO_COLOR": "1", "TERM": "xterm", "COLUMNS": "120"})
-    os.close(slave)
-    seen = b""
-    try:
-        while True:
-            ready, _, _ = select.select([master], [], [], 60)
-            if not ready:
-                raise AssertionError(f"no output on the terminal for 60 s: {seen[-500:]!r}")
-            try:
-                chunk = os.read(master, 65536)
-            except OSError:   # EIO: the child closed its end
-                break
-            if not chunk:
-                break
-            seen += chunk
-        out = proc.stdout.read() if proc.stdout else b""
-        return out, seen, proc.wait(timeout=60)
-    finally:
-        os.close(master)
-        if proc.poll() is None:
-            proc.kill()
+    return run_on_a_pty([sys.executable, "-m", "pylint_image.linter.cli", "image", *args], cwd,
+                        {**os.environ, "NO_COLOR": "1", "TERM": "xterm", "COLUMNS": "120"})
 
 
 def test_off_a_terminal_nothing_changes_and_on_one_a_bar_per_layer_shows(tmp_path: Path) -> None:

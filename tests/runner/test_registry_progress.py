@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.registry import OCI_CONFIG, OCI_LAYER, OCI_MANIFEST, Pusher
+from tests.support.terminal import run_on_a_pty
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
@@ -102,35 +103,9 @@ def _cli(args: list[str], cache: Path, cwd: Path) -> subprocess.CompletedProcess
 
 def _on_a_pty(args: list[str], cache: Path, cwd: Path) -> tuple[bytes, bytes, int]:
     """Run the image command with stderr on a pseudo-terminal: its stdout, what the terminal got, the code."""
-    import pty
-    import select
-
-    master, slave = pty.openpty()
-    proc = subprocess.Popen([sys.executable, "-m", "pylint_image.linter.cli", "image", *args], cwd=cwd,
-                            stdout=subprocess.PIPE, stderr=slave,
-                            env={**os.environ, "NO_COLOR": "1", "TERM": "xterm", "COLUMNS": "120",
-                                 "XDG_CACHE_HOME": str(cache)})
-    os.close(slave)
-    seen = b""
-    try:
-        while True:
-            ready, _, _ = select.select([master], [], [], 60)
-            if not ready:
-                raise AssertionError(f"no output on the terminal for 60 s: {seen[-500:]!r}")
-            try:
-                chunk = os.read(master, 65536)
-            except OSError:   # EIO: the child closed its end
-                break
-            if not chunk:
-                break
-            seen += chunk
-        out = proc.stdout.read() if proc.stdout else b""
-        return out, seen, proc.wait(timeout=60)
-    finally:
-        os.close(master)
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(timeout=10)
+    return run_on_a_pty([sys.executable, "-m", "pylint_image.linter.cli", "image", *args], cwd,
+                        {**os.environ, "NO_COLOR": "1", "TERM": "xterm", "COLUMNS": "120",
+                         "XDG_CACHE_HOME": str(cache)})
 
 
 def test_a_registry_pull_shows_each_layer_download(pushed, tmp_path: Path) -> None:
