@@ -61,12 +61,21 @@ class LayerReads:
         now = time.monotonic()
         if now >= self._due and os.getpid() == self._owner:
             self._due = now + EVERY
-            self._watch(self)
+            self._call()
 
     def final(self) -> None:
         """Call the watcher once more, with every count as it ends (this process only)."""
         if os.getpid() == self._owner:
+            self._call()
+
+    def _call(self) -> None:
+        # A display that fails (a terminal gone away) must not fail the analysis: it may run
+        # in a hashing thread, where its error would surface as a layer read error.  It is
+        # not called again.
+        try:
             self._watch(self)
+        except Exception:  # noqa: BLE001 - progress is a courtesy, the report is the job
+            self._watch = _ignore
 
     def close(self) -> None:
         """Release the shared memory."""
@@ -74,6 +83,10 @@ class LayerReads:
 
     def _set(self, index: int, count: int, began: float, ended: float) -> None:
         _SLOT.pack_into(self._map, index * _SLOT.size, count, began, ended)
+
+
+def _ignore(reads: LayerReads) -> None:
+    """The watcher after one failed: nothing."""
 
 
 class _CountingReader:

@@ -109,6 +109,20 @@ def test_sequential_and_parallel_loads_show_the_same_final_counts(tmp_path: Path
             assert seen == sorted(seen) and max(seen) == sizes[layer]
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_failing_display_is_dropped_and_the_image_still_loads(tmp_path: Path, workers: int) -> None:
+    """A watcher that raises (a terminal gone away) is called once, never again; the model is unchanged."""
+    source = ImageSource(_two_layers(tmp_path))
+    calls = []
+
+    def broken(reads: LayerReads) -> None:
+        calls.append(reads)
+        raise OSError(5, "Input/output error")
+
+    assert source.load(workers=workers, on_read=broken).layers == source.load(workers=1).layers
+    assert len(calls) == 1
+
+
 def test_a_bad_layer_still_ends_the_display_and_gives_the_same_error(tmp_path: Path) -> None:
     from pylint_image.linter.errors import SourceError
 
