@@ -16,6 +16,7 @@ import pytest
 from pylint_image.runner.progress import (SILENT, PlainProgress, RichProgress, build_lines, choose,
                                           counting_saver, shown)
 from tests.support.docker_images import busybox_base, docker_build
+from tests.support.progress_log import RecordingBytes
 from tests.support.terminal import run_on_a_pty
 
 
@@ -136,23 +137,6 @@ def test_plain_progress_of_a_real_verify_run(tmp_path: Path, no_leaks):
 # --- the image command: bytes read per layer and of the docker save stream ----------------------
 
 
-class _Bytes:
-    def __init__(self) -> None:
-        self.events: list[tuple] = []
-
-    def start(self, label: str, total: int | None) -> None:
-        self.events.append(("start", label, total))
-
-    def advance(self, count: int) -> None:
-        self.events.append(("advance", count))
-
-    def finish(self) -> None:
-        self.events.append(("finish",))
-
-    def done(self) -> None:
-        self.events.append(("done",))
-
-
 def _layout(tmp_path: Path) -> Path:
     from tests.support import synth_image as synth
 
@@ -167,7 +151,7 @@ def test_each_layer_read_is_counted_against_its_stored_size(tmp_path: Path) -> N
 
     layout = _layout(tmp_path)
     sizes = [layer.size for layer in ImageSource(layout).parts.layers]
-    seen = _Bytes()
+    seen = RecordingBytes()
     with acquire(str(layout), progress=seen) as acquired:
         image = acquired.model([])
     assert [e for e in seen.events if e[0] == "start"] == [("start", "layer 1/2", sizes[0]),
@@ -188,7 +172,7 @@ def test_the_docker_save_stream_is_counted_without_a_total():
     def save(ref: str):
         yield io.BytesIO(b"x" * 3000)
 
-    seen = _Bytes()
+    seen = RecordingBytes()
     with counted_saver(save, seen)("img:1") as stream:
         assert len(stream.read(1000)) + len(stream.read()) + len(stream.read()) == 3000
     assert seen.events[0] == ("start", "docker save img:1", None)

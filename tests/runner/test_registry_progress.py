@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.registry import OCI_CONFIG, OCI_LAYER, OCI_MANIFEST, Pusher
+from tests.support.progress_log import RecordingBytes
 from tests.support.terminal import run_on_a_pty
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -61,28 +62,11 @@ def pushed(registry_host: str) -> tuple[str, list[int]]:
     return f"registry:{registry_host}/{repo}:v1", [len(blob) for blob, _tar in layers]
 
 
-class _Bytes:
-    def __init__(self) -> None:
-        self.events: list[tuple[object, ...]] = []
-
-    def start(self, label: str, total: int | None) -> None:
-        self.events.append(("start", label, total))
-
-    def advance(self, count: int) -> None:
-        self.events.append(("advance", count))
-
-    def finish(self) -> None:
-        self.events.append(("finish",))
-
-    def done(self) -> None:
-        self.events.append(("done",))
-
-
 def test_each_downloaded_layer_is_counted_against_its_size(pushed, tmp_path: Path) -> None:
     from pylint_image.runner.registry import resolve_registry_source
 
     source, sizes = pushed
-    seen = _Bytes()
+    seen = RecordingBytes()
     resolve_registry_source(source, tmp_path / "cache", progress=seen)
     starts = [e for e in seen.events if e[0] == "start"]
     assert starts == [("start", "download layer 1/2", sizes[0]), ("start", "download layer 2/2", sizes[1])]
@@ -90,7 +74,7 @@ def test_each_downloaded_layer_is_counted_against_its_size(pushed, tmp_path: Pat
     ends = [seen.events[i - 1] for i, e in enumerate(seen.events) if e == ("finish",)]
     assert ends == [("advance", sizes[0]), ("advance", sizes[1])]
     # From the cache: nothing is downloaded, nothing shown.
-    again = _Bytes()
+    again = RecordingBytes()
     resolve_registry_source(source, tmp_path / "cache", progress=again)
     assert again.events == []
 
