@@ -118,24 +118,10 @@ def read_metadata(path: str) -> dict[str, str]:
     end at the first blank line, and the long description after it can be large.  A field
     given twice keeps its first value.  Empty when there is no readable metadata.
     """
-    candidates = ([os.path.join(path, "METADATA"), os.path.join(path, "PKG-INFO")]
-                  if os.path.isdir(path) else [path])
-    for candidate in candidates:
-        try:
-            with open(candidate, encoding="utf-8", errors="replace") as fh:
-                fields: dict[str, str] = {}
-                for line in fh:
-                    if not line.strip():
-                        break
-                    if line[0] in " \t":  # a folded continuation of the previous field
-                        continue
-                    key, sep, value = line.partition(":")
-                    if sep:
-                        fields.setdefault(key.strip().title(), value.strip())
-                return fields
-        except OSError:
-            continue
-    return {}
+    fields: dict[str, str] = {}
+    for key, value in _metadata_headers(path):
+        fields.setdefault(key, value)
+    return fields
 
 
 def metadata_values(name: str, field: str) -> list[str]:
@@ -148,20 +134,27 @@ def metadata_values(name: str, field: str) -> list[str]:
     path = next((p for key, p in _dist_folders() if key == wanted), None)
     if path is None:
         return []
+    title = field.strip().title()
+    return [value for key, value in _metadata_headers(path) if key == title]
+
+
+def _metadata_headers(path: str) -> list[tuple[str, str]]:
+    """(Title-cased key, value) of every header line of ``path``'s METADATA or PKG-INFO, in order."""
     candidates = ([os.path.join(path, "METADATA"), os.path.join(path, "PKG-INFO")]
                   if os.path.isdir(path) else [path])
-    title = field.strip().title()
     for candidate in candidates:
         try:
             with open(candidate, encoding="utf-8", errors="replace") as fh:
-                values = []
+                headers = []
                 for line in fh:
                     if not line.strip():
                         break
+                    if line[0] in " \t":  # a folded continuation of the previous field
+                        continue
                     key, sep, value = line.partition(":")
-                    if sep and line[0] not in " \t" and key.strip().title() == title:
-                        values.append(value.strip())
-                return values
+                    if sep:
+                        headers.append((key.strip().title(), value.strip()))
+                return headers
         except OSError:
             continue
     return []
