@@ -203,7 +203,8 @@ def test_a_child_does_not_run_the_parents_signal_handlers(tmp_path: Path) -> Non
         if os.getpid() == parent:
             if index == 0:
                 time.sleep(0.3)  # the child is inside its first layer by now
-                for pid in _children_of_this_process():
+                # Only the scan's child: other tests' processes (the session's registry) live on.
+                for pid in set(_children_of_this_process()) - before[1]:
                     os.kill(pid, signal.SIGTERM)
             return LayerScan(digest=f"d{index}", index=index)
         time.sleep(2)
